@@ -1,0 +1,74 @@
+# Mueang: `make demo` runs the product, `make test` runs every check. Both are idempotent.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := .make
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Debian 12 / Ubuntu package names; PostGIS follows the distribution's default PostgreSQL.
+SYSTEM_PACKAGES := postgresql postgresql-postgis gdal-bin chromium gettext \
+	python3-venv python3-dev fonts-thai-tlwg ca-certificates
+
+.PHONY: help setup db messages demo serve test lint pytest bench clean
+
+help:
+	@echo "make demo   install, start PostGIS, load the demo municipality, serve on http://$(HOST):$(PORT)"
+	@echo "make test   install and run every check (ruff, import-linter, migrations, pytest, browser)"
+	@echo "make bench  run the benchmarks (ratios against a baseline measured in the same run)"
+
+$(STAMP):
+	@mkdir -p $(STAMP)
+
+$(STAMP)/sysdeps: Makefile scripts/sysdeps.sh | $(STAMP)
+	scripts/sysdeps.sh $(SYSTEM_PACKAGES)
+	@touch $@
+
+$(STAMP)/venv: requirements.txt $(STAMP)/sysdeps
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(STAMP)/messages: $(wildcard geoapp/locale/*/LC_MESSAGES/*.po) $(STAMP)/venv
+	cd geoapp && ../$(BIN)/django-admin compilemessages --settings=geoapp.settings.local -v 0
+	@touch $@
+
+setup: $(STAMP)/venv $(STAMP)/messages
+
+# Find or start PostgreSQL, create role, database and PostGIS, write .env; then migrate.
+db: setup
+	$(BIN)/python scripts/db_setup.py
+	$(BIN)/python manage.py migrate --noinput -v 0
+
+demo: db
+	$(BIN)/python manage.py load_demo
+	@echo
+	@echo "Mueang is running on http://$(HOST):$(PORT)/  (stop with Ctrl-C)"
+	@echo "Demo logins (password mueang-demo-2569), Nakhon Si Thammarat: nst-viewer, nst-planner,"
+	@echo "  nst-health, nst-disaster, nst-editor, nst-admin; Chon Buri: chon-viewer ... chon-admin;"
+	@echo "  platform superuser: platform-admin"
+	@echo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT) --noreload
+
+serve: db
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/python manage.py makemigrations --check --dry-run -v 1
+
+pytest: db
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint pytest
+
+bench: db
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(STAMP) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Pure analyses (geopandas, shapely, rasterio): no Django, no database."""

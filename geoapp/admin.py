@@ -1,0 +1,162 @@
+"""Django admin for tenancy and layers, scoped to the municipalities a staff user administers.
+
+Registered here rather than in `layers/admin.py` because scoping needs memberships (geoapp),
+and `layers` must not import `geoapp`.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.gis import admin as gis_admin
+from django.contrib.gis.forms.widgets import OSMWidget
+from django.http import Http404
+
+from geoapp.models import Membership, Role
+from layers import models as layer_models
+
+
+class LocalOSMWidget(OSMWidget):
+    """Django's map widget with OpenLayers served by Mueang and no third-party basemap."""
+
+    template_name = "gis/mueang-openlayers.html"
+    default_lon = 100.5
+    default_lat = 13.7
+    default_zoom = 6
+
+    class Media:
+        extend = False
+        css = {"all": ("vendor/ol/ol.css", "gis/css/ol3.css")}
+        js = ("vendor/ol/ol.js", "gis/js/OLMapWidget.js")
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["basemap_url"] = settings.MUEANG_BASEMAP_URL
+        context["basemap_url_json"] = json.dumps(settings.MUEANG_BASEMAP_URL)
+        context["basemap_attribution_json"] = json.dumps(settings.MUEANG_BASEMAP_ATTRIBUTION)
+        return context
+
+
+def administered_municipality_ids(user) -> set[int]:
+    """Municipalities where the user is an administrator (superusers: all)."""
+    if user.is_superuser:
+        return set(layer_models.Municipality.objects.values_list("id", flat=True))
+    return set(
+        Membership.objects.filter(user=user, role=Role.ADMIN).values_list(
+            "municipality_id", flat=True
+        )
+    )
+
+
+class TenantAdmin(gis_admin.GISModelAdmin):
+    """Admin of a municipality-owned model: rows of other municipalities do not exist here."""
+
+    gis_widget = LocalOSMWidget
+    tenant_field = "municipality"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        ids = administered_municipality_ids(request.user)
+        return queryset.filter(**{f"{self.tenant_field}__in": ids})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "municipality" and not request.user.is_superuser:
+            kwargs["queryset"] = layer_models.Municipality.objects.filter(
+                id__in=administered_municipality_ids(request.user)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _require_in_scope(self, request, object_id) -> None:
+        if object_id and not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
+            raise Http404("No such object")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._require_in_scope(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._require_in_scope(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._require_in_scope(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+
+@admin.register(layer_models.Municipality)
+class MunicipalityAdmin(TenantAdmin):
+    tenant_field = "id"
+    list_display = ("name_th", "name_en", "code", "province_th", "metric_srid", "is_demo")
+    search_fields = ("name_th", "name_en", "code")
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(Membership)
+class MembershipAdmin(TenantAdmin):
+    list_display = ("user", "municipality", "role", "created_at")
+    list_filter = ("role", "municipality")
+    search_fields = ("user__username", "user__first_name", "user__last_name")
+    autocomplete_fields = ("user",)
+
+
+@admin.register(layer_models.Subdistrict)
+class SubdistrictAdmin(TenantAdmin):
+    list_display = ("name_th", "name_en", "code", "municipality")
+    search_fields = ("name_th", "name_en", "code")
+
+
+@admin.register(layer_models.Dataset)
+class DatasetAdmin(TenantAdmin):
+    list_display = ("title", "kind", "division", "visibility", "updated_at", "municipality")
+    list_filter = ("kind", "visibility", "municipality")
+    search_fields = ("title", "description", "division")
+    readonly_fields = ("created_at", "updated_at", "created_by", "updated_by")
+
+
+@admin.register(layer_models.Road)
+class RoadAdmin(TenantAdmin):
+    list_display = ("__str__", "road_class", "surface", "municipality")
+    list_filter = ("road_class", "municipality")
+    search_fields = ("name_th", "name_en", "source_id", "ref")
+
+
+@admin.register(layer_models.Landmark)
+class LandmarkAdmin(TenantAdmin):
+    list_display = ("__str__", "category", "municipality")
+    list_filter = ("category", "municipality")
+    search_fields = ("name_th", "name_en", "source_id")
+
+
+@admin.register(layer_models.Building)
+class BuildingAdmin(TenantAdmin):
+    list_display = ("__str__", "building_type", "population", "municipality")
+    list_filter = ("building_type", "municipality")
+    search_fields = ("name_th", "name_en", "source_id")
+
+
+@admin.register(layer_models.FloodZone)
+class FloodZoneAdmin(TenantAdmin):
+    list_display = ("event", "hazard_class", "observed_date", "is_forecast", "municipality")
+    list_filter = ("hazard_class", "is_forecast", "municipality")
+    search_fields = ("event", "source")
+
+
+class DengueCaseAdmin(TenantAdmin):
+    """Cases stay out of the admin's list views for non-health staff: see has_*_permission."""
+
+    list_display = ("__str__", "onset_date", "report_date", "diagnosis", "status", "municipality")
+    list_filter = ("diagnosis", "status", "is_generated", "municipality")
+    date_hierarchy = "onset_date"
+
+
+admin.site.register(layer_models.DengueCase, DengueCaseAdmin)

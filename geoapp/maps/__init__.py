@@ -1,0 +1,1 @@
+"""folium map builders: plain functions from frames and options to a `folium.Map`."""

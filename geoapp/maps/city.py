@@ -1,0 +1,382 @@
+"""The city map: roads, landmarks, flood zones and (for allowed roles) dengue cases.
+
+A map builder is a plain function `(frames, options) -> folium.Map`: no queries, no requests.
+Every asset is served by Mueang (options.assets); text from data is escaped here, because
+folium's tooltips and popups insert property values as HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+
+# Colour and weight per OSM road class, major roads drawn heavier.
+ROAD_STYLES: dict[str, tuple[str, float]] = {
+    "motorway": ("#b2182b", 5.0),
+    "trunk": ("#d6604d", 4.5),
+    "primary": ("#f4a582", 4.0),
+    "secondary": ("#e08214", 3.5),
+    "tertiary": ("#8c6d31", 3.0),
+    "unclassified": ("#636363", 2.0),
+    "residential": ("#878787", 1.5),
+    "living_street": ("#969696", 1.5),
+    "service": ("#bdbdbd", 1.0),
+    "track": ("#a6761d", 1.0),
+    "path": ("#a6761d", 1.0),
+    "other": ("#bdbdbd", 1.0),
+}
+LANDMARK_COLOURS: dict[str, str] = {
+    "temple": "#e6ab02",
+    "shrine": "#d95f02",
+    "church": "#7570b3",
+    "mosque": "#1b9e77",
+    "school": "#1f78b4",
+    "hospital": "#e31a1c",
+    "health_centre": "#fb9a99",
+    "market": "#33a02c",
+    "government": "#6a3d9a",
+    "community_centre": "#b15928",
+    "shelter": "#ff7f00",
+    "tourist_spot": "#a6cee3",
+    "canal_pier": "#0570b0",
+    "otop_shop": "#b2df8a",
+    "other": "#737373",
+}
+HAZARD_COLOURS: dict[str, str] = {
+    "dry": "#c6dbef",
+    "low": "#6baed6",
+    "medium": "#2171b5",
+    "high": "#08306b",
+}
+# Weeks since onset: recent cases are the ones that still need spraying.
+CASE_WEEK_COLOURS: list[tuple[int, str]] = [
+    (1, "#67000d"),
+    (2, "#cb181d"),
+    (4, "#fb6a4a"),
+    (8, "#fcae91"),
+    (10**6, "#bdbdbd"),
+]
+COORDINATE_GRID_DEG = 1e-6  # about 0.1 m: enough for a city map, fewer bytes on the wire
+
+
+@dataclass(frozen=True)
+class MapAssets:
+    """URLs of the locally served files the map needs."""
+
+    leaflet_js: str
+    leaflet_css: str
+    map_css: str
+
+
+@dataclass(frozen=True)
+class CityMapOptions:
+    """Presentation options; every label is already translated by the caller."""
+
+    assets: MapAssets
+    labels: dict[str, str]
+    road_class_labels: dict[str, str]
+    landmark_category_labels: dict[str, str]
+    hazard_labels: dict[str, str]
+    attribution: str
+    today: date
+    basemap_url: str = ""
+    basemap_attribution: str = ""
+
+
+@dataclass
+class CityFrames:
+    """The layers to draw, all in EPSG:4326; `cases` is None when the role may not see them."""
+
+    boundary: gpd.GeoDataFrame
+    roads: gpd.GeoDataFrame
+    landmarks: gpd.GeoDataFrame
+    flood_zones: gpd.GeoDataFrame
+    subdistricts: gpd.GeoDataFrame
+    cases: gpd.GeoDataFrame | None = None
+    layer_names: dict[str, str] = field(default_factory=dict)
+
+
+class _Snippet(MacroElement):
+    """A script run after the map exists; `code` gets the map's JS name as `{map}`."""
+
+    _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
+
+    def __init__(self, code: str):
+        super().__init__()
+        self._name = "MueangSnippet"
+        self.code = code
+
+
+class _Legend(MacroElement):
+    """A legend box in the map corner; its HTML is built from escaped strings only."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var legend = L.control({position: "bottomright"});
+            legend.onAdd = function () {
+                var div = L.DomUtil.create("div", "mueang-legend");
+                div.innerHTML = {{ this.html|tojson }};
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str):
+        super().__init__()
+        self._name = "MueangLegend"
+        self.html = html_text
+
+
+def _escaped(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Turn values into display strings escaped for HTML (tooltips insert them as markup)."""
+    out = pd.DataFrame(index=frame.index)
+    for column in columns:
+        out[column] = [
+            ""
+            if value is None or (isinstance(value, float) and pd.isna(value))
+            else html.escape(str(value))
+            for value in frame[column]
+        ]
+    return out
+
+
+def _geojson(frame: gpd.GeoDataFrame, properties: pd.DataFrame) -> dict:
+    """Build a FeatureCollection with rounded coordinates and the database id as feature id."""
+    geometries = shapely.set_precision(frame.geometry.values, COORDINATE_GRID_DEG)
+    features = []
+    for (feature_id, props), geometry in zip(properties.iterrows(), geometries, strict=True):
+        features.append(
+            {
+                "type": "Feature",
+                "id": int(feature_id),
+                "properties": props.to_dict(),
+                "geometry": json.loads(shapely.to_geojson(geometry)),
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _tooltip_fields(labels: dict[str, str], names: list[str]) -> tuple[list[str], list[str]]:
+    return names, [html.escape(labels[name]) for name in names]
+
+
+def _legend_html(title: str, entries: list[tuple[str, str, str]]) -> str:
+    """entries: (label, colour, shape) with shape 'line', 'dot' or 'box'."""
+    rows = "".join(
+        f'<div class="mueang-legend-row"><span class="mueang-swatch mueang-swatch-{shape}" '
+        f'style="background:{colour}"></span>{html.escape(label)}</div>'
+        for label, colour, shape in entries
+    )
+    return f'<div class="mueang-legend-section"><strong>{html.escape(title)}</strong>{rows}</div>'
+
+
+def _weeks_colour(weeks: int) -> str:
+    return next(colour for limit, colour in CASE_WEEK_COLOURS if weeks < limit)
+
+
+def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
+    """Build the municipality map with a layer switcher, a legend and local assets only."""
+    labels = options.labels
+    fmap = folium.Map(tiles=None, control_scale=True, zoom_start=14, location=(0, 0))
+    fmap.default_js = [("leaflet", options.assets.leaflet_js)]
+    fmap.default_css = [
+        ("leaflet_css", options.assets.leaflet_css),
+        ("mueang_map_css", options.assets.map_css),
+    ]
+    if options.basemap_url:
+        folium.TileLayer(
+            tiles=options.basemap_url,
+            attr=html.escape(options.basemap_attribution),
+            name=labels["basemap"],
+            control=True,
+        ).add_to(fmap)
+    minx, miny, maxx, maxy = frames.boundary.total_bounds
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+
+    layer_names: dict[str, str] = {}
+    folium.GeoJson(
+        _geojson(frames.boundary, _escaped(frames.boundary, ["name_th"])),
+        name=labels["boundary"],
+        style_function=lambda _f: {
+            "color": "#252525",
+            "weight": 2,
+            "dashArray": "6 4",
+            "fill": False,
+            "interactive": False,
+        },
+        control=False,
+    ).add_to(fmap)
+
+    subdistricts = folium.GeoJson(
+        _geojson(frames.subdistricts, _escaped(frames.subdistricts, ["name_th", "name_en"])),
+        name=labels["subdistricts"],
+        style_function=lambda _f: {
+            "color": "#737373",
+            "weight": 1,
+            "fillOpacity": 0.0,
+            "className": "mueang-subdistrict",
+        },
+        tooltip=folium.GeoJsonTooltip(*_tooltip_fields(labels, ["name_th", "name_en"])),
+        show=False,
+    ).add_to(fmap)
+    layer_names["subdistricts"] = subdistricts.get_name()
+
+    flood_props = _escaped(frames.flood_zones, ["event"])
+    flood_props["hazard_class"] = frames.flood_zones["hazard_class"].values
+    flood_props["hazard"] = [
+        html.escape(options.hazard_labels.get(value, value))
+        for value in frames.flood_zones["hazard_class"]
+    ]
+    flood = folium.GeoJson(
+        _geojson(frames.flood_zones, flood_props),
+        name=labels["flood_zones"],
+        style_function=lambda f: {
+            "color": HAZARD_COLOURS.get(f["properties"]["hazard_class"], "#6baed6"),
+            "weight": 1,
+            "fillOpacity": 0.45,
+            "className": "mueang-flood",
+        },
+        tooltip=folium.GeoJsonTooltip(*_tooltip_fields(labels, ["event", "hazard"])),
+        popup=folium.GeoJsonPopup(*_tooltip_fields(labels, ["event", "hazard"])),
+    ).add_to(fmap)
+    layer_names["flood_zones"] = flood.get_name()
+
+    road_props = _escaped(frames.roads, ["name_th", "name_en", "surface", "ref"])
+    road_props["road_class"] = frames.roads["road_class"].values
+    road_props["class_label"] = [
+        html.escape(options.road_class_labels.get(value, value))
+        for value in frames.roads["road_class"]
+    ]
+    road_fields = ["name_th", "name_en", "class_label", "surface"]
+    roads = folium.GeoJson(
+        _geojson(frames.roads, road_props),
+        name=labels["roads"],
+        style_function=lambda f: {
+            "color": ROAD_STYLES.get(f["properties"]["road_class"], ROAD_STYLES["other"])[0],
+            "weight": ROAD_STYLES.get(f["properties"]["road_class"], ROAD_STYLES["other"])[1],
+            "opacity": 0.9,
+            "className": "mueang-road",
+        },
+        highlight_function=lambda _f: {"weight": 6, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(*_tooltip_fields(labels, road_fields), sticky=True),
+        popup=folium.GeoJsonPopup(*_tooltip_fields(labels, road_fields)),
+    ).add_to(fmap)
+    layer_names["roads"] = roads.get_name()
+
+    landmark_props = _escaped(frames.landmarks, ["name_th", "name_en"])
+    landmark_props["category"] = frames.landmarks["category"].values
+    landmark_props["category_label"] = [
+        html.escape(options.landmark_category_labels.get(value, value))
+        for value in frames.landmarks["category"]
+    ]
+    landmark_fields = ["name_th", "name_en", "category_label"]
+    landmarks = folium.GeoJson(
+        _geojson(frames.landmarks, landmark_props),
+        name=labels["landmarks"],
+        marker=folium.CircleMarker(radius=7, fill=True, weight=1),
+        style_function=lambda f: {
+            "fillColor": LANDMARK_COLOURS.get(f["properties"]["category"], "#737373"),
+            "color": "#ffffff",
+            "fillOpacity": 0.95,
+            "className": "mueang-landmark",
+        },
+        tooltip=folium.GeoJsonTooltip(*_tooltip_fields(labels, landmark_fields)),
+        popup=folium.GeoJsonPopup(*_tooltip_fields(labels, landmark_fields)),
+    ).add_to(fmap)
+    layer_names["landmarks"] = landmarks.get_name()
+
+    legend = [
+        _legend_html(
+            labels["roads"],
+            [
+                (options.road_class_labels.get(name, name), colour, "line")
+                for name, (colour, _w) in ROAD_STYLES.items()
+                if name in set(frames.roads["road_class"])
+            ],
+        ),
+        _legend_html(
+            labels["landmarks"],
+            [
+                (options.landmark_category_labels.get(name, name), colour, "dot")
+                for name, colour in LANDMARK_COLOURS.items()
+                if name in set(frames.landmarks["category"])
+            ],
+        ),
+        _legend_html(
+            labels["flood_zones"],
+            [
+                (options.hazard_labels.get(name, name), colour, "box")
+                for name, colour in HAZARD_COLOURS.items()
+            ],
+        ),
+    ]
+
+    if frames.cases is not None:
+        onset = pd.to_datetime(frames.cases["onset_date"])
+        weeks = ((pd.Timestamp(options.today) - onset).dt.days // 7).clip(lower=0)
+        case_props = _escaped(frames.cases, ["onset_date", "diagnosis"])
+        case_props["weeks"] = weeks.astype(int).values
+        case_props["generated"] = [
+            html.escape(labels["generated"] if flag else "")
+            for flag in frames.cases["is_generated"]
+        ]
+        case_fields = ["onset_date", "diagnosis", "weeks", "generated"]
+        cases = folium.GeoJson(
+            _geojson(frames.cases, case_props),
+            name=labels["cases"],
+            marker=folium.CircleMarker(radius=5, fill=True, weight=1),
+            style_function=lambda f: {
+                "fillColor": _weeks_colour(f["properties"]["weeks"]),
+                "color": "#000000",
+                "fillOpacity": 0.9,
+                "className": "mueang-case",
+            },
+            tooltip=folium.GeoJsonTooltip(*_tooltip_fields(labels, case_fields)),
+        ).add_to(fmap)
+        layer_names["cases"] = cases.get_name()
+        legend.append(
+            _legend_html(
+                labels["cases_legend"],
+                [
+                    (labels[f"cases_week_{limit}"], colour, "dot")
+                    for limit, colour in CASE_WEEK_COLOURS
+                ],
+            )
+        )
+
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    _Legend("".join(legend)).add_to(fmap)
+    registry = ", ".join(f"{json.dumps(key)}: {name}" for key, name in layer_names.items())
+    _Snippet(
+        f"{fmap.get_name()}.attributionControl.setPrefix(false);"
+        f"{fmap.get_name()}.attributionControl.addAttribution("
+        f"{json.dumps(html.escape(options.attribution))});"
+        f"window.mueangMap = {{map: {fmap.get_name()}, layers: {{{registry}}}}};"
+    ).add_to(fmap)
+    return fmap
+
+
+def map_fragments(fmap: folium.Map) -> dict[str, str]:
+    """Render the map into the three pieces a page template embeds: head, body and script."""
+    root = fmap.get_root()
+    root.render()
+    return {
+        "head": root.header.render(),
+        "body": root.html.render(),
+        "script": root.script.render(),
+    }

@@ -1,0 +1,57 @@
+"""Request middleware: Thai-first language choice and the Content-Security-Policy."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.utils import translation
+
+
+class ThaiFirstLocaleMiddleware:
+    """Use the language the user chose (cookie), else Thai; the browser's language is ignored.
+
+    Staff share computers and browsers set to English; Mueang speaks Thai unless asked not to.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        supported = {code for code, _name in settings.LANGUAGES}
+        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response
+
+
+class ContentSecurityPolicyMiddleware:
+    """Allow only our own origin for every kind of resource (plus a configured basemap host)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", _policy())
+        return response
+
+
+def _policy() -> str:
+    extra = list(settings.MUEANG_EXTRA_CSP_HOSTS)
+    if settings.MUEANG_BASEMAP_URL:
+        parsed = urlparse(settings.MUEANG_BASEMAP_URL.replace("{s}", "a"))
+        extra.append(f"{parsed.scheme}://{parsed.netloc}")
+    images = " ".join(["'self'", "data:", *extra])
+    # folium writes its map as inline script and styles; nothing may load from elsewhere.
+    return (
+        "default-src 'self'; "
+        "script-src 'self' 'unsafe-inline'; "
+        "style-src 'self' 'unsafe-inline'; "
+        f"img-src {images}; "
+        "font-src 'self'; connect-src 'self'; "
+        "frame-ancestors 'self'; base-uri 'self'; form-action 'self'; object-src 'none'"
+    )

@@ -1,0 +1,51 @@
+"""Tenancy: who may act in which municipality, in which role."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from layers.models import Municipality
+
+
+class Role(models.TextChoices):
+    """The six roles of DESIGN.md; what each may do is decided in `geoapp.permissions`."""
+
+    VIEWER = "viewer", _("Viewer")
+    PLANNER = "planner", _("Planner")
+    HEALTH_OFFICER = "health_officer", _("Health officer")
+    DISASTER_OFFICER = "disaster_officer", _("Disaster officer")
+    EDITOR = "editor", _("Editor")
+    ADMIN = "admin", _("Municipality administrator")
+
+
+class Membership(models.Model):
+    """A user's role in one municipality; a user may belong to several."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
+    )
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("municipality"),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "municipality", "role"], name="membership_unique_role"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.municipality}: {self.get_role_display()}"

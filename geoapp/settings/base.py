@@ -1,0 +1,99 @@
+"""Settings shared by every environment; values that differ come from `env`."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from geoapp.settings.env import BASE_DIR, database_from_url, env, env_list
+
+SECRET_KEY = env("SECRET_KEY", "insecure-local-development-key-change-me")
+DEBUG = False
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "geoapp",
+    "layers",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "geoapp.middleware.ThaiFirstLocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "geoapp.middleware.ContentSecurityPolicyMiddleware",
+]
+
+ROOT_URLCONF = "geoapp.urls"
+WSGI_APPLICATION = "geoapp.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "geoapp" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": database_from_url(
+        env("DATABASE_URL", "postgis://mueang:mueang@127.0.0.1:5432/mueang") or ""
+    )
+}
+DATABASES["default"]["TEST"] = {"TEMPLATE": env("MUEANG_DB_TEMPLATE", "mueang_template")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "municipality-list"
+LOGOUT_REDIRECT_URL = "landing"
+
+# Thai first: the interface is Thai unless the user picks English (see ThaiFirstLocaleMiddleware).
+LANGUAGE_CODE = "th"
+LANGUAGES = [("th", _("Thai")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "geoapp" / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Bangkok"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = BASE_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# Public geodata the demo loader reads (fixtures/data/SOURCES.md).
+MUEANG_DATA_DIR = env("MUEANG_DATA_DIR", str(BASE_DIR / "fixtures" / "data"))
+# A basemap is off unless an administrator configures an XYZ tile URL and its attribution.
+MUEANG_BASEMAP_URL = env("MUEANG_BASEMAP_URL", "")
+MUEANG_BASEMAP_ATTRIBUTION = env("MUEANG_BASEMAP_ATTRIBUTION", "")
+# Hosts (besides our own) that pages may contact; only the basemap host needs one.
+MUEANG_EXTRA_CSP_HOSTS = env_list("MUEANG_EXTRA_CSP_HOSTS", "")

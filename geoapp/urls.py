@@ -1,0 +1,22 @@
+"""Site URLs."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from geoapp import views
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="geoapp/login.html"),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("m/", views.municipality_list, name="municipality-list"),
+    path("m/<slug:code>/", views.municipality_home, name="municipality-home"),
+    path("m/<slug:code>/map/", views.municipality_map, name="municipality-map"),
+    path("admin/", admin.site.urls),
+]

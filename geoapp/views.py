@@ -1,0 +1,134 @@
+"""Pages. Views are thin: scope by membership, call selectors, build the map, render."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.templatetags.static import static
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from geoapp import permissions
+from geoapp.maps.city import CityFrames, CityMapOptions, MapAssets, city_map, map_fragments
+from geoapp.models import Role
+from layers import selectors
+from layers.models import Dataset, FloodZone, Landmark, Municipality, Road
+
+ATTRIBUTION = (
+    "© OpenStreetMap contributors, ODbL 1.0 (openstreetmap.org/copyright) · "
+    "Administrative boundaries: Royal Thai Survey Department / OCHA (HDX COD-AB), "
+    "via mapthai, CC BY 3.0 IGO"
+)
+
+
+def landing(request: HttpRequest) -> HttpResponse:
+    """Public landing page: what Mueang is and which municipalities publish open data."""
+    municipalities = Municipality.objects.filter(
+        dataset__visibility=Dataset.Visibility.PUBLIC
+    ).distinct()
+    return render(request, "geoapp/landing.html", {"municipalities": municipalities})
+
+
+@login_required
+def municipality_list(request: HttpRequest) -> HttpResponse:
+    """The municipalities the user belongs to, with the user's roles in each."""
+    memberships = request.user.memberships.select_related("municipality").order_by(
+        "municipality__name_th", "role"
+    )
+    rows: dict[int, dict] = {}
+    for membership in memberships:
+        row = rows.setdefault(
+            membership.municipality_id, {"municipality": membership.municipality, "roles": []}
+        )
+        row["roles"].append(membership.get_role_display())
+    return render(request, "geoapp/municipality_list.html", {"rows": list(rows.values())})
+
+
+@login_required
+def municipality_home(request: HttpRequest, code: str) -> HttpResponse:
+    """Overview of one municipality's layers."""
+    municipality = permissions.municipality_for(request.user, code)
+    summary = selectors.layer_summary(municipality=municipality)
+    road_labels = dict(Road.RoadClass.choices)
+    category_labels = dict(Landmark.Category.choices)
+    context = {
+        "municipality": municipality,
+        "roles": [Role(r).label for r in permissions.roles_of(request.user, municipality)],
+        "roads": [(road_labels.get(k, k), km) for k, km in summary.roads_km_by_class.items()],
+        "roads_total_km": sum(summary.roads_km_by_class.values()),
+        "landmarks": [
+            (category_labels.get(k, k), n) for k, n in summary.landmarks_by_category.items()
+        ],
+        "summary": summary,
+        "can_see_cases": permissions.can(
+            request.user, municipality, permissions.Action.VIEW_CASES_EXACT
+        ),
+    }
+    return render(request, "geoapp/municipality_home.html", context)
+
+
+@login_required
+def municipality_map(request: HttpRequest, code: str) -> HttpResponse:
+    """The interactive map of roads, landmarks, flood zones and, for health roles, cases."""
+    municipality = permissions.municipality_for(request.user, code)
+    show_cases = permissions.can(request.user, municipality, permissions.Action.VIEW_CASES_EXACT)
+    frames = CityFrames(
+        boundary=selectors.boundary_frame(municipality=municipality),
+        roads=selectors.road_frame(municipality=municipality),
+        landmarks=selectors.landmark_frame(municipality=municipality),
+        flood_zones=selectors.flood_zone_frame(municipality=municipality),
+        subdistricts=selectors.subdistrict_frame(municipality=municipality),
+        cases=selectors.dengue_case_frame(municipality=municipality) if show_cases else None,
+    )
+    fmap = city_map(frames, _city_map_options())
+    return render(
+        request,
+        "geoapp/municipality_map.html",
+        {"municipality": municipality, "map": map_fragments(fmap), "show_cases": show_cases},
+    )
+
+
+def _city_map_options() -> CityMapOptions:
+    labels = {
+        "basemap": _("Basemap"),
+        "boundary": _("Municipal boundary"),
+        "subdistricts": _("Subdistricts"),
+        "roads": _("Roads"),
+        "landmarks": _("Landmarks"),
+        "flood_zones": _("Flood zones"),
+        "cases": _("Dengue cases"),
+        "cases_legend": _("Dengue cases: weeks since onset"),
+        "cases_week_1": _("this week"),
+        "cases_week_2": _("1 week ago"),
+        "cases_week_4": _("2-3 weeks ago"),
+        "cases_week_8": _("4-7 weeks ago"),
+        f"cases_week_{10**6}": _("8 weeks or more"),
+        "generated": _("generated data (not a real patient)"),
+        "name_th": _("Name (Thai)"),
+        "name_en": _("Name (English)"),
+        "class_label": _("Road class"),
+        "surface": _("Surface"),
+        "category_label": _("Category"),
+        "event": _("Event"),
+        "hazard": _("Hazard class"),
+        "onset_date": _("Onset date"),
+        "diagnosis": _("Diagnosis"),
+        "weeks": _("Weeks since onset"),
+    }
+    return CityMapOptions(
+        assets=MapAssets(
+            leaflet_js=static("vendor/leaflet/leaflet.js"),
+            leaflet_css=static("vendor/leaflet/leaflet.css"),
+            map_css=static("geoapp/map.css"),
+        ),
+        labels=labels,
+        road_class_labels={k: str(v) for k, v in Road.RoadClass.choices},
+        landmark_category_labels={k: str(v) for k, v in Landmark.Category.choices},
+        hazard_labels={k: str(v) for k, v in FloodZone.HazardClass.choices},
+        attribution=ATTRIBUTION,
+        today=timezone.localdate(),
+        basemap_url=settings.MUEANG_BASEMAP_URL,
+        basemap_attribution=settings.MUEANG_BASEMAP_ATTRIBUTION,
+    )

@@ -1,0 +1,376 @@
+"""Spatial layers of a municipality and the dataset catalogue.
+
+Every row that belongs to a municipality carries `municipality_id`; geometries are stored in
+EPSG:4326 and measured in the municipality's metric CRS (`Municipality.metric_srid`).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.utils.translation import gettext_lazy as _
+
+WGS84 = 4326
+
+
+class Municipality(models.Model):
+    """A tenant: one municipality (เทศบาล) and its boundary."""
+
+    class MetricCRS(models.IntegerChoices):
+        UTM_47N = 32647, "WGS 84 / UTM 47N"
+        UTM_48N = 32648, "WGS 84 / UTM 48N"
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    tambon_code = models.CharField(_("DOPA tambon code of the seat"), max_length=6, blank=True)
+    name_th = models.CharField(_("name (Thai)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    province_th = models.CharField(_("province (Thai)"), max_length=100, blank=True)
+    province_en = models.CharField(_("province (English)"), max_length=100, blank=True)
+    boundary = models.MultiPolygonField(_("boundary"), srid=WGS84)
+    metric_srid = models.PositiveIntegerField(
+        _("metric CRS"), choices=MetricCRS.choices, default=MetricCRS.UTM_47N
+    )
+    spray_radius_m = models.PositiveIntegerField(_("spray radius (m)"), default=100)
+    spray_round_days = models.CharField(
+        _("spray rounds (days after report)"), max_length=40, default="0,7"
+    )
+    impassable_depth_m = models.DecimalField(
+        _("road impassable from depth (m)"), max_digits=4, decimal_places=2, default=0.3
+    )
+    is_demo = models.BooleanField(_("demo data"), default=False)
+
+    class Meta:
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+        ordering = ["name_th"]
+
+    def __str__(self) -> str:
+        return self.name_th
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("municipality-home", kwargs={"code": self.code})
+
+    def display_name(self, language: str) -> str:
+        """Return the name in the given language, falling back to Thai."""
+        return self.name_en if language == "en" and self.name_en else self.name_th
+
+
+class TenantModel(models.Model):
+    """A row owned by one municipality."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, verbose_name=_("municipality")
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Subdistrict(TenantModel):
+    """A tambon (ตำบล), clipped to the municipality, used to aggregate and to mask."""
+
+    code = models.CharField(_("PCODE"), max_length=10)
+    name_th = models.CharField(_("name (Thai)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    geom = models.MultiPolygonField(_("area"), srid=WGS84)
+
+    class Meta:
+        verbose_name = _("subdistrict")
+        verbose_name_plural = _("subdistricts")
+        ordering = ["name_th"]
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "code"], name="subdistrict_unique_code")
+        ]
+
+    def __str__(self) -> str:
+        return self.name_th
+
+
+class Dataset(TenantModel):
+    """A catalogue entry: who owns a set of features, where it came from and who may see it."""
+
+    class Kind(models.TextChoices):
+        ROADS = "roads", _("Roads")
+        LANDMARKS = "landmarks", _("Landmarks")
+        BUILDINGS = "buildings", _("Buildings and households")
+        FLOOD_ZONES = "flood_zones", _("Flood zones")
+        DENGUE_CASES = "dengue_cases", _("Dengue cases")
+        SUBDISTRICTS = "subdistricts", _("Subdistricts")
+        RASTER = "raster", _("Raster")
+        OTHER = "dataset", _("Other dataset")
+
+    class Visibility(models.TextChoices):
+        PRIVATE = "private", _("Private (owning division)")
+        INTERNAL = "internal", _("Internal (municipal staff)")
+        PUBLIC = "public", _("Public (open data)")
+
+    slug = models.SlugField(_("identifier"), max_length=80)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    division = models.CharField(_("owning division"), max_length=200, blank=True)
+    source = models.TextField(_("source"), blank=True)
+    licence = models.CharField(_("licence"), max_length=200, blank=True)
+    attribution = models.CharField(_("attribution"), max_length=300, blank=True)
+    visibility = models.CharField(
+        _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.INTERNAL
+    )
+    purpose = models.TextField(_("purpose of processing (PDPA)"), blank=True)
+    is_generated = models.BooleanField(_("generated (synthetic) data"), default=False)
+    source_checksum = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+
+    class Meta:
+        verbose_name = _("dataset")
+        verbose_name_plural = _("datasets")
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "slug"], name="dataset_unique_slug")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class FeatureModel(TenantModel):
+    """A feature of a layer, traceable to its dataset and to its id in the source."""
+
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("dataset")
+    )
+    source_id = models.CharField(_("id in source"), max_length=64, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+def _source_id_unique(name: str) -> models.UniqueConstraint:
+    return models.UniqueConstraint(
+        fields=["municipality", "source_id"],
+        condition=~models.Q(source_id=""),
+        name=f"{name}_unique_source_id",
+    )
+
+
+class Road(FeatureModel):
+    """A road centre line (OSM way)."""
+
+    class RoadClass(models.TextChoices):
+        MOTORWAY = "motorway", _("Motorway")
+        TRUNK = "trunk", _("Trunk road")
+        PRIMARY = "primary", _("Primary road")
+        SECONDARY = "secondary", _("Secondary road")
+        TERTIARY = "tertiary", _("Tertiary road")
+        UNCLASSIFIED = "unclassified", _("Minor road")
+        RESIDENTIAL = "residential", _("Residential street")
+        LIVING_STREET = "living_street", _("Living street")
+        SERVICE = "service", _("Service road")
+        TRACK = "track", _("Track")
+        PATH = "path", _("Path")
+        OTHER = "other", _("Other")
+
+    name_th = models.CharField(_("name (Thai)"), max_length=200, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    road_class = models.CharField(
+        _("road class"), max_length=20, choices=RoadClass.choices, default=RoadClass.OTHER
+    )
+    surface = models.CharField(_("surface"), max_length=40, blank=True)
+    lanes = models.PositiveSmallIntegerField(_("lanes"), null=True, blank=True)
+    ref = models.CharField(_("route number"), max_length=40, blank=True)
+    geom = models.MultiLineStringField(_("centre line"), srid=WGS84)
+
+    class Meta:
+        verbose_name = _("road")
+        verbose_name_plural = _("roads")
+        constraints = [_source_id_unique("road")]
+
+    def __str__(self) -> str:
+        return self.name_th or self.name_en or self.source_id or f"#{self.pk}"
+
+
+class Landmark(FeatureModel):
+    """A point of interest: temple, school, market, health centre, ..."""
+
+    class Category(models.TextChoices):
+        TEMPLE = "temple", _("Temple")
+        SHRINE = "shrine", _("Shrine")
+        CHURCH = "church", _("Church")
+        MOSQUE = "mosque", _("Mosque")
+        SCHOOL = "school", _("School")
+        HOSPITAL = "hospital", _("Hospital")
+        HEALTH_CENTRE = "health_centre", _("Health centre")
+        MARKET = "market", _("Market")
+        GOVERNMENT = "government", _("Government office")
+        COMMUNITY_CENTRE = "community_centre", _("Community centre")
+        SHELTER = "shelter", _("Shelter")
+        TOURIST_SPOT = "tourist_spot", _("Tourist spot")
+        CANAL_PIER = "canal_pier", _("Canal or pier")
+        OTOP_SHOP = "otop_shop", _("OTOP shop")
+        OTHER = "other", _("Other")
+
+    name_th = models.CharField(_("name (Thai)"), max_length=200, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    category = models.CharField(
+        _("category"), max_length=20, choices=Category.choices, default=Category.OTHER
+    )
+    source_kind = models.CharField(_("kind in source"), max_length=60, blank=True)
+    geom = models.PointField(_("location"), srid=WGS84)
+
+    class Meta:
+        verbose_name = _("landmark")
+        verbose_name_plural = _("landmarks")
+        constraints = [_source_id_unique("landmark")]
+
+    def __str__(self) -> str:
+        return self.name_th or self.name_en or self.source_id or f"#{self.pk}"
+
+
+class Building(FeatureModel):
+    """A building footprint; households carry population and vulnerable members for aid."""
+
+    name_th = models.CharField(_("name (Thai)"), max_length=200, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    building_type = models.CharField(_("building type"), max_length=40, blank=True)
+    levels = models.PositiveSmallIntegerField(_("levels"), null=True, blank=True)
+    population = models.PositiveIntegerField(_("residents"), null=True, blank=True)
+    population_is_estimate = models.BooleanField(_("residents estimated"), default=False)
+    elderly = models.PositiveSmallIntegerField(_("elderly"), default=0)
+    bedridden = models.PositiveSmallIntegerField(_("bedridden"), default=0)
+    disabled = models.PositiveSmallIntegerField(_("disabled"), default=0)
+    infants = models.PositiveSmallIntegerField(_("infants"), default=0)
+    geom = models.MultiPolygonField(_("footprint"), srid=WGS84)
+
+    class Meta:
+        verbose_name = _("building")
+        verbose_name_plural = _("buildings")
+        constraints = [_source_id_unique("building")]
+
+    def __str__(self) -> str:
+        return self.name_th or self.name_en or self.source_id or f"#{self.pk}"
+
+
+class FloodZone(FeatureModel):
+    """An observed or forecast flood extent with its hazard class (DESIGN.md section 3)."""
+
+    class HazardClass(models.TextChoices):
+        DRY = "dry", _("Dry / caution (< 0.1 m)")
+        LOW = "low", _("Low (0.1-0.7 m)")
+        MEDIUM = "medium", _("Medium (0.7-1.5 m)")
+        HIGH = "high", _("High (>= 1.5 m)")
+
+    event = models.CharField(_("event"), max_length=200)
+    observed_date = models.DateField(_("observed on"), null=True, blank=True)
+    is_forecast = models.BooleanField(_("forecast or scenario"), default=False)
+    hazard_class = models.CharField(_("hazard class"), max_length=10, choices=HazardClass.choices)
+    depth_min_m = models.DecimalField(
+        _("depth from (m)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    depth_max_m = models.DecimalField(
+        _("depth to (m)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    geom = models.MultiPolygonField(_("extent"), srid=WGS84)
+
+    class Meta:
+        verbose_name = _("flood zone")
+        verbose_name_plural = _("flood zones")
+        constraints = [_source_id_unique("floodzone")]
+
+    def __str__(self) -> str:
+        return f"{self.event} ({self.get_hazard_class_display()})"
+
+
+class DengueCase(FeatureModel):
+    """A dengue case: the house location and dates, without personal identifiers.
+
+    Personal fields live in `DengueCasePersonal`, a separate table with its own access rules.
+    """
+
+    class Diagnosis(models.TextChoices):
+        DF = "DF", _("Dengue fever (DF)")
+        DHF = "DHF", _("Dengue haemorrhagic fever (DHF)")
+        DSS = "DSS", _("Dengue shock syndrome (DSS)")
+
+    class Status(models.TextChoices):
+        SUSPECTED = "suspected", _("Suspected")
+        PROBABLE = "probable", _("Probable")
+        CONFIRMED = "confirmed", _("Confirmed")
+        DISCARDED = "discarded", _("Discarded")
+
+    class Sex(models.TextChoices):
+        FEMALE = "F", _("Female")
+        MALE = "M", _("Male")
+        UNKNOWN = "U", _("Unknown")
+
+    onset_date = models.DateField(_("onset date"))
+    report_date = models.DateField(_("report date"))
+    investigated_at = models.DateTimeField(_("investigated at"), null=True, blank=True)
+    diagnosis = models.CharField(_("diagnosis"), max_length=3, choices=Diagnosis.choices)
+    age_group = models.CharField(_("age group"), max_length=10, blank=True)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.CONFIRMED
+    )
+    subdistrict = models.ForeignKey(
+        Subdistrict,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("subdistrict"),
+    )
+    is_generated = models.BooleanField(_("generated (synthetic) case"), default=False)
+    geom = models.PointField(_("case house"), srid=WGS84)
+
+    class Meta:
+        verbose_name = _("dengue case")
+        verbose_name_plural = _("dengue cases")
+        constraints = [
+            _source_id_unique("denguecase"),
+            models.CheckConstraint(
+                condition=models.Q(report_date__gte=models.F("onset_date")),
+                name="denguecase_report_after_onset",
+            ),
+        ]
+        indexes = [models.Index(fields=["municipality", "onset_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.source_id or self.pk} ({self.onset_date:%Y-%m-%d})"
+
+
+class DengueCasePersonal(TenantModel):
+    """Sensitive personal data of a case (PDPA): kept apart from the point and its dates."""
+
+    case = models.OneToOneField(
+        DengueCase, on_delete=models.CASCADE, related_name="personal", verbose_name=_("case")
+    )
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    national_id = models.CharField(_("national ID"), max_length=13, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    address = models.TextField(_("exact address"), blank=True)
+
+    class Meta:
+        verbose_name = _("personal data of a case")
+        verbose_name_plural = _("personal data of cases")
+
+    def __str__(self) -> str:
+        return f"personal data of case {self.case_id}"

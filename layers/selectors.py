@@ -1,0 +1,109 @@
+"""Reads of layer data, always scoped to one municipality."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+from django.db import connection
+from django.db.models import Count
+
+from layers.frames import frame_from_queryset
+from layers.models import (
+    Building,
+    Dataset,
+    DengueCase,
+    FloodZone,
+    Landmark,
+    Municipality,
+    Road,
+    Subdistrict,
+)
+
+ROAD_FIELDS = ("id", "name_th", "name_en", "road_class", "surface", "lanes", "ref")
+LANDMARK_FIELDS = ("id", "name_th", "name_en", "category")
+FLOOD_FIELDS = ("id", "event", "hazard_class", "depth_min_m", "depth_max_m", "is_forecast")
+CASE_FIELDS = ("id", "onset_date", "report_date", "diagnosis", "status", "is_generated")
+
+
+def road_frame(*, municipality: Municipality) -> gpd.GeoDataFrame:
+    """Roads of the municipality."""
+    return frame_from_queryset(
+        Road.objects.filter(municipality=municipality).order_by("id"), fields=ROAD_FIELDS
+    )
+
+
+def landmark_frame(*, municipality: Municipality) -> gpd.GeoDataFrame:
+    """Landmarks of the municipality."""
+    return frame_from_queryset(
+        Landmark.objects.filter(municipality=municipality).order_by("id"), fields=LANDMARK_FIELDS
+    )
+
+
+def flood_zone_frame(*, municipality: Municipality) -> gpd.GeoDataFrame:
+    """Flood zones of the municipality."""
+    return frame_from_queryset(
+        FloodZone.objects.filter(municipality=municipality).order_by("id"), fields=FLOOD_FIELDS
+    )
+
+
+def dengue_case_frame(*, municipality: Municipality) -> gpd.GeoDataFrame:
+    """Exact case locations and dates (no personal fields); callers check the role first."""
+    return frame_from_queryset(
+        DengueCase.objects.filter(municipality=municipality).order_by("onset_date", "id"),
+        fields=CASE_FIELDS,
+    )
+
+
+def subdistrict_frame(*, municipality: Municipality) -> gpd.GeoDataFrame:
+    """Subdistricts of the municipality."""
+    return frame_from_queryset(
+        Subdistrict.objects.filter(municipality=municipality).order_by("code"),
+        fields=("code", "name_th", "name_en"),
+    )
+
+
+def boundary_frame(*, municipality: Municipality) -> gpd.GeoDataFrame:
+    """The municipality's boundary as a one-row frame."""
+    return frame_from_queryset(
+        Municipality.objects.filter(pk=municipality.pk),
+        fields=("code", "name_th", "name_en"),
+        geom_field="boundary",
+    )
+
+
+@dataclass(frozen=True)
+class LayerSummary:
+    roads_km_by_class: dict[str, float]
+    landmarks_by_category: dict[str, int]
+    buildings: int
+    flood_zones: int
+    dengue_cases: int
+    datasets: list[Dataset]
+
+
+def layer_summary(*, municipality: Municipality) -> LayerSummary:
+    """Counts and road lengths (metres measured in the municipality's metric CRS)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT road_class, SUM(ST_Length(ST_Transform(geom, %s))) / 1000.0 "
+            "FROM layers_road WHERE municipality_id = %s GROUP BY road_class "
+            "ORDER BY 2 DESC",
+            [municipality.metric_srid, municipality.pk],
+        )
+        roads = {road_class: float(km) for road_class, km in cursor.fetchall()}
+    landmarks = dict(
+        Landmark.objects.filter(municipality=municipality)
+        .values_list("category")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .values_list("category", "n")
+    )
+    return LayerSummary(
+        roads_km_by_class=roads,
+        landmarks_by_category=landmarks,
+        buildings=Building.objects.filter(municipality=municipality).count(),
+        flood_zones=FloodZone.objects.filter(municipality=municipality).count(),
+        dengue_cases=DengueCase.objects.filter(municipality=municipality).count(),
+        datasets=list(Dataset.objects.filter(municipality=municipality).order_by("title")),
+    )

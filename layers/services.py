@@ -1,0 +1,293 @@
+"""Writes to layers: upserting features by source id, loading the demo municipalities."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from django.contrib.gis.geos import GEOSGeometry
+from django.db import transaction
+
+from fixtures import demo_city
+from layers.models import (
+    WGS84,
+    Building,
+    Dataset,
+    DengueCase,
+    FeatureModel,
+    FloodZone,
+    Landmark,
+    Municipality,
+    Road,
+    Subdistrict,
+)
+
+OSM_LICENCE = "ODbL 1.0"
+OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0 (openstreetmap.org/copyright)"
+MAPTHAI_ATTRIBUTION = (
+    "Administrative boundaries: Royal Thai Survey Department / OCHA (HDX COD-AB), "
+    "via the mapthai R package (P. Chitchumnong). CC BY 3.0 IGO."
+)
+# Bump when the loader's mapping changes, so stored datasets are refreshed.
+DEMO_LOADER_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class UpsertReport:
+    created: int
+    updated: int
+    deleted: int
+    skipped: bool = False
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def _geos(geometry) -> GEOSGeometry:
+    return GEOSGeometry(memoryview(shapely.to_wkb(geometry, output_dimension=2)), srid=WGS84)
+
+
+def features_upsert(
+    *,
+    model: type[FeatureModel],
+    municipality: Municipality,
+    dataset: Dataset,
+    frame: gpd.GeoDataFrame,
+    fields: list[str],
+) -> UpsertReport:
+    """Make the dataset's features equal to `frame`, matched by `source_id`.
+
+    New ids are created, known ids updated, ids no longer in the frame deleted. Runs inside the
+    caller's transaction.
+    """
+    existing = dict(
+        model.objects.filter(municipality=municipality, dataset=dataset).values_list(
+            "source_id", "id"
+        )
+    )
+    to_create, to_update = [], []
+    records = frame[["source_id", *fields]].astype(object).to_dict("records")
+    for row, geometry in zip(records, frame.geometry, strict=True):
+        row = {key: None if _missing(value) else value for key, value in row.items()}
+        obj = model(municipality=municipality, dataset=dataset, geom=_geos(geometry), **row)
+        if row["source_id"] in existing:
+            obj.pk = existing[row["source_id"]]
+            to_update.append(obj)
+        else:
+            to_create.append(obj)
+    seen = set(frame["source_id"])
+    stale = [pk for source_id, pk in existing.items() if source_id not in seen]
+    model.objects.bulk_create(to_create, batch_size=1000)
+    if to_update:
+        model.objects.bulk_update(to_update, [*fields, "geom"], batch_size=500)
+    if stale:
+        model.objects.filter(pk__in=stale).delete()
+    return UpsertReport(created=len(to_create), updated=len(to_update), deleted=len(stale))
+
+
+def _dataset(municipality: Municipality, slug: str, **defaults) -> Dataset:
+    dataset, _created = Dataset.objects.get_or_create(
+        municipality=municipality, slug=slug, defaults=defaults
+    )
+    return dataset
+
+
+def _load_layer(
+    *,
+    municipality: Municipality,
+    slug: str,
+    model: type[FeatureModel],
+    frame: gpd.GeoDataFrame,
+    fields: list[str],
+    dataset_defaults: dict,
+) -> UpsertReport:
+    checksum = f"{DEMO_LOADER_VERSION}:{demo_city.frame_checksum(frame)}"[:64]
+    dataset = _dataset(municipality, slug, **dataset_defaults)
+    if dataset.source_checksum == checksum:
+        return UpsertReport(0, 0, 0, skipped=True)
+    report = features_upsert(
+        model=model, municipality=municipality, dataset=dataset, frame=frame, fields=fields
+    )
+    dataset.source_checksum = checksum
+    dataset.save(update_fields=["source_checksum", "updated_at"])
+    return report
+
+
+@transaction.atomic
+def demo_city_load(city: demo_city.DemoCity) -> dict[str, UpsertReport]:
+    """Store one demo municipality; running it again with the same input changes nothing."""
+    municipality, created = Municipality.objects.get_or_create(
+        code=city.code,
+        defaults={
+            "name_th": city.name_th,
+            "name_en": city.name_en,
+            "province_th": city.province_th,
+            "province_en": city.province_en,
+            "tambon_code": city.tambon_code,
+            "metric_srid": city.metric_epsg,
+            "boundary": _geos(city.boundary),
+            "is_demo": True,
+        },
+    )
+    if not created and not municipality.boundary.equals_exact(_geos(city.boundary), 1e-9):
+        municipality.boundary = _geos(city.boundary)
+        municipality.save(update_fields=["boundary"])
+
+    osm = {
+        "source": city.sources.get("osm", ""),
+        "licence": OSM_LICENCE,
+        "attribution": OSM_ATTRIBUTION,
+    }
+    reports: dict[str, UpsertReport] = {}
+    reports["subdistricts"] = _subdistricts_load(municipality, city.subdistricts)
+    reports["roads"] = _load_layer(
+        municipality=municipality,
+        slug="roads-osm",
+        model=Road,
+        frame=city.roads,
+        fields=["name_th", "name_en", "road_class", "surface", "lanes", "ref"],
+        dataset_defaults={
+            "title": "ถนน (OpenStreetMap)",
+            "kind": Dataset.Kind.ROADS,
+            "division": "กองช่าง",
+            "visibility": Dataset.Visibility.PUBLIC,
+            **osm,
+        },
+    )
+    reports["landmarks"] = _load_layer(
+        municipality=municipality,
+        slug="landmarks-osm",
+        model=Landmark,
+        frame=city.landmarks,
+        fields=["name_th", "name_en", "category", "source_kind"],
+        dataset_defaults={
+            "title": "สถานที่สำคัญ (OpenStreetMap)",
+            "kind": Dataset.Kind.LANDMARKS,
+            "division": "สำนักปลัดเทศบาล",
+            "visibility": Dataset.Visibility.PUBLIC,
+            **osm,
+        },
+    )
+    if len(city.buildings):
+        buildings = city.buildings.assign(population_is_estimate=True)
+        reports["buildings"] = _load_layer(
+            municipality=municipality,
+            slug="buildings-osm",
+            model=Building,
+            frame=buildings,
+            fields=[
+                "name_th",
+                "name_en",
+                "building_type",
+                "levels",
+                "population",
+                "population_is_estimate",
+                "elderly",
+                "infants",
+                "disabled",
+                "bedridden",
+            ],
+            dataset_defaults={
+                "title": "อาคาร (OpenStreetMap, จำนวนผู้อยู่อาศัยเป็นค่าประมาณ)",
+                "kind": Dataset.Kind.BUILDINGS,
+                "division": "กองช่าง",
+                "visibility": Dataset.Visibility.INTERNAL,
+                "description": (
+                    "Footprints from OpenStreetMap. Residents and vulnerable members are "
+                    "generated estimates (fixtures/demo_city.py), not a census."
+                ),
+                **osm,
+            },
+        )
+    if city.flood_zones is not None:
+        reports["flood_zones"] = _load_layer(
+            municipality=municipality,
+            slug="flood-scenario-east",
+            model=FloodZone,
+            frame=city.flood_zones.assign(is_forecast=True, source="fixtures/demo_city.py"),
+            fields=["event", "hazard_class", "depth_min_m", "depth_max_m", "is_forecast", "source"],
+            dataset_defaults={
+                "title": "พื้นที่น้ำท่วม: สถานการณ์จำลอง (ข้อมูลสร้างขึ้น)",
+                "kind": Dataset.Kind.FLOOD_ZONES,
+                "division": "งานป้องกันและบรรเทาสาธารณภัย",
+                "visibility": Dataset.Visibility.INTERNAL,
+                "is_generated": True,
+                "description": "A generated scenario for the demo, not an observed flood.",
+            },
+        )
+    if city.dengue_cases is not None:
+        reports["dengue_cases"] = _cases_load(municipality, city.dengue_cases)
+    return reports
+
+
+def _subdistricts_load(municipality: Municipality, frame: gpd.GeoDataFrame) -> UpsertReport:
+    created = updated = 0
+    for row, geometry in zip(frame.to_dict("records"), frame.geometry, strict=True):
+        _obj, was_created = Subdistrict.objects.update_or_create(
+            municipality=municipality,
+            code=row["code"],
+            defaults={
+                "name_th": row["name_th"],
+                "name_en": row["name_en"],
+                "geom": _geos(geometry),
+            },
+        )
+        created += was_created
+        updated += not was_created
+    stale = Subdistrict.objects.filter(municipality=municipality).exclude(
+        code__in=list(frame["code"])
+    )
+    deleted, _ = stale.delete()
+    return UpsertReport(created=created, updated=updated, deleted=deleted)
+
+
+def _cases_load(municipality: Municipality, frame: gpd.GeoDataFrame) -> UpsertReport:
+    subdistrict_ids = dict(
+        Subdistrict.objects.filter(municipality=municipality).values_list("code", "id")
+    )
+    cases = frame.assign(
+        subdistrict_id=[subdistrict_ids.get(code) for code in frame["subdistrict_code"]],
+        is_generated=True,
+        status=DengueCase.Status.CONFIRMED,
+    ).drop(columns="subdistrict_code")
+    return _load_layer(
+        municipality=municipality,
+        slug="dengue-cases-generated",
+        model=DengueCase,
+        frame=cases,
+        fields=[
+            "onset_date",
+            "report_date",
+            "diagnosis",
+            "age_group",
+            "sex",
+            "status",
+            "subdistrict_id",
+            "is_generated",
+        ],
+        dataset_defaults={
+            "title": "ผู้ป่วยไข้เลือดออก (ข้อมูลสร้างขึ้น ไม่ใช่ผู้ป่วยจริง)",
+            "kind": Dataset.Kind.DENGUE_CASES,
+            "division": "กองสาธารณสุขและสิ่งแวดล้อม",
+            "visibility": Dataset.Visibility.PRIVATE,
+            "is_generated": True,
+            "purpose": "Disease control demonstration (PDPA: generated data, no data subject).",
+            "description": (
+                "One year of cases generated by a seeded transmission simulation "
+                "(fixtures/dengue_sim.py) at real building locations. No real patient data."
+            ),
+        },
+    )
+
+
+def demo_load(data_dir: Path) -> dict[str, dict[str, UpsertReport]]:
+    """Load both demo municipalities from the shared public data."""
+    return {
+        city.code: demo_city_load(city)
+        for city in (demo_city.nakhon_si_thammarat(data_dir), demo_city.chon_buri(data_dir))
+    }
