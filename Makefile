@@ -33,7 +33,7 @@ $(STAMP)/venv: requirements.txt $(STAMP)/sysdeps
 	@touch $@
 
 $(STAMP)/messages: $(wildcard geoapp/locale/*/LC_MESSAGES/*.po) $(STAMP)/venv
-	cd geoapp && ../$(BIN)/django-admin compilemessages --settings=geoapp.settings.local -v 0
+	$(BIN)/python manage.py compilemessages -v 0 --ignore "$(VENV)/*"
 	@touch $@
 
 setup: $(STAMP)/venv $(STAMP)/messages

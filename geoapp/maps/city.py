@@ -158,12 +158,15 @@ def _escaped(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 def _geojson(frame: gpd.GeoDataFrame, properties: pd.DataFrame) -> dict:
     """Build a FeatureCollection with rounded coordinates and the database id as feature id."""
     geometries = shapely.set_precision(frame.geometry.values, COORDINATE_GRID_DEG)
+    ids = frame.get("id", frame.index)
     features = []
-    for (feature_id, props), geometry in zip(properties.iterrows(), geometries, strict=True):
+    for feature_id, (_i, props), geometry in zip(
+        ids, properties.iterrows(), geometries, strict=True
+    ):
         features.append(
             {
                 "type": "Feature",
-                "id": int(feature_id),
+                "id": feature_id if isinstance(feature_id, str) else int(feature_id),
                 "properties": props.to_dict(),
                 "geometry": json.loads(shapely.to_geojson(geometry)),
             }
@@ -173,6 +176,17 @@ def _geojson(frame: gpd.GeoDataFrame, properties: pd.DataFrame) -> dict:
 
 def _tooltip_fields(labels: dict[str, str], names: list[str]) -> tuple[list[str], list[str]]:
     return names, [html.escape(labels[name]) for name in names]
+
+
+def _details(frame: gpd.GeoDataFrame, labels: dict[str, str], names: list[str], **kw) -> dict:
+    """Tooltip and popup for a layer; folium refuses them on a layer with no features."""
+    if frame.empty:
+        return {}
+    fields, aliases = _tooltip_fields(labels, names)
+    return {
+        "tooltip": folium.GeoJsonTooltip(fields, aliases, **kw),
+        "popup": folium.GeoJsonPopup(fields, aliases),
+    }
 
 
 def _legend_html(title: str, entries: list[tuple[str, str, str]]) -> str:
@@ -231,8 +245,8 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
             "fillOpacity": 0.0,
             "className": "mueang-subdistrict",
         },
-        tooltip=folium.GeoJsonTooltip(*_tooltip_fields(labels, ["name_th", "name_en"])),
         show=False,
+        **_details(frames.subdistricts, labels, ["name_th", "name_en"]),
     ).add_to(fmap)
     layer_names["subdistricts"] = subdistricts.get_name()
 
@@ -251,8 +265,7 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
             "fillOpacity": 0.45,
             "className": "mueang-flood",
         },
-        tooltip=folium.GeoJsonTooltip(*_tooltip_fields(labels, ["event", "hazard"])),
-        popup=folium.GeoJsonPopup(*_tooltip_fields(labels, ["event", "hazard"])),
+        **_details(frames.flood_zones, labels, ["event", "hazard"]),
     ).add_to(fmap)
     layer_names["flood_zones"] = flood.get_name()
 
@@ -273,8 +286,7 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
             "className": "mueang-road",
         },
         highlight_function=lambda _f: {"weight": 6, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(*_tooltip_fields(labels, road_fields), sticky=True),
-        popup=folium.GeoJsonPopup(*_tooltip_fields(labels, road_fields)),
+        **_details(frames.roads, labels, road_fields, sticky=True),
     ).add_to(fmap)
     layer_names["roads"] = roads.get_name()
 
@@ -295,8 +307,7 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
             "fillOpacity": 0.95,
             "className": "mueang-landmark",
         },
-        tooltip=folium.GeoJsonTooltip(*_tooltip_fields(labels, landmark_fields)),
-        popup=folium.GeoJsonPopup(*_tooltip_fields(labels, landmark_fields)),
+        **_details(frames.landmarks, labels, landmark_fields),
     ).add_to(fmap)
     layer_names["landmarks"] = landmarks.get_name()
 
@@ -346,7 +357,7 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
                 "fillOpacity": 0.9,
                 "className": "mueang-case",
             },
-            tooltip=folium.GeoJsonTooltip(*_tooltip_fields(labels, case_fields)),
+            **_details(frames.cases, labels, case_fields),
         ).add_to(fmap)
         layer_names["cases"] = cases.get_name()
         legend.append(

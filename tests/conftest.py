@@ -1,0 +1,29 @@
+"""Shared fixtures: a real PostGIS test database holding the demo municipalities."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the demo data once per session, committed, so a live server thread sees it too."""
+    with django_db_blocker.unblock():
+        call_command("load_demo", stdout=io.StringIO())
+
+
+@pytest.fixture
+def nst(db):
+    from layers.models import Municipality
+
+    return Municipality.objects.get(code="nakhon-si-thammarat")
+
+
+@pytest.fixture
+def chon(db):
+    from layers.models import Municipality
+
+    return Municipality.objects.get(code="chon-buri")
