@@ -11,6 +11,7 @@ import html
 import json
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlparse
 
 import folium
 import geopandas as gpd
@@ -215,7 +216,10 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
     if options.basemap_url:
         folium.TileLayer(
             tiles=options.basemap_url,
-            attr=html.escape(options.basemap_attribution),
+            # Leaflet needs an attribution; without a configured one, name the tile host.
+            attr=html.escape(
+                options.basemap_attribution or urlparse(options.basemap_url).netloc or "basemap"
+            ),
             name=labels["basemap"],
             control=True,
         ).add_to(fmap)

@@ -1,0 +1,1 @@
+"""Benchmarks: ratios of a candidate against a baseline measured in the same run."""

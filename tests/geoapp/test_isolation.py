@@ -1,0 +1,127 @@
+"""Every URL of the site, as a member of the other municipality: 403 or 404, never data."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from layers.models import Municipality
+
+PUBLIC = {"landing", "login", "logout", "set_language"}
+
+
+def municipality_url_names() -> list[str]:
+    """Names of every site URL that takes a municipality code (found, not listed by hand)."""
+    names = []
+
+    def walk(patterns):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.app_name != "admin":
+                    walk(pattern.url_patterns)
+            elif isinstance(pattern, URLPattern) and "code" in pattern.pattern.converters:
+                names.append(pattern.name)
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def test_the_site_has_municipality_urls_to_check():
+    assert {"municipality-home", "municipality-map"} <= set(municipality_url_names())
+
+
+def client_for(username: str) -> Client:
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(get_user_model().objects.get(username=username))
+    return client
+
+
+@pytest.mark.parametrize("name", municipality_url_names())
+@pytest.mark.parametrize(
+    "username",
+    ["chon-viewer", "chon-planner", "chon-health", "chon-disaster", "chon-editor", "chon-admin"],
+)
+def test_other_municipalitys_member_gets_404(db, name, username):
+    response = client_for(username).get(reverse(name, kwargs={"code": "nakhon-si-thammarat"}))
+
+    assert response.status_code in (403, 404)
+    assert "วัดพระมหาธาตุ" not in response.content.decode()
+
+
+@pytest.mark.parametrize("name", municipality_url_names())
+def test_own_member_gets_the_page(db, name):
+    response = client_for("nst-viewer").get(reverse(name, kwargs={"code": "nakhon-si-thammarat"}))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("name", [*municipality_url_names(), "municipality-list"])
+def test_anonymous_visitors_are_sent_to_log_in(db, name):
+    kwargs = {"code": "nakhon-si-thammarat"} if name != "municipality-list" else {}
+
+    response = Client(HTTP_HOST="127.0.0.1").get(reverse(name, kwargs=kwargs))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_municipality_list_shows_only_own_municipalities(db):
+    page = client_for("chon-planner").get(reverse("municipality-list")).content.decode()
+
+    assert "เทศบาลเมืองชลบุรี" in page
+    assert "เทศบาลนครนครศรีธรรมราช" not in page
+
+
+def admin_models():
+    return [
+        model
+        for model in admin.site._registry
+        if hasattr(model, "municipality") or model is Municipality
+    ]
+
+
+@pytest.mark.parametrize("model", admin_models(), ids=lambda m: m._meta.model_name)
+def test_other_municipalitys_admin_cannot_open_or_list_rows_in_the_django_admin(db, model):
+    nst = Municipality.objects.get(code="nakhon-si-thammarat")
+    rows = (
+        model.objects.filter(pk=nst.pk)
+        if model is Municipality
+        else model.objects.filter(municipality=nst)
+    )
+    row = rows.first()
+    if row is None:
+        pytest.skip(f"the demo has no {model._meta.verbose_name} in Nakhon Si Thammarat")
+    client = client_for("chon-admin")
+    opts = model._meta
+
+    change = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[row.pk]))
+    history = client.get(
+        reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[row.pk])
+    )
+    delete = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_delete", args=[row.pk]))
+    listing = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+
+    assert change.status_code in (403, 404)
+    assert history.status_code in (403, 404)
+    assert delete.status_code in (403, 404)
+    if listing.status_code == 200:
+        assert listing.context["cl"].result_count == 0 or all(
+            getattr(obj, "municipality_id", obj.pk) != nst.pk
+            for obj in listing.context["cl"].result_list
+        )
+    else:
+        assert listing.status_code == 403
+
+
+def test_own_admin_can_open_its_rows_in_the_django_admin(db):
+    chon = Municipality.objects.get(code="chon-buri")
+    road = chon.road_set.first()
+
+    response = client_for("chon-admin").get(reverse("admin:layers_road_change", args=[road.pk]))
+
+    assert response.status_code == 200
+    assert "cdn.jsdelivr.net" not in response.content.decode()
+    assert "/static/vendor/ol/ol.js" in response.content.decode()
