@@ -152,7 +152,10 @@ class FloodZoneAdmin(TenantAdmin):
 
 
 class DengueCaseAdmin(TenantAdmin):
-    """Cases stay out of the admin's list views for non-health staff: see has_*_permission."""
+    """Case points and dates only; personal fields (DengueCasePersonal) are not in the admin.
+
+    Only municipality administrators get staff access, and they may see exact cases.
+    """
 
     list_display = ("__str__", "onset_date", "report_date", "diagnosis", "status", "municipality")
     list_filter = ("diagnosis", "status", "is_generated", "municipality")
