@@ -68,7 +68,8 @@ pytest: db
 test: lint pytest
 
 bench: db
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python manage.py load_demo -v 0
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(STAMP) staticfiles .pytest_cache .ruff_cache
