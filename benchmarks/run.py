@@ -54,16 +54,6 @@ MAP_PATH = f"/m/{NST}/map/"
 LOGIN_PATH = "/accounts/login/"
 HOST = "127.0.0.1"
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 MAP_READY = (
     "window.mueangMap !== undefined && document.querySelectorAll('path.mueang-road').length > 0"
 )
@@ -270,9 +260,11 @@ def map_page_browser(repeat: int) -> list[Row]:
     """Time to first rendered map and bytes downloaded, against the plain login page."""
     from playwright.sync_api import sync_playwright
 
+    from tests.e2e.browser import CHROMIUM_ARGS, chromium_path
+
     with live_server() as base_url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True
         )
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 800})

@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
+
+from tests.e2e.browser import CHROMIUM_ARGS, chromium_path
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make here are
 # still synchronous, so Django's async-safety guard does not apply.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 DEMO_PASSWORD = "mueang-demo-2569"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def chromium_path() -> str:
-    path = shutil.which("chromium") or "/usr/bin/chromium"
-    if not os.path.exists(path):
-        pytest.fail("Debian's chromium is missing: run `make test`, which installs it")
-    return path
 
 
 @pytest.fixture(scope="session")
