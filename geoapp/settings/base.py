@@ -58,7 +58,11 @@ DATABASES = {
         env("DATABASE_URL", "postgis://mueang:mueang@127.0.0.1:5432/mueang") or ""
     )
 }
-DATABASES["default"]["TEST"] = {"TEMPLATE": env("MUEANG_DB_TEMPLATE", "mueang_template")}
+DATABASES["default"]["TEST"] = {
+    "TEMPLATE": env("MUEANG_DB_TEMPLATE", "mueang_template"),
+    # Parallel checkouts or runs on one server each take their own test database.
+    "NAME": env("MUEANG_TEST_DB_NAME"),
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
