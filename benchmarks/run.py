@@ -27,16 +27,15 @@ and use `sample()` so baseline and candidate are measured alternately in the sam
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
 import platform
-import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page, Response
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
 
 NST = "nakhon-si-thammarat"
@@ -60,51 +60,7 @@ MAP_READY = (
 LOGIN_READY = "document.querySelector('form.login button[type=submit]') !== null"
 
 
-@dataclass(frozen=True)
-class Row:
-    """One line of the table: medians of baseline and candidate in one unit."""
-
-    name: str
-    measures: str
-    baseline: float
-    candidate: float
-    unit: str
-
-    @property
-    def ratio(self) -> float | None:
-        """Candidate / baseline (None when the baseline is zero)."""
-        return self.candidate / self.baseline if self.baseline else None
-
-    def as_dict(self) -> dict[str, object]:
-        """The row as JSON-ready values, ratio included."""
-        return {**asdict(self), "ratio": self.ratio}
-
-
-Benchmark = Callable[[int], list[Row]]
-REGISTRY: dict[str, Benchmark] = {}
-
-
-def benchmark(name: str) -> Callable[[Benchmark], Benchmark]:
-    """Register a benchmark under `name`; it takes the repeat count and returns its rows."""
-
-    def register(function: Benchmark) -> Benchmark:
-        REGISTRY[name] = function
-        return function
-
-    return register
-
-
-def sample(run: Callable[[], tuple[float, ...]], repeat: int) -> list[float]:
-    """Call `run` once to warm up, then `repeat` times; the median of each value it returns."""
-    run()
-    runs = [run() for _ in range(repeat)]
-    return [statistics.median(values) for values in zip(*runs, strict=True)]
-
-
-def elapsed_ms(start: float) -> float:
-    """Milliseconds since `start` (a perf_counter() value)."""
-    return (time.perf_counter() - start) * 1000.0
-
+from benchmarks.registry import REGISTRY, Row, benchmark, elapsed_ms, sample  # noqa: E402
 
 # --- map_page.server -------------------------------------------------------------------------
 
@@ -307,7 +263,6 @@ def map_page_browser(repeat: int) -> list[Row]:
 
 def setup_django() -> None:
     """Configure Django for the local database; allow the ORM next to Playwright's loop."""
-    sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geoapp.settings.local")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     import django
@@ -356,8 +311,15 @@ def table(rows: list[Row]) -> str:
     return "\n".join([line(header), rule, *(line(c) for c in cells)])
 
 
+def load_benchmark_modules() -> None:
+    """Import every `benchmarks/bench_*.py`; each registers its benchmarks on import."""
+    for path in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        importlib.import_module(f"benchmarks.{path.stem}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse options, run the selected benchmarks, print the table and write the JSON."""
+    load_benchmark_modules()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7, help="measured runs (default 7)")
     parser.add_argument("--only", metavar="NAME", help=f"one of: {', '.join(REGISTRY)}")
