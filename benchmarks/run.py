@@ -101,11 +101,17 @@ def raw_geojson_queries() -> dict[str, str]:
 
 
 def fetch_raw_geojson(queries: dict[str, str], municipality_id: int) -> int:
-    """Run every layer query and return the total UTF-8 bytes of the GeoJSON text."""
+    """Run every layer query and return the total UTF-8 bytes of the GeoJSON text.
+
+    Like a request for the map page, the queries run in one transaction scoped to the
+    municipality (row-level security), so the baseline pays the same scoping cost.
+    """
     from django.db import connection
 
+    from layers.tenancy import tenant_scope
+
     total = 0
-    with connection.cursor() as cursor:
+    with tenant_scope(municipality_ids=[municipality_id]), connection.cursor() as cursor:
         for sql in queries.values():
             cursor.execute(sql, [municipality_id])
             (text,) = cursor.fetchone()

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from geoapp.models import Membership, Role
 from layers.models import Municipality
+from layers.tenancy import all_tenants_scope
 
 DEMO_PASSWORD = "mueang-demo-2569"  # printed by `make demo`; demo data only
 DEMO_PREFIXES = {"nakhon-si-thammarat": "nst", "chon-buri": "chon"}
@@ -52,6 +53,11 @@ def _admin_group() -> Group:
 @transaction.atomic
 def demo_users_create() -> list[DemoUser]:
     """Create missing demo users and memberships; existing ones are left as they are."""
+    with all_tenants_scope():
+        return _demo_users_create()
+
+
+def _demo_users_create() -> list[DemoUser]:
     user_model = get_user_model()
     group = _admin_group()
     users = demo_users()

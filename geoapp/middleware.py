@@ -5,7 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import translation
+
+from layers.tenancy import all_municipality_ids, tenant_scope_set
 
 
 class ThaiFirstLocaleMiddleware:
@@ -55,3 +58,28 @@ def _policy() -> str:
         "font-src 'self'; connect-src 'self'; "
         "frame-ancestors 'self'; base-uri 'self'; form-action 'self'; object-src 'none'"
     )
+
+
+class TenantMiddleware:
+    """Run each request in one transaction scoped to the user's municipalities (row-level security).
+
+    Anonymous visitors get no tenant at all; a view that works on one municipality narrows the
+    scope further (`geoapp.permissions.municipality_for`).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with transaction.atomic():
+            user = request.user
+            user_id = user.pk if user.is_authenticated else None
+            tenant_scope_set(municipality_ids=[], user_id=user_id)
+            if user.is_authenticated and user.is_superuser:
+                ids = all_municipality_ids()
+            elif user.is_authenticated:
+                ids = list(user.memberships.values_list("municipality_id", flat=True))
+            else:
+                ids = []
+            tenant_scope_set(municipality_ids=ids, user_id=user_id)
+            return self.get_response(request)

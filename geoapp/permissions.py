@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.db import connection
 from django.http import Http404
 
 from geoapp.models import Membership, Role
 from layers.models import Municipality
+from layers.tenancy import tenant_scope_set
 
 
 class Action(StrEnum):
@@ -74,8 +76,14 @@ def municipalities_of(user):
 
 
 def municipality_for(user, code: str) -> Municipality:
-    """Return the municipality if the user is a member; otherwise 404, so codes do not leak."""
+    """Return the municipality if the user is a member; otherwise 404, so codes do not leak.
+
+    Inside a transaction (every request is one), the database scope narrows to this municipality
+    for the rest of it: rows of the user's other municipalities become invisible too.
+    """
     municipality = municipalities_of(user).filter(code=code).first()
     if municipality is None:
         raise Http404("No such municipality")
+    if connection.in_atomic_block:
+        tenant_scope_set(municipality_ids=[municipality.pk], user_id=user.pk)
     return municipality

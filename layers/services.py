@@ -25,6 +25,7 @@ from layers.models import (
     Road,
     Subdistrict,
 )
+from layers.tenancy import tenant_scope
 
 OSM_LICENCE = "ODbL 1.0"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0 (openstreetmap.org/copyright)"
@@ -137,6 +138,13 @@ def demo_city_load(city: demo_city.DemoCity) -> dict[str, UpsertReport]:
     if not created and not municipality.boundary.equals_exact(_geos(city.boundary), 1e-9):
         municipality.boundary = _geos(city.boundary)
         municipality.save(update_fields=["boundary"])
+    with tenant_scope(municipality_ids=[municipality.pk]):
+        return _city_layers_load(municipality, city)
+
+
+def _city_layers_load(
+    municipality: Municipality, city: demo_city.DemoCity
+) -> dict[str, UpsertReport]:
 
     osm = {
         "source": city.sources.get("osm", ""),

@@ -16,6 +16,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
+def db(db):
+    """The test's transaction may see every municipality (row-level security is on)."""
+    from layers.tenancy import all_municipality_ids, tenant_scope_set
+
+    tenant_scope_set(municipality_ids=all_municipality_ids())
+    return db
+
+
+@pytest.fixture
 def nst(db):
     from layers.models import Municipality
 

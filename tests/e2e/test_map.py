@@ -6,6 +6,7 @@ import pytest
 from django.db.models import Q
 
 from layers.models import DengueCase, FloodZone, Landmark, Municipality, Road
+from layers.tenancy import all_tenants_scope
 
 pytestmark = pytest.mark.e2e
 
@@ -83,7 +84,7 @@ def test_case_house_count_is_zero_for_the_other_municipalitys_health_officer(vis
 @pytest.fixture(scope="session")
 def hostile_landmark(django_db_setup, django_db_blocker):
     """A committed landmark whose name is markup (the live server must see it)."""
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), all_tenants_scope():
         municipality = Municipality.objects.get(code=NST)
         landmark = Landmark.objects.create(
             municipality=municipality,
@@ -93,7 +94,7 @@ def hostile_landmark(django_db_setup, django_db_blocker):
             geom=municipality.boundary.point_on_surface,
         )
     yield landmark
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), all_tenants_scope():
         landmark.delete()
 
 

@@ -1,0 +1,101 @@
+"""Isolation enforced by PostgreSQL itself: row-level security on every tenant table."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, ProgrammingError, connection, transaction
+from django.db.utils import DatabaseError
+
+from layers.models import Landmark, Road
+from layers.tenancy import tenant_scope, tenant_scope_set
+
+
+def tenant_tables() -> list[str]:
+    """Every table in the schema with a municipality_id column (found, not listed by hand)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND column_name = 'municipality_id' "
+            "ORDER BY table_name"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def count(table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {table}")
+        return cursor.fetchone()[0]
+
+
+def test_the_application_role_cannot_bypass_row_level_security(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        assert cursor.fetchone() == (False, False)
+
+
+def test_every_tenant_table_forces_row_level_security(db):
+    tables = tenant_tables()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
+            "WHERE relname = ANY(%s)",
+            [tables],
+        )
+        flags = {name: (enabled, forced) for name, enabled, forced in cursor.fetchall()}
+
+    assert {"layers_road", "layers_denguecase", "geoapp_membership"} <= set(tables)
+    assert flags == dict.fromkeys(tables, (True, True))
+
+
+def test_with_no_tenant_set_no_tenant_row_is_visible(db):
+    assert all(count(table) > 0 for table in ("layers_road", "layers_landmark"))
+
+    tenant_scope_set(municipality_ids=[])
+
+    counts = {table: count(table) for table in tenant_tables() if table != "layers_dataset"}
+    assert counts == dict.fromkeys(counts, 0)
+    # Only public catalogue entries stay readable without a tenant (open data).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM layers_dataset WHERE visibility <> 'public'")
+        assert cursor.fetchone()[0] == 0
+
+
+def test_a_tenant_sees_zero_rows_of_the_other_tenant_even_without_a_filter(nst, chon):
+    with tenant_scope(municipality_ids=[chon.pk]):
+        other_rows = {
+            table: _count_where(table, nst.pk)
+            for table in tenant_tables()
+            if table != "layers_dataset"
+        }
+        own_roads = Road.objects.count()
+
+    assert other_rows == dict.fromkeys(other_rows, 0)
+    assert own_roads == Road.objects.filter(municipality=chon).count() > 0
+
+
+def _count_where(table: str, municipality_id: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM {table} WHERE municipality_id = %s",
+            [municipality_id],
+        )
+        return cursor.fetchone()[0]
+
+
+def test_a_tenant_cannot_write_rows_into_another_tenant(nst, chon):
+    landmark = Landmark.objects.filter(municipality=nst).first()
+
+    with (
+        pytest.raises((ProgrammingError, IntegrityError, DatabaseError)),
+        transaction.atomic(),
+        tenant_scope(municipality_ids=[chon.pk]),
+    ):
+        Landmark.objects.create(municipality=nst, name_th="แทรก", geom=landmark.geom)
+
+    with tenant_scope(municipality_ids=[chon.pk]):
+        updated = Landmark.objects.filter(pk=landmark.pk).update(name_th="เปลี่ยน")
+        deleted, _ = Landmark.objects.filter(pk=landmark.pk).delete()
+
+    assert (updated, deleted) == (0, 0)
+    landmark.refresh_from_db()
+    assert landmark.name_th != "เปลี่ยน"
