@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 from django.utils.translation import gettext_lazy as _
 
 from geoapp.settings.env import BASE_DIR, database_from_url, env, env_list
@@ -65,6 +68,26 @@ DATABASES["default"]["TEST"] = {
     "NAME": env("MUEANG_TEST_DB_NAME"),
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+def _gdal_library() -> str | None:
+    """GDAL for GeoDjango: GDAL_LIBRARY_PATH, else the GDAL that pyogrio's wheel ships.
+
+    Debian 12's GDAL (3.6) cannot block file and network access from spatial references
+    (check gis.W001); the wheel's GDAL (3.9 or newer) can, and it is the one geopandas already
+    loads into this process. Without either, Django finds the system library.
+    """
+    configured = env("GDAL_LIBRARY_PATH")
+    if configured:
+        return configured
+    spec = importlib.util.find_spec("pyogrio")
+    if spec is None or spec.origin is None:
+        return None
+    bundled = sorted(Path(spec.origin).parent.parent.glob("pyogrio.libs/libgdal-*.so*"))
+    return str(bundled[-1]) if bundled else None
+
+
+GDAL_LIBRARY_PATH = _gdal_library()
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
