@@ -6,8 +6,6 @@ and `layers` must not import `geoapp`.
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
@@ -30,13 +28,23 @@ class LocalOSMWidget(OSMWidget):
     class Media:
         extend = False
         css = {"all": ("vendor/ol/ol.css", "gis/css/ol3.css")}
-        js = ("vendor/ol/ol.js", "gis/js/OLMapWidget.js")
+        js = ("vendor/ol/ol.js", "gis/js/OLMapWidget.js", "geoapp/js/map-widget.js")
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
-        context["basemap_url"] = settings.MUEANG_BASEMAP_URL
-        context["basemap_url_json"] = json.dumps(settings.MUEANG_BASEMAP_URL)
-        context["basemap_attribution_json"] = json.dumps(settings.MUEANG_BASEMAP_ATTRIBUTION)
+        context["widget_options_id"] = f"{context['id']}_options"
+        context["widget_options"] = {
+            "geom_name": context["geom_type"],
+            "id": context["id"],
+            "map_id": f"{context['id']}_map",
+            "map_srid": context["map_srid"],
+            "name": context["name"],
+            "default_lon": self.attrs["default_lon"],
+            "default_lat": self.attrs["default_lat"],
+            "default_zoom": self.attrs["default_zoom"],
+            "basemap_url": settings.MUEANG_BASEMAP_URL,
+            "basemap_attribution": settings.MUEANG_BASEMAP_ATTRIBUTION,
+        }
         return context
 
 

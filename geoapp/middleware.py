@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlparse
 
 from django.conf import settings
@@ -32,27 +33,32 @@ class ThaiFirstLocaleMiddleware:
 
 
 class ContentSecurityPolicyMiddleware:
-    """Allow only our own origin for every kind of resource (plus a configured basemap host)."""
+    """Allow only our own origin (and a configured basemap host); scripts need the request's nonce.
+
+    Templates put `request.csp_nonce` on every `<script>` they write; no inline script without it
+    runs, so markup that slips into a page cannot execute.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        request.csp_nonce = secrets.token_urlsafe(18)
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", _policy())
+        response.headers.setdefault("Content-Security-Policy", _policy(request.csp_nonce))
         return response
 
 
-def _policy() -> str:
+def _policy(nonce: str) -> str:
     extra = list(settings.MUEANG_EXTRA_CSP_HOSTS)
     if settings.MUEANG_BASEMAP_URL:
         parsed = urlparse(settings.MUEANG_BASEMAP_URL.replace("{s}", "a"))
         extra.append(f"{parsed.scheme}://{parsed.netloc}")
     images = " ".join(["'self'", "data:", *extra])
-    # folium writes its map as inline script and styles; nothing may load from elsewhere.
+    # Inline styles stay allowed: folium and Leaflet set style attributes on map elements.
     return (
         "default-src 'self'; "
-        "script-src 'self' 'unsafe-inline'; "
+        f"script-src 'self' 'nonce-{nonce}'; "
         "style-src 'self' 'unsafe-inline'; "
         f"img-src {images}; "
         "font-src 'self'; connect-src 'self'; "

@@ -8,6 +8,8 @@ from geoapp import views
 
 urlpatterns = [
     path("", views.landing, name="landing"),
+    # Browsers ask for /favicon.ico on pages without an icon link (the Django admin).
+    path("favicon.ico", views.favicon),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="geoapp/login.html"),

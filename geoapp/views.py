@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +21,11 @@ ATTRIBUTION = (
     "Administrative boundaries: Royal Thai Survey Department / OCHA (HDX COD-AB), "
     "via mapthai, CC BY 3.0 IGO"
 )
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """The site icon, for browsers that ask for /favicon.ico."""
+    return redirect(static("geoapp/favicon.svg"), permanent=True)
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -86,7 +91,11 @@ def municipality_map(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "geoapp/municipality_map.html",
-        {"municipality": municipality, "map": map_fragments(fmap), "show_cases": show_cases},
+        {
+            "municipality": municipality,
+            "map": map_fragments(fmap, script_nonce=request.csp_nonce),
+            "show_cases": show_cases,
+        },
     )
 
 

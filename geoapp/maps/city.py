@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlparse
@@ -386,12 +387,16 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
     return fmap
 
 
-def map_fragments(fmap: folium.Map) -> dict[str, str]:
-    """Render the map into the three pieces a page template embeds: head, body and script."""
+def map_fragments(fmap: folium.Map, *, script_nonce: str = "") -> dict[str, str]:
+    """Render the map into the pieces a page embeds: head, body and script.
+
+    With `script_nonce`, every `<script>` folium writes into the head carries it, so the page's
+    Content-Security-Policy can forbid all other inline scripts; the template puts the same
+    nonce on the `<script>` that wraps `script`.
+    """
     root = fmap.get_root()
     root.render()
-    return {
-        "head": root.header.render(),
-        "body": root.html.render(),
-        "script": root.script.render(),
-    }
+    head = root.header.render()
+    if script_nonce:
+        head = re.sub(r"<script\b", f'<script nonce="{html.escape(script_nonce)}"', head)
+    return {"head": head, "body": root.html.render(), "script": root.script.render()}

@@ -54,7 +54,12 @@ class Visit:
         self.base_url = base_url
         self.requests: list[str] = []
         self.dialogs: list[str] = []
+        self.console_errors: list[str] = []
         page.on("request", lambda request: self.requests.append(request.url))
+        page.on(
+            "console",
+            lambda message: message.type == "error" and self.console_errors.append(message.text),
+        )
         page.on("dialog", self._on_dialog)
 
     def _on_dialog(self, dialog) -> None:

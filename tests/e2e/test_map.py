@@ -56,6 +56,7 @@ def test_each_role_sees_every_feature_it_may_and_no_cases_it_may_not(visit, role
         assert expected["cases"] > 50
     assert visit.foreign_hosts() == set()
     assert visit.dialogs == []
+    assert visit.console_errors == []  # among others: no script refused by the CSP
 
 
 def test_planner_of_another_municipality_sees_none_of_its_data(visit):
@@ -155,3 +156,16 @@ def test_map_fits_a_phone_screen_without_horizontal_overflow(browser, app_url, d
     assert map_box["width"] == pytest.approx(390, abs=1)
     assert map_box["height"] > 400
     context.close()
+
+
+def test_admin_map_widget_draws_with_local_openlayers_under_the_csp(visit):
+    road = Road.objects.filter(municipality__code=NST).first()
+    visit.login("nst-admin")
+
+    response = visit.goto(f"/admin/layers/road/{road.pk}/change/")
+    visit.page.wait_for_selector(".dj_map .ol-viewport")
+
+    assert response.status == 200
+    assert visit.foreign_hosts() == set()
+    assert visit.console_errors == []
+    assert visit.page.evaluate("typeof window.geodjango_geom") == "object"

@@ -15,8 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_production_settings_pass_check_deploy_at_warning_level():
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a deployment never does.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {
-        **os.environ,
+        **inherited,
         "DJANGO_SETTINGS_MODULE": "geoapp.settings.production",
         "SECRET_KEY": "x" * 20 + "production-test-key-with-enough-entropy-0123456789",
         "ALLOWED_HOSTS": "mueang.example.go.th",
