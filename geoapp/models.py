@@ -49,3 +49,18 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.municipality}: {self.get_role_display()}"
+
+
+class LoginFailure(models.Model):
+    """A failed login, kept briefly to slow down password guessing (see geoapp.throttle)."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    address = models.GenericIPAddressField(null=True, db_index=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("failed login")
+        verbose_name_plural = _("failed logins")
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.address} at {self.at:%Y-%m-%d %H:%M}"

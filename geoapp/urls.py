@@ -5,16 +5,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from geoapp import views
+from geoapp.auth import LoginView
 
 urlpatterns = [
     path("", views.landing, name="landing"),
     # Browsers ask for /favicon.ico on pages without an icon link (the Django admin).
     path("favicon.ico", views.favicon),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(template_name="geoapp/login.html"),
-        name="login",
-    ),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("m/", views.municipality_list, name="municipality-list"),

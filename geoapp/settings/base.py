@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
-from geoapp.settings.env import BASE_DIR, database_from_url, env, env_list
+from geoapp.settings.env import BASE_DIR, database_from_url, env, env_int, env_list
 
 SECRET_KEY = env("SECRET_KEY", "insecure-local-development-key-change-me")
 DEBUG = False
@@ -91,7 +91,10 @@ GDAL_LIBRARY_PATH = _gdal_library()
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -123,3 +126,10 @@ MUEANG_BASEMAP_URL = env("MUEANG_BASEMAP_URL", "")
 MUEANG_BASEMAP_ATTRIBUTION = env("MUEANG_BASEMAP_ATTRIBUTION", "")
 # Hosts (besides our own) that pages may contact; only the basemap host needs one.
 MUEANG_EXTRA_CSP_HOSTS = env_list("MUEANG_EXTRA_CSP_HOSTS", "")
+
+# Login throttling (geoapp/throttle.py): failures within the cooldown window, per user and address.
+MUEANG_LOGIN_COOLDOWN_S = env_int("MUEANG_LOGIN_COOLDOWN_S", 900)
+MUEANG_LOGIN_MAX_FAILURES_PER_USER = env_int("MUEANG_LOGIN_MAX_FAILURES_PER_USER", 5)
+MUEANG_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("MUEANG_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
+# Number of reverse proxies in front of Mueang whose X-Forwarded-For entries are trusted.
+MUEANG_TRUSTED_PROXY_COUNT = env_int("MUEANG_TRUSTED_PROXY_COUNT", 0)

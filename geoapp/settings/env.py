@@ -41,6 +41,12 @@ def env_bool(key: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_int(key: str, default: int) -> int:
+    """Return an integer setting."""
+    value = env(key)
+    return int(value) if value not in (None, "") else default
+
+
 def env_list(key: str, default: str = "") -> list[str]:
     """Return a comma-separated setting as a list of non-empty items."""
     return [item.strip() for item in (env(key, default) or "").split(",") if item.strip()]

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from geoapp.settings.base import *  # noqa: F403
-from geoapp.settings.env import env, env_bool
+from geoapp.settings.env import env, env_bool, env_int
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
@@ -12,7 +12,7 @@ if not SECRET_KEY:
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000") or 0)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
