@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404
 
@@ -26,6 +27,7 @@ class Action(StrEnum):
     EDIT_FLOOD = "edit_flood"
     MANAGE_DATASETS = "manage_datasets"
     MANAGE_MEMBERS = "manage_members"
+    VIEW_ACCESS_LOG = "view_access_log"
 
 
 _EVERYONE = {Action.VIEW_LAYERS, Action.VIEW_FLOOD}
@@ -73,6 +75,14 @@ def municipalities_of(user):
     if not user.is_authenticated:
         return Municipality.objects.none()
     return Municipality.objects.filter(memberships__user=user).distinct()
+
+
+def municipality_requiring(user, code: str, action: Action) -> Municipality:
+    """The municipality, if the user is a member (else 404) allowed to take `action` (else 403)."""
+    municipality = municipality_for(user, code)
+    if not can(user, municipality, action):
+        raise PermissionDenied(f"{action} is not allowed")
+    return municipality
 
 
 def municipality_for(user, code: str) -> Municipality:

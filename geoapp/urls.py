@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from geoapp import views
+from geoapp import views, views_cases
 from geoapp.auth import LoginView
 
 urlpatterns = [
@@ -17,5 +17,12 @@ urlpatterns = [
     path("m/", views.municipality_list, name="municipality-list"),
     path("m/<slug:code>/", views.municipality_home, name="municipality-home"),
     path("m/<slug:code>/map/", views.municipality_map, name="municipality-map"),
+    path("m/<slug:code>/cases/", views_cases.case_list, name="case-list"),
+    path("m/<slug:code>/cases/<int:case_id>/", views_cases.case_detail, name="case-detail"),
+    path(
+        "m/<slug:code>/pdpa/access-log/",
+        views_cases.personal_data_access_log,
+        name="personal-data-access-log",
+    ),
     path("admin/", admin.site.urls),
 ]

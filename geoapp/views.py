@@ -70,6 +70,9 @@ def municipality_home(request: HttpRequest, code: str) -> HttpResponse:
         "can_see_cases": permissions.can(
             request.user, municipality, permissions.Action.VIEW_CASES_EXACT
         ),
+        "can_read_access_log": permissions.can(
+            request.user, municipality, permissions.Action.VIEW_ACCESS_LOG
+        ),
     }
     return render(request, "geoapp/municipality_home.html", context)
 

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.utils.translation import gettext_lazy as _
 
+from layers.fields import EncryptedTextField
+
 WGS84 = 4326
 
 
@@ -358,15 +360,20 @@ class DengueCase(FeatureModel):
 
 
 class DengueCasePersonal(TenantModel):
-    """Sensitive personal data of a case (PDPA): kept apart from the point and its dates."""
+    """Sensitive personal data of a case (PDPA): kept apart from the point and its dates.
+
+    Every field is encrypted at rest (`EncryptedTextField`); every read goes through
+    `layers.pdpa.case_personal_read`, which logs who read it, when and why.
+    """
 
     case = models.OneToOneField(
         DengueCase, on_delete=models.CASCADE, related_name="personal", verbose_name=_("case")
     )
-    full_name = models.CharField(_("full name"), max_length=200, blank=True)
-    national_id = models.CharField(_("national ID"), max_length=13, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
-    address = models.TextField(_("exact address"), blank=True)
+    full_name = EncryptedTextField(_("full name"), blank=True)
+    national_id = EncryptedTextField(_("national ID"), blank=True)
+    phone = EncryptedTextField(_("phone"), blank=True)
+    address = EncryptedTextField(_("exact address"), blank=True)
+    is_generated = models.BooleanField(_("generated (fictitious) person"), default=False)
 
     class Meta:
         verbose_name = _("personal data of a case")
@@ -374,3 +381,44 @@ class DengueCasePersonal(TenantModel):
 
     def __str__(self) -> str:
         return f"personal data of case {self.case_id}"
+
+
+class PersonalDataAccess(TenantModel):
+    """One read of a case's personal data: who, when, which case and why (append-only).
+
+    A database trigger refuses UPDATE and DELETE, so the application cannot rewrite the log.
+    """
+
+    class Purpose(models.TextChoices):
+        INVESTIGATION = "investigation", _("Disease investigation")
+        CONTACT = "contact", _("Contacting the patient or household")
+        SPRAYING = "spraying", _("Coordinating spraying at the house")
+        DATA_SUBJECT_REQUEST = "data_subject_request", _("Data subject request (PDPA)")
+
+    case = models.ForeignKey(
+        DengueCase,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("case"),
+    )
+    case_ref = models.BigIntegerField(_("case number"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    username = models.CharField(_("username"), max_length=150)
+    purpose = models.CharField(_("purpose"), max_length=30, choices=Purpose.choices)
+    fields = models.CharField(_("fields read"), max_length=200)
+    at = models.DateTimeField(_("read at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data access log")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.username} read case {self.case_ref} ({self.purpose})"

@@ -18,6 +18,7 @@ from layers.models import (
     Building,
     Dataset,
     DengueCase,
+    DengueCasePersonal,
     FeatureModel,
     FloodZone,
     Landmark,
@@ -263,7 +264,7 @@ def _cases_load(municipality: Municipality, frame: gpd.GeoDataFrame) -> UpsertRe
         is_generated=True,
         status=DengueCase.Status.CONFIRMED,
     ).drop(columns="subdistrict_code")
-    return _load_layer(
+    report = _load_layer(
         municipality=municipality,
         slug="dengue-cases-generated",
         model=DengueCase,
@@ -291,6 +292,31 @@ def _cases_load(municipality: Municipality, frame: gpd.GeoDataFrame) -> UpsertRe
             ),
         },
     )
+    _fictitious_people_create(municipality)
+    return report
+
+
+def _fictitious_people_create(municipality: Municipality) -> int:
+    """Give generated cases obviously fictitious personal data, so the PDPA features can be tried.
+
+    No national ID is invented; names, phones and addresses say they are made up.
+    """
+    missing = DengueCase.objects.filter(
+        municipality=municipality, is_generated=True, personal__isnull=True
+    ).order_by("source_id")
+    people = [
+        DengueCasePersonal(
+            municipality=municipality,
+            case=case,
+            full_name=f"ผู้ป่วยสมมติ รายที่ {case.pk} (ข้อมูลสร้างขึ้น)",
+            phone=f"000-000-{case.pk % 10000:04d}",
+            address=f"บ้านสมมติ เลขที่ {case.pk} (ไม่มีอยู่จริง)",
+            is_generated=True,
+        )
+        for case in missing
+    ]
+    DengueCasePersonal.objects.bulk_create(people)
+    return len(people)
 
 
 def demo_load(data_dir: Path) -> dict[str, dict[str, UpsertReport]]:

@@ -10,6 +10,7 @@ it runs before or without the virtual environment.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import shutil
@@ -195,12 +196,23 @@ def provision(admin: Admin, password: str) -> None:
             admin.sql(f"alter database {db} is_template true")
 
 
+def _local_secrets(values: dict[str, str]) -> dict[str, str]:
+    """Keep existing secrets; generate the missing ones."""
+    return {
+        "SECRET_KEY": values.get("SECRET_KEY") or secrets.token_urlsafe(48),
+        # A Fernet key (32 random bytes, URL-safe base64) for personal data at rest.
+        "MUEANG_PII_KEYS": values.get("MUEANG_PII_KEYS")
+        or base64.urlsafe_b64encode(os.urandom(32)).decode(),
+    }
+
+
 def main() -> None:
+    values = read_env()
     if os.environ.get("DATABASE_URL"):
         url = urlparse(os.environ["DATABASE_URL"])
         log(f"using DATABASE_URL ({url.hostname}:{url.port or 5432}/{url.path.lstrip('/')})")
+        write_env({**values, **_local_secrets(values)})
         return
-    values = read_env()
     password = values.get("MUEANG_DB_PASSWORD") or secrets.token_urlsafe(18)
     force_local = os.environ.get("MUEANG_LOCAL_CLUSTER") == "1"
     if not force_local and answers("127.0.0.1", 5432):
@@ -221,7 +233,7 @@ def main() -> None:
             "DATABASE_URL": f"postgis://{APP_ROLE}:{quote(password)}@{host}:{port}/{APP_DB}",
             "MUEANG_DB_PASSWORD": password,
             "MUEANG_DB_TEMPLATE": TEMPLATE_DB,
-            "SECRET_KEY": values.get("SECRET_KEY") or secrets.token_urlsafe(48),
+            **_local_secrets(values),
         }
     )
     write_env(values)

@@ -133,3 +133,6 @@ MUEANG_LOGIN_MAX_FAILURES_PER_USER = env_int("MUEANG_LOGIN_MAX_FAILURES_PER_USER
 MUEANG_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("MUEANG_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
 # Number of reverse proxies in front of Mueang whose X-Forwarded-For entries are trusted.
 MUEANG_TRUSTED_PROXY_COUNT = env_int("MUEANG_TRUSTED_PROXY_COUNT", 0)
+# Keys that encrypt personal data at rest (Fernet, comma-separated; the first encrypts, all
+# decrypt, so keys can be rotated). `make db` writes one to .env.
+MUEANG_PII_KEYS = env_list("MUEANG_PII_KEYS", "")

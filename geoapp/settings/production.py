@@ -9,6 +9,8 @@ DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set in production")
+if not MUEANG_PII_KEYS:
+    raise ImproperlyConfigured("MUEANG_PII_KEYS must be set in production (personal data)")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

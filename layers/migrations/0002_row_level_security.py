@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from layers.migrations._rls import disable_rls, enable_rls
+
 TENANT_TABLES = [
     "layers_subdistrict",
     "layers_dataset",
@@ -24,30 +26,12 @@ $$;
 """
 
 
-def enable(table: str) -> str:
-    return f"""
-    ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
-    ALTER TABLE {table} FORCE ROW LEVEL SECURITY;
-    CREATE POLICY tenant_isolation ON {table}
-        USING (municipality_id = ANY (mueang_tenants()))
-        WITH CHECK (municipality_id = ANY (mueang_tenants()));
-    """
-
-
-def disable(table: str) -> str:
-    return f"""
-    DROP POLICY IF EXISTS tenant_isolation ON {table};
-    ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY;
-    ALTER TABLE {table} DISABLE ROW LEVEL SECURITY;
-    """
-
-
 class Migration(migrations.Migration):
     dependencies = [("layers", "0001_initial")]
 
     operations = [
         migrations.RunSQL(FUNCTION, "DROP FUNCTION IF EXISTS mueang_tenants();"),
-        *[migrations.RunSQL(enable(table), disable(table)) for table in TENANT_TABLES],
+        *[migrations.RunSQL(enable_rls(table), disable_rls(table)) for table in TENANT_TABLES],
         # Public catalogue entries are readable without a tenant (the open-data pages).
         migrations.RunSQL(
             "CREATE POLICY public_read ON layers_dataset FOR SELECT USING (visibility = 'public');",

@@ -22,6 +22,7 @@ def test_production_settings_pass_check_deploy_at_warning_level():
         "DJANGO_SETTINGS_MODULE": "geoapp.settings.production",
         "SECRET_KEY": "x" * 20 + "production-test-key-with-enough-entropy-0123456789",
         "ALLOWED_HOSTS": "mueang.example.go.th",
+        "MUEANG_PII_KEYS": "x" * 43 + "=",
     }
 
     result = subprocess.run(
