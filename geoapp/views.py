@@ -89,6 +89,7 @@ def municipality_map(request: HttpRequest, code: str) -> HttpResponse:
         flood_zones=selectors.flood_zone_frame(municipality=municipality),
         subdistricts=selectors.subdistrict_frame(municipality=municipality),
         cases=selectors.dengue_case_frame(municipality=municipality) if show_cases else None,
+        masked_cases=None if show_cases else selectors.masked_case_frame(municipality=municipality),
     )
     fmap = city_map(frames, _city_map_options())
     return render(
@@ -111,6 +112,10 @@ def _city_map_options() -> CityMapOptions:
         "landmarks": _("Landmarks"),
         "flood_zones": _("Flood zones"),
         "cases": _("Dengue cases"),
+        "masked_cases": _("Dengue cases (locations shifted for privacy)"),
+        "masked_note": _("location shifted within its subdistrict to protect the patient"),
+        "onset_week": _("Week of onset"),
+        "masked": _("Note"),
         "cases_legend": _("Dengue cases: weeks since onset"),
         "cases_week_1": _("this week"),
         "cases_week_2": _("1 week ago"),

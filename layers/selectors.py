@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import pandas as pd
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 
+from analysis.privacy import donut_mask
 from layers.frames import frame_from_queryset
 from layers.models import (
+    WGS84,
     Building,
     Dataset,
     DengueCase,
@@ -70,6 +74,65 @@ def boundary_frame(*, municipality: Municipality) -> gpd.GeoDataFrame:
         fields=("code", "name_th", "name_en"),
         geom_field="boundary",
     )
+
+
+def _epi_week_start(dates: pd.Series) -> pd.Series:
+    """The Sunday that starts each date's epidemiological week."""
+    stamps = pd.to_datetime(dates)
+    return (stamps - pd.to_timedelta((stamps.dt.day_of_week + 1) % 7, unit="D")).dt.date
+
+
+def masked_case_frame(*, municipality: Municipality, k: int = 50) -> gpd.GeoDataFrame:
+    """Cases for staff who may not see exact houses: donut-masked points, week-level dates.
+
+    Each point moves at least as far as its k-th nearest household (k = 50) and stays in its
+    subdistrict; the same case always lands on the same masked place (keyed by a secret).
+    No case id, diagnosis or exact date leaves this function.
+    """
+    cases = frame_from_queryset(
+        DengueCase.objects.filter(municipality=municipality).order_by("id"),
+        fields=("id", "onset_date", "is_generated", "subdistrict_id"),
+    )
+    columns = {"id": [], "onset_date": [], "is_generated": []}
+    if cases.empty:
+        return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
+    srid = municipality.metric_srid
+    homes = frame_from_queryset(
+        Building.objects.filter(municipality=municipality).order_by("id"), fields=("id",)
+    ).to_crs(srid)
+    subdistricts = subdistrict_frame(municipality=municipality).to_crs(srid)
+    area_by_id = dict(
+        zip(
+            Subdistrict.objects.filter(municipality=municipality)
+            .order_by("code")
+            .values_list("id", flat=True),
+            subdistricts.geometry,
+            strict=True,
+        )
+    )
+    boundary = boundary_frame(municipality=municipality).to_crs(srid).geometry.iloc[0]
+    metric = cases.to_crs(srid)
+    areas = gpd.GeoSeries(
+        [area_by_id.get(sid, boundary) for sid in metric["subdistrict_id"]], crs=srid
+    )
+    secret = (settings.MUEANG_MASK_SECRET or settings.SECRET_KEY).encode()
+    masked = donut_mask(
+        metric.geometry.reset_index(drop=True),
+        keys=[str(pk) for pk in metric["id"]],
+        secret=secret,
+        households=homes.geometry,
+        areas=areas,
+        k=k,
+    )
+    out = gpd.GeoDataFrame(
+        {"onset_date": _epi_week_start(cases["onset_date"]), "is_generated": cases["is_generated"]},
+        geometry=masked.points.to_crs(WGS84).values,
+        crs=WGS84,
+    )
+    # Row order must not follow case ids: sort by week and place, then number the rows.
+    out = out.assign(_x=out.geometry.x).sort_values(["onset_date", "_x"]).drop(columns="_x")
+    out.insert(0, "id", range(1, len(out) + 1))
+    return out.reset_index(drop=True)
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,11 @@ class CityMapOptions:
 
 @dataclass
 class CityFrames:
-    """The layers to draw, all in EPSG:4326; `cases` is None when the role may not see them."""
+    """The layers to draw, all in EPSG:4326.
+
+    `cases` (exact) and `masked_cases` (moved by donut masking, week-level dates) are None when
+    the role may not see them; a role sees at most one of the two.
+    """
 
     boundary: gpd.GeoDataFrame
     roads: gpd.GeoDataFrame
@@ -104,6 +108,7 @@ class CityFrames:
     flood_zones: gpd.GeoDataFrame
     subdistricts: gpd.GeoDataFrame
     cases: gpd.GeoDataFrame | None = None
+    masked_cases: gpd.GeoDataFrame | None = None
     layer_names: dict[str, str] = field(default_factory=dict)
 
 
@@ -203,6 +208,39 @@ def _legend_html(title: str, entries: list[tuple[str, str, str]]) -> str:
 
 def _weeks_colour(weeks: int) -> str:
     return next(colour for limit, colour in CASE_WEEK_COLOURS if weeks < limit)
+
+
+def _case_layer(
+    fmap: folium.Map,
+    frame: gpd.GeoDataFrame,
+    options: CityMapOptions,
+    key: str,
+    class_name: str,
+    fields: list[str],
+) -> folium.GeoJson:
+    """Case points coloured by weeks since onset (exact, or masked with week-level dates)."""
+    labels = options.labels
+    onset = pd.to_datetime(frame["onset_date"])
+    weeks = ((pd.Timestamp(options.today) - onset).dt.days // 7).clip(lower=0)
+    props = _escaped(frame, ["onset_date", "diagnosis"] if "diagnosis" in frame else ["onset_date"])
+    props["onset_week"] = props["onset_date"]
+    props["weeks"] = weeks.astype(int).values
+    props["generated"] = [
+        html.escape(labels["generated"] if flag else "") for flag in frame["is_generated"]
+    ]
+    props["masked"] = html.escape(labels["masked_note"])
+    return folium.GeoJson(
+        _geojson(frame, props),
+        name=labels[key],
+        marker=folium.CircleMarker(radius=5, fill=True, weight=1),
+        style_function=lambda f: {
+            "fillColor": _weeks_colour(f["properties"]["weeks"]),
+            "color": "#000000",
+            "fillOpacity": 0.9,
+            "className": class_name,
+        },
+        **_details(frame, labels, fields),
+    ).add_to(fmap)
 
 
 def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
@@ -342,29 +380,20 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
         ),
     ]
 
-    if frames.cases is not None:
-        onset = pd.to_datetime(frames.cases["onset_date"])
-        weeks = ((pd.Timestamp(options.today) - onset).dt.days // 7).clip(lower=0)
-        case_props = _escaped(frames.cases, ["onset_date", "diagnosis"])
-        case_props["weeks"] = weeks.astype(int).values
-        case_props["generated"] = [
-            html.escape(labels["generated"] if flag else "")
-            for flag in frames.cases["is_generated"]
-        ]
-        case_fields = ["onset_date", "diagnosis", "weeks", "generated"]
-        cases = folium.GeoJson(
-            _geojson(frames.cases, case_props),
-            name=labels["cases"],
-            marker=folium.CircleMarker(radius=5, fill=True, weight=1),
-            style_function=lambda f: {
-                "fillColor": _weeks_colour(f["properties"]["weeks"]),
-                "color": "#000000",
-                "fillOpacity": 0.9,
-                "className": "mueang-case",
-            },
-            **_details(frames.cases, labels, case_fields),
-        ).add_to(fmap)
-        layer_names["cases"] = cases.get_name()
+    case_layers = [
+        (frames.cases, "cases", "mueang-case", ["onset_date", "diagnosis", "weeks", "generated"]),
+        (
+            frames.masked_cases,
+            "masked_cases",
+            "mueang-case-masked",
+            ["onset_week", "weeks", "masked"],
+        ),
+    ]
+    for frame, key, class_name, fields in case_layers:
+        if frame is None:
+            continue
+        layer_names[key] = _case_layer(fmap, frame, options, key, class_name, fields).get_name()
+    if frames.cases is not None or frames.masked_cases is not None:
         legend.append(
             _legend_html(
                 labels["cases_legend"],

@@ -136,3 +136,5 @@ MUEANG_TRUSTED_PROXY_COUNT = env_int("MUEANG_TRUSTED_PROXY_COUNT", 0)
 # Keys that encrypt personal data at rest (Fernet, comma-separated; the first encrypts, all
 # decrypt, so keys can be rotated). `make db` writes one to .env.
 MUEANG_PII_KEYS = env_list("MUEANG_PII_KEYS", "")
+# Secret that keys donut masking of case locations (default: derived from SECRET_KEY).
+MUEANG_MASK_SECRET = env("MUEANG_MASK_SECRET", "")

@@ -18,6 +18,7 @@ LABELS = {
         "cases_legend", "cases_week_1", "cases_week_2", "cases_week_4", "cases_week_8",
         f"cases_week_{10**6}", "generated", "name_th", "name_en", "class_label", "surface",
         "category_label", "event", "hazard", "onset_date", "diagnosis", "weeks",
+        "masked_cases", "masked_note", "onset_week", "masked",
     ]
 }  # fmt: skip
 

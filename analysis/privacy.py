@@ -1,0 +1,234 @@
+"""Privacy tiers for case locations: donut masking and suppressed public counts (pure).
+
+Three tiers (README "Privacy tiers"): exact points for health officers and administrators;
+masked points for other staff (`donut_mask`); only suppressed counts for the public
+(`suppressed_counts`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+SUPPRESSED = -1  # marks a suppressed cell in published tables
+
+
+def _require_metric(frame: gpd.GeoSeries | gpd.GeoDataFrame, name: str) -> None:
+    if frame.crs is None or not frame.crs.is_projected:
+        raise ValueError(f"{name} must be in a projected (metric) CRS, got {frame.crs}")
+
+
+def _stream(secret: bytes, key: str) -> np.random.Generator:
+    """A random stream fixed by (secret, key): the same case always moves to the same place."""
+    digest = hmac.new(secret, key.encode(), hashlib.sha256).digest()
+    return np.random.default_rng(int.from_bytes(digest[:16], "big"))
+
+
+def k_anonymous_radius_m(
+    points: gpd.GeoSeries, *, households: gpd.GeoSeries, k: int = 50
+) -> np.ndarray:
+    """Distance from each point to its k-th nearest household.
+
+    A masked point displaced by at least this distance could have come from any of at least
+    `k` households (Hampton et al. 2010, "Mapping health data: improved privacy protection with
+    donut method geomasking", Am J Epidemiol 172:1062).
+
+    Parameters
+    ----------
+    points : GeoSeries
+        True locations, projected CRS (metres).
+    households : GeoSeries
+        Household locations (points or polygons, taken at their representative point), same CRS.
+    k : int
+        Minimum number of candidate households.
+
+    Returns
+    -------
+    numpy.ndarray
+        One radius in metres per point; `inf` where fewer than `k` households exist.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> homes = gpd.GeoSeries([Point(x, 0) for x in range(1, 11)], crs=32647)
+    >>> k_anonymous_radius_m(gpd.GeoSeries([Point(0, 0)], crs=32647), households=homes, k=3)
+    array([3.])
+    """
+    _require_metric(points, "points")
+    if len(points) == 0:
+        return np.zeros(0)
+    homes = households.to_crs(points.crs).representative_point()
+    if len(homes) < k:
+        return np.full(len(points), np.inf)
+    home_xy = shapely.get_coordinates(homes.values)
+    radii = np.empty(len(points))
+    tree = shapely.STRtree(homes.values)
+    for i, point in enumerate(points.values):
+        # Grow a search box until it holds k households; exact distances inside it.
+        reach = 50.0
+        while True:
+            hits = tree.query(point.buffer(reach, quad_segs=4))
+            if len(hits) >= k or reach > 1e6:
+                break
+            reach *= 2
+        d = np.hypot(home_xy[hits, 0] - point.x, home_xy[hits, 1] - point.y)
+        kth = np.partition(d, k - 1)[k - 1] if len(d) >= k else np.inf
+        radii[i] = kth if kth <= reach else _kth_exact(home_xy, point, k)
+    return radii
+
+
+def _kth_exact(home_xy: np.ndarray, point, k: int) -> float:
+    d = np.hypot(home_xy[:, 0] - point.x, home_xy[:, 1] - point.y)
+    return float(np.partition(d, k - 1)[k - 1])
+
+
+@dataclass(frozen=True)
+class MaskResult:
+    """Masked locations and how far each moved."""
+
+    points: gpd.GeoSeries
+    displacement_m: np.ndarray
+    min_radius_m: np.ndarray
+
+
+def donut_mask(
+    points: gpd.GeoSeries,
+    *,
+    keys: list[str],
+    secret: bytes,
+    households: gpd.GeoSeries,
+    areas: gpd.GeoSeries,
+    k: int = 50,
+    spread: float = 2.0,
+    max_tries: int = 200,
+) -> MaskResult:
+    """Move each point to a deterministic random place in a donut, inside its own area.
+
+    The inner radius is the k-anonymous radius (at least `k` households could be the source);
+    the outer radius is `spread` times it. The angle and the distance (uniform in area) come
+    from a stream keyed by HMAC(secret, key), so a case is always masked to the same place and
+    repeated requests reveal nothing more. A masked point stays inside the area (e.g.
+    subdistrict) that holds the true point; if no draw lands there, the area's representative
+    point is used.
+
+    Parameters
+    ----------
+    points : GeoSeries
+        True locations, projected CRS.
+    keys : list of str
+        A stable identifier per point (e.g. the case id).
+    secret : bytes
+        Masking secret; without it the masked places cannot be reproduced.
+    households : GeoSeries
+        Household locations for the k-anonymous radius.
+    areas : GeoSeries
+        For each point, the polygon it must stay in (same index order as `points`).
+    k : int
+        Minimum households that could be the source.
+    spread : float
+        Outer radius / inner radius.
+    max_tries : int
+        Draws before falling back to the area's representative point.
+
+    Returns
+    -------
+    MaskResult
+        Masked points (same CRS and index), displacement and inner radius in metres.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point, box
+    >>> homes = gpd.GeoSeries([Point(x, y) for x in range(0, 100, 10) for y in range(0, 100, 10)],
+    ...                       crs=32647)
+    >>> area = gpd.GeoSeries([box(-1, -1, 101, 101)], crs=32647)
+    >>> out = donut_mask(gpd.GeoSeries([Point(50, 50)], crs=32647), keys=["c1"], secret=b"s",
+    ...                  households=homes, areas=area, k=5)
+    >>> bool(out.displacement_m[0] >= out.min_radius_m[0])
+    True
+    """
+    _require_metric(points, "points")
+    if len(keys) != len(points) or len(areas) != len(points):
+        raise ValueError("keys and areas need one entry per point")
+    if len(points) == 0:
+        return MaskResult(points.copy(), np.zeros(0), np.zeros(0))
+    inner = k_anonymous_radius_m(points, households=households, k=k)
+    areas = areas.to_crs(points.crs)
+    masked = []
+    for point, key, area, r_min in zip(points.values, keys, areas.values, inner, strict=True):
+        rng = _stream(secret, str(key))
+        r_max = spread * r_min
+        chosen = None
+        if np.isfinite(r_min):
+            for _ in range(max_tries):
+                theta = rng.uniform(0, 2 * np.pi)
+                # Uniform in the annulus' area, not in radius.
+                r = np.sqrt(rng.uniform(r_min**2, r_max**2))
+                candidate = shapely.Point(point.x + r * np.cos(theta), point.y + r * np.sin(theta))
+                if area is None or area.contains(candidate):
+                    chosen = candidate
+                    break
+        if chosen is None:
+            chosen = area.representative_point() if area is not None else point
+        masked.append(chosen)
+    out = gpd.GeoSeries(masked, index=points.index, crs=points.crs)
+    return MaskResult(out, np.asarray(out.distance(points)), inner)
+
+
+def suppressed_counts(table: pd.DataFrame, *, threshold: int = 5) -> pd.DataFrame:
+    """Suppress small cells of a count table, with complementary suppression.
+
+    Cells with 0 < count < threshold become `SUPPRESSED`. Because row and column totals are
+    published, a row or column with exactly one suppressed cell would give it away by
+    subtraction; the smallest other non-zero cell in that row or column is suppressed too,
+    repeated until no row or column has exactly one suppressed cell.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Non-negative integer counts (e.g. subdistricts x epidemiological weeks).
+    threshold : int
+        Smallest count that may be published.
+
+    Returns
+    -------
+    DataFrame
+        Same shape; suppressed cells hold `SUPPRESSED` (-1).
+
+    Notes
+    -----
+    A row or column with a single cell has no complement; do not publish its total.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"w1": [3, 10], "w2": [8, 12]}, index=["a", "b"])
+    >>> suppressed_counts(t).to_dict()
+    {'w1': {'a': -1, 'b': -1}, 'w2': {'a': -1, 'b': -1}}
+    """
+    values = table.to_numpy(dtype=np.int64, copy=True)
+    if (values < 0).any():
+        raise ValueError("counts must be non-negative")
+    hidden = (values > 0) & (values < threshold)
+    changed = True
+    while changed:
+        changed = False
+        for axis in (0, 1):
+            lines = hidden if axis == 1 else hidden.T
+            counts = values if axis == 1 else values.T
+            for i in np.flatnonzero(lines.sum(axis=1) == 1):
+                open_cells = np.flatnonzero(~lines[i])
+                if len(open_cells) == 0:
+                    continue  # a one-cell line: its total must not be published (see Notes)
+                # The smallest non-zero cell hides the least; a zero only if nothing else is left.
+                nonzero = open_cells[counts[i][open_cells] > 0]
+                pool = nonzero if len(nonzero) else open_cells
+                j = pool[np.argmin(counts[i][pool])]
+                lines[i, j] = True
+                changed = True
+    result = np.where(hidden, SUPPRESSED, values)
+    return pd.DataFrame(result, index=table.index, columns=table.columns)
