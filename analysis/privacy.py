@@ -180,13 +180,25 @@ def donut_mask(
     return MaskResult(out, np.asarray(out.distance(points)), inner)
 
 
-def suppressed_counts(table: pd.DataFrame, *, threshold: int = 5) -> pd.DataFrame:
-    """Suppress small cells of a count table, with complementary suppression.
+@dataclass(frozen=True)
+class PublishedTable:
+    """A count table safe to publish: suppressed cells and totals hold `SUPPRESSED`."""
 
-    Cells with 0 < count < threshold become `SUPPRESSED`. Because row and column totals are
-    published, a row or column with exactly one suppressed cell would give it away by
-    subtraction; the smallest other non-zero cell in that row or column is suppressed too,
-    repeated until no row or column has exactly one suppressed cell.
+    cells: pd.DataFrame
+    row_totals: pd.Series
+    column_totals: pd.Series
+
+
+def suppressed_counts(table: pd.DataFrame, *, threshold: int = 5) -> PublishedTable:
+    """Suppress small cells of a count table and protect them from subtraction.
+
+    Cells with 0 < count < threshold are suppressed. Row and column totals are published, so a
+    line (row or column) with exactly one suppressed cell would give it away: the smallest
+    other non-zero cell of that line is suppressed too, repeated until no line has exactly
+    one. Zeros are never used as complements (a zero total would reveal them); a line with no
+    non-zero cell left to hide has its total suppressed instead. Totals under the threshold
+    are suppressed, and if exactly one row (or column) total is suppressed, the smallest other
+    one is too, because the totals of the other direction add up to the same grand total.
 
     Parameters
     ----------
@@ -197,38 +209,49 @@ def suppressed_counts(table: pd.DataFrame, *, threshold: int = 5) -> pd.DataFram
 
     Returns
     -------
-    DataFrame
-        Same shape; suppressed cells hold `SUPPRESSED` (-1).
-
-    Notes
-    -----
-    A row or column with a single cell has no complement; do not publish its total.
+    PublishedTable
+        Cells, row totals and column totals; suppressed values are `SUPPRESSED` (-1).
 
     Examples
     --------
     >>> t = pd.DataFrame({"w1": [3, 10], "w2": [8, 12]}, index=["a", "b"])
-    >>> suppressed_counts(t).to_dict()
+    >>> suppressed_counts(t).cells.to_dict()
     {'w1': {'a': -1, 'b': -1}, 'w2': {'a': -1, 'b': -1}}
     """
     values = table.to_numpy(dtype=np.int64, copy=True)
     if (values < 0).any():
         raise ValueError("counts must be non-negative")
     hidden = (values > 0) & (values < threshold)
+    hidden_total = [np.zeros(values.shape[1], bool), np.zeros(values.shape[0], bool)]
     changed = True
     while changed:
         changed = False
         for axis in (0, 1):
-            lines = hidden if axis == 1 else hidden.T
-            counts = values if axis == 1 else values.T
-            for i in np.flatnonzero(lines.sum(axis=1) == 1):
-                open_cells = np.flatnonzero(~lines[i])
-                if len(open_cells) == 0:
-                    continue  # a one-cell line: its total must not be published (see Notes)
-                # The smallest non-zero cell hides the least; a zero only if nothing else is left.
-                nonzero = open_cells[counts[i][open_cells] > 0]
-                pool = nonzero if len(nonzero) else open_cells
-                j = pool[np.argmin(counts[i][pool])]
-                lines[i, j] = True
+            # Lines along `axis`: columns for 0, rows for 1 (views, so writes reach `hidden`).
+            lines = hidden.T if axis == 0 else hidden
+            counts = values.T if axis == 0 else values
+            totals = hidden_total[axis]
+            for i in np.flatnonzero((lines.sum(axis=1) == 1) & ~totals):
+                pool = np.flatnonzero(~lines[i] & (counts[i] > 0))
+                if len(pool):
+                    lines[i, pool[np.argmin(counts[i][pool])]] = True
+                else:
+                    totals[i] = True
                 changed = True
-    result = np.where(hidden, SUPPRESSED, values)
-    return pd.DataFrame(result, index=table.index, columns=table.columns)
+    column_totals = _protected_totals(values.sum(axis=0), hidden_total[0], threshold)
+    row_totals = _protected_totals(values.sum(axis=1), hidden_total[1], threshold)
+    return PublishedTable(
+        cells=pd.DataFrame(
+            np.where(hidden, SUPPRESSED, values), index=table.index, columns=table.columns
+        ),
+        row_totals=pd.Series(row_totals, index=table.index),
+        column_totals=pd.Series(column_totals, index=table.columns),
+    )
+
+
+def _protected_totals(totals: np.ndarray, forced: np.ndarray, threshold: int) -> np.ndarray:
+    hide = forced | ((totals > 0) & (totals < threshold))
+    if hide.sum() == 1 and len(totals) > 1:
+        candidates = np.flatnonzero(~hide)
+        hide[candidates[np.argmin(totals[candidates])]] = True
+    return np.where(hide, SUPPRESSED, totals)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -148,4 +148,13 @@ def _city_map_options() -> CityMapOptions:
         today=timezone.localdate(),
         basemap_url=settings.MUEANG_BASEMAP_URL,
         basemap_attribution=settings.MUEANG_BASEMAP_ATTRIBUTION,
+    )
+
+
+def open_dengue_counts(request: HttpRequest, code: str) -> HttpResponse:
+    """Public page: weekly dengue counts per subdistrict, lagged and suppressed (no points)."""
+    municipality = get_object_or_404(Municipality, code=code)
+    counts = selectors.public_case_counts(municipality=municipality, as_of=timezone.localdate())
+    return render(
+        request, "geoapp/open_dengue.html", {"municipality": municipality, "counts": counts}
     )

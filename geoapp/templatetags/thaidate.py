@@ -1,0 +1,28 @@
+"""Dates as a Thai officer writes them: Buddhist era and Thai month names (English otherwise)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import template
+from django.utils import translation
+
+register = template.Library()
+
+THAI_MONTHS_SHORT = [
+    "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
+    "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.",
+]  # fmt: skip
+BUDDHIST_ERA_OFFSET = 543
+
+
+@register.filter
+def thai_date(value: date | None) -> str:
+    """`16 พ.ย. 2568` in Thai (Buddhist era), `16 Nov 2025` in English."""
+    if value is None:
+        return ""
+    if translation.get_language() == "th":
+        return (
+            f"{value.day} {THAI_MONTHS_SHORT[value.month - 1]} {value.year + BUDDHIST_ERA_OFFSET}"
+        )
+    return f"{value.day} {value:%b %Y}"
