@@ -12,12 +12,13 @@ PORT ?= 8000
 SYSTEM_PACKAGES := postgresql postgresql-postgis gdal-bin chromium gettext \
 	python3-venv python3-dev fonts-thai-tlwg ca-certificates
 
-.PHONY: help setup db messages demo serve test lint pytest bench clean
+.PHONY: help setup db messages demo serve test lint pytest bench backup restore clean
 
 help:
 	@echo "make demo   install, start PostGIS, load the demo municipality, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install and run every check (ruff, import-linter, migrations, pytest, browser)"
 	@echo "make bench  run the benchmarks (ratios against a baseline measured in the same run)"
+	@echo "make backup / make restore FILE=backups/....tar   database + uploaded files"
 
 $(STAMP):
 	@mkdir -p $(STAMP)
@@ -70,6 +71,15 @@ test: lint pytest
 bench: db
 	$(BIN)/python manage.py load_demo -v 0
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# A .tar in backups/: pg_dump (custom format) + media/ + a manifest of row counts and checksums.
+backup: db
+	$(BIN)/python scripts/backup.py backup
+
+# Replaces the database with the backup (after a check of every table against its manifest).
+restore: db
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/mueang-....tar"; exit 2; }
+	$(BIN)/python scripts/backup.py restore "$(FILE)" --force
 
 clean:
 	rm -rf $(STAMP) staticfiles .pytest_cache .ruff_cache

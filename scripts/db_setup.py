@@ -78,15 +78,29 @@ def write_env(values: dict[str, str]) -> None:
 
 
 class Admin:
-    """A way to run SQL as a PostgreSQL superuser."""
+    """A way to run PostgreSQL client programs as a superuser: connection options + OS user."""
 
-    def __init__(self, base: list[str], user: str | None, env: dict[str, str] | None = None):
-        self.base, self.user, self.env = base, user, env
+    def __init__(self, options: list[str], user: str | None, url: str | None = None):
+        self.options, self.user, self.url = options, user, url
+
+    def database(self, name: str) -> list[str]:
+        """The arguments that select database `name` (within the admin URL, if one is given)."""
+        if self.url:
+            return ["-d", urlparse(self.url)._replace(path=f"/{name}").geturl()]
+        return ["-d", name]
+
+    def command(self, program: str, *args: str) -> list[str]:
+        """The full command line of a client program (psql, pg_dump, ...) as this superuser."""
+        cmd = [pg_bin(program), *self.options, *args]
+        if self.user and os.geteuid() == 0:
+            return ["runuser", "-u", self.user, "--", *cmd]
+        if self.user and self.user != _current_user():
+            return ["sudo", "-u", self.user, *cmd]
+        return cmd
 
     def sql(self, statement: str, *, db: str = "postgres", check: bool = True) -> str:
-        cmd = [*self.base, "-d", db, "-v", "ON_ERROR_STOP=1", "-tAc", statement]
-        env = {**os.environ, **(self.env or {})}
-        result = run(cmd, user=self.user, check=False, env=env)
+        cmd = self.command("psql", *self.database(db), "-v", "ON_ERROR_STOP=1", "-tAc", statement)
+        result = subprocess.run(cmd, check=False, text=True, capture_output=True)
         if check and result.returncode != 0:
             sys.exit(f"[db] SQL failed ({statement[:60]}...): {result.stderr.strip()}")
         return result.stdout.strip()
@@ -109,10 +123,9 @@ def answers(host: str, port: int) -> bool:
 
 
 def admin_for_system_server() -> Admin | None:
-    psql = pg_bin("psql")
     candidates = [
-        Admin([psql, "-h", "127.0.0.1", "-p", "5432", "-U", "postgres", "-w"], None),
-        Admin([psql, "-p", "5432"], "postgres"),  # local socket, peer authentication
+        Admin(["-h", "127.0.0.1", "-p", "5432", "-U", "postgres", "-w"], None),
+        Admin(["-p", "5432"], "postgres"),  # local socket, peer authentication
     ]
     for admin in candidates:
         if admin.works():
@@ -167,8 +180,28 @@ def start_local_cluster() -> Admin:
             ],
             user=owner,
         )
-    return Admin(
-        [pg_bin("psql"), "-h", str(LOCAL_DATA), "-p", str(LOCAL_PORT), "-U", "postgres"], owner
+    return local_cluster_admin()
+
+
+def local_cluster_admin() -> Admin:
+    owner = "postgres" if os.geteuid() == 0 else None
+    return Admin(["-h", str(LOCAL_DATA), "-p", str(LOCAL_PORT), "-U", "postgres"], owner)
+
+
+def admin_for_configured_database() -> Admin:
+    """A superuser for the server that `.env` (or DATABASE_URL) points at, for backups."""
+    if os.environ.get("MUEANG_ADMIN_DATABASE_URL"):
+        return Admin([], None, url=os.environ["MUEANG_ADMIN_DATABASE_URL"])
+    url = urlparse(os.environ.get("DATABASE_URL") or read_env().get("DATABASE_URL", ""))
+    if url.port == LOCAL_PORT:
+        return local_cluster_admin()
+    if url.hostname in ("127.0.0.1", "localhost") and (url.port or 5432) == 5432:
+        admin = admin_for_system_server()
+        if admin:
+            return admin
+    sys.exit(
+        "[db] no superuser access to the database server: set MUEANG_ADMIN_DATABASE_URL "
+        "(backups must read every municipality, past row-level security)"
     )
 
 
