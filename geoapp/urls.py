@@ -19,6 +19,8 @@ urlpatterns = [
     path("m/", views.municipality_list, name="municipality-list"),
     path("m/<slug:code>/", views.municipality_home, name="municipality-home"),
     path("m/<slug:code>/map/", views.municipality_map, name="municipality-map"),
+    path("m/<slug:code>/dengue/", include("geoapp.urls_dengue")),
+    path("m/<slug:code>/flood/", include("geoapp.urls_flood")),
     path("m/<slug:code>/cases/", views_cases.case_list, name="case-list"),
     path("m/<slug:code>/cases/<int:case_id>/", views_cases.case_detail, name="case-detail"),
     path(
