@@ -422,3 +422,24 @@ class PersonalDataAccess(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.username} read case {self.case_ref} ({self.purpose})"
+
+
+class LayerVersion(TenantModel):
+    """A counter per municipality and layer, bumped by database triggers on every change.
+
+    Tile ETags and caches key on it, so a changed feature invalidates them at once, whichever
+    path (ORM, bulk import, SQL) wrote the change.
+    """
+
+    layer = models.CharField(_("layer"), max_length=40)
+    version = models.BigIntegerField(_("version"), default=0)
+
+    class Meta:
+        verbose_name = _("layer version")
+        verbose_name_plural = _("layer versions")
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "layer"], name="layerversion_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.layer} v{self.version}"
