@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from geoapp import views, views_cases
+from geoapp import views, views_cases, views_tiles
 from geoapp.auth import LoginView
 
 urlpatterns = [
@@ -16,6 +16,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # Public pages (no login; names start with "open-").
     path("open/<slug:code>/dengue/", views.open_dengue_counts, name="open-dengue-counts"),
+    path(
+        "tiles/<slug:layer>/<int:z>/<int:x>/<int:y>.pbf",
+        views_tiles.vector_tile,
+        name="vector-tile",
+    ),
     path("m/", views.municipality_list, name="municipality-list"),
     path("m/<slug:code>/", views.municipality_home, name="municipality-home"),
     path("m/<slug:code>/map/", views.municipality_map, name="municipality-map"),

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -82,16 +83,20 @@ def municipality_map(request: HttpRequest, code: str) -> HttpResponse:
     """The interactive map of roads, landmarks, flood zones and, for health roles, cases."""
     municipality = permissions.municipality_for(request.user, code)
     show_cases = permissions.can(request.user, municipality, permissions.Action.VIEW_CASES_EXACT)
+    # Large road networks come as vector tiles: the page stays small whatever the town's size.
+    tiled = Road.objects.filter(municipality=municipality).count() > (
+        settings.MUEANG_MAP_TILE_THRESHOLD
+    )
     frames = CityFrames(
         boundary=selectors.boundary_frame(municipality=municipality),
-        roads=selectors.road_frame(municipality=municipality),
+        roads=None if tiled else selectors.road_frame(municipality=municipality),
         landmarks=selectors.landmark_frame(municipality=municipality),
         flood_zones=selectors.flood_zone_frame(municipality=municipality),
         subdistricts=selectors.subdistrict_frame(municipality=municipality),
         cases=selectors.dengue_case_frame(municipality=municipality) if show_cases else None,
         masked_cases=None if show_cases else selectors.masked_case_frame(municipality=municipality),
     )
-    fmap = city_map(frames, _city_map_options())
+    fmap = city_map(frames, _city_map_options(municipality))
     return render(
         request,
         "geoapp/municipality_map.html",
@@ -103,7 +108,12 @@ def municipality_map(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _city_map_options() -> CityMapOptions:
+def _tile_url(layer: str, municipality: Municipality) -> str:
+    url = reverse("vector-tile", kwargs={"layer": layer, "z": 0, "x": 0, "y": 0})
+    return url.replace("/0/0/0.pbf", "/{z}/{x}/{y}.pbf") + f"?m={municipality.code}"
+
+
+def _city_map_options(municipality: Municipality) -> CityMapOptions:
     labels = {
         "basemap": _("Basemap"),
         "boundary": _("Municipal boundary"),
@@ -139,6 +149,7 @@ def _city_map_options() -> CityMapOptions:
             leaflet_js=static("vendor/leaflet/leaflet.js"),
             leaflet_css=static("vendor/leaflet/leaflet.css"),
             map_css=static("geoapp/map.css"),
+            vectorgrid_js=static("vendor/leaflet-vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
         ),
         labels=labels,
         road_class_labels={k: str(v) for k, v in Road.RoadClass.choices},
@@ -148,6 +159,7 @@ def _city_map_options() -> CityMapOptions:
         today=timezone.localdate(),
         basemap_url=settings.MUEANG_BASEMAP_URL,
         basemap_attribution=settings.MUEANG_BASEMAP_ATTRIBUTION,
+        roads_tile_url=_tile_url("roads", municipality),
     )
 
 

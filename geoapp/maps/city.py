@@ -77,6 +77,7 @@ class MapAssets:
     leaflet_js: str
     leaflet_css: str
     map_css: str
+    vectorgrid_js: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ class CityMapOptions:
     today: date
     basemap_url: str = ""
     basemap_attribution: str = ""
+    # Used when CityFrames.roads is None: a tile URL template with {z}/{x}/{y}.
+    roads_tile_url: str = ""
 
 
 @dataclass
@@ -103,7 +106,7 @@ class CityFrames:
     """
 
     boundary: gpd.GeoDataFrame
-    roads: gpd.GeoDataFrame
+    roads: gpd.GeoDataFrame | None  # None: too many to send inline, drawn from vector tiles
     landmarks: gpd.GeoDataFrame
     flood_zones: gpd.GeoDataFrame
     subdistricts: gpd.GeoDataFrame
@@ -243,6 +246,83 @@ def _case_layer(
     ).add_to(fmap)
 
 
+def _road_geojson(roads: gpd.GeoDataFrame, options: CityMapOptions) -> folium.GeoJson:
+    """Roads inline as GeoJSON (small towns), styled by class."""
+    labels = options.labels
+    road_props = _escaped(roads, ["name_th", "name_en", "surface", "ref"])
+    road_props["road_class"] = roads["road_class"].values
+    road_props["class_label"] = [
+        html.escape(options.road_class_labels.get(value, value)) for value in roads["road_class"]
+    ]
+    road_fields = ["name_th", "name_en", "class_label", "surface"]
+    return folium.GeoJson(
+        _geojson(roads, road_props),
+        name=labels["roads"],
+        style_function=lambda f: {
+            "color": ROAD_STYLES.get(f["properties"]["road_class"], ROAD_STYLES["other"])[0],
+            "weight": ROAD_STYLES.get(f["properties"]["road_class"], ROAD_STYLES["other"])[1],
+            "opacity": 0.9,
+            "className": "mueang-road",
+        },
+        highlight_function=lambda _f: {"weight": 6, "color": "#000000"},
+        **_details(roads, labels, road_fields, sticky=True),
+    )
+
+
+class _RoadTiles(folium.map.Layer):
+    """Roads as vector tiles from /tiles/roads/ (large towns): only what is on screen loads.
+
+    Popups are built with textContent, so names from the data can never become markup.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function () {
+            var styles = {{ this.styles|tojson }};
+            var classLabels = {{ this.class_labels|tojson }};
+            var fieldLabels = {{ this.field_labels|tojson }};
+            var layer = L.vectorGrid.protobuf({{ this.url|tojson }}, {
+                rendererFactory: L.svg.tile,
+                interactive: true,
+                maxNativeZoom: 18,
+                vectorTileLayerStyles: {
+                    roads: function (properties) {
+                        var style = styles[properties.road_class] || styles.other;
+                        return {color: style[0], weight: style[1], opacity: 0.9,
+                                className: "mueang-road-tile"};
+                    }
+                }
+            });
+            layer.on("click", function (event) {
+                var p = event.layer.properties || {};
+                var table = document.createElement("table");
+                [["name_th", p.name_th], ["name_en", p.name_en],
+                 ["class_label", classLabels[p.road_class] || p.road_class],
+                 ["surface", p.surface]].forEach(function (row) {
+                    var tr = table.insertRow();
+                    tr.insertCell().textContent = fieldLabels[row[0]];
+                    tr.insertCell().textContent = row[1] || "";
+                });
+                L.popup().setLatLng(event.latlng).setContent(table)
+                    .openOn({{ this._parent.get_name() }});
+            });
+            return layer;
+        })();
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, *, url: str, name: str, class_labels: dict, field_labels: dict):
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "RoadTiles"
+        self.url = url
+        self.styles = ROAD_STYLES
+        self.class_labels = class_labels
+        self.field_labels = field_labels
+
+
 def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
     """Build the municipality map with a layer switcher, a legend and local assets only."""
     labels = options.labels
@@ -312,25 +392,18 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
     ).add_to(fmap)
     layer_names["flood_zones"] = flood.get_name()
 
-    road_props = _escaped(frames.roads, ["name_th", "name_en", "surface", "ref"])
-    road_props["road_class"] = frames.roads["road_class"].values
-    road_props["class_label"] = [
-        html.escape(options.road_class_labels.get(value, value))
-        for value in frames.roads["road_class"]
-    ]
-    road_fields = ["name_th", "name_en", "class_label", "surface"]
-    roads = folium.GeoJson(
-        _geojson(frames.roads, road_props),
-        name=labels["roads"],
-        style_function=lambda f: {
-            "color": ROAD_STYLES.get(f["properties"]["road_class"], ROAD_STYLES["other"])[0],
-            "weight": ROAD_STYLES.get(f["properties"]["road_class"], ROAD_STYLES["other"])[1],
-            "opacity": 0.9,
-            "className": "mueang-road",
-        },
-        highlight_function=lambda _f: {"weight": 6, "color": "#000000"},
-        **_details(frames.roads, labels, road_fields, sticky=True),
-    ).add_to(fmap)
+    if frames.roads is None:
+        roads = _RoadTiles(
+            url=options.roads_tile_url,
+            name=labels["roads"],
+            class_labels=options.road_class_labels,
+            field_labels={k: labels[k] for k in ("name_th", "name_en", "class_label", "surface")},
+        ).add_to(fmap)
+        fmap.default_js = [*fmap.default_js, ("vectorgrid", options.assets.vectorgrid_js)]
+        road_classes = set(ROAD_STYLES)
+    else:
+        roads = _road_geojson(frames.roads, options).add_to(fmap)
+        road_classes = set(frames.roads["road_class"])
     layer_names["roads"] = roads.get_name()
 
     landmark_props = _escaped(frames.landmarks, ["name_th", "name_en"])
@@ -360,7 +433,7 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
             [
                 (options.road_class_labels.get(name, name), colour, "line")
                 for name, (colour, _w) in ROAD_STYLES.items()
-                if name in set(frames.roads["road_class"])
+                if name in road_classes
             ],
         ),
         _legend_html(

@@ -138,3 +138,5 @@ MUEANG_TRUSTED_PROXY_COUNT = env_int("MUEANG_TRUSTED_PROXY_COUNT", 0)
 MUEANG_PII_KEYS = env_list("MUEANG_PII_KEYS", "")
 # Secret that keys donut masking of case locations (default: derived from SECRET_KEY).
 MUEANG_MASK_SECRET = env("MUEANG_MASK_SECRET", "")
+# A map sends a layer inline as GeoJSON up to this many features, and as vector tiles above.
+MUEANG_MAP_TILE_THRESHOLD = env_int("MUEANG_MAP_TILE_THRESHOLD", 5000)

@@ -172,3 +172,32 @@ def test_admin_map_widget_draws_with_local_openlayers_under_the_csp(visit):
     assert visit.foreign_hosts() == set()
     assert visit.console_errors == []
     assert visit.page.evaluate("typeof window.geodjango_geom") == "object"
+
+
+def test_a_large_road_network_comes_as_vector_tiles_with_escaped_popups(visit, settings):
+    settings.MUEANG_MAP_TILE_THRESHOLD = 100  # the demo's 1,449 roads count as "large"
+    visit.login("nst-planner")
+
+    page = visit.goto(MAP)
+    visit.page.wait_for_function("document.querySelectorAll('path.mueang-road-tile').length > 100")
+
+    assert page.status == 200
+    assert visit.page.locator("path.mueang-road").count() == 0  # no inline GeoJSON roads
+    assert any("/tiles/roads/" in url for url in visit.requests)
+    assert visit.foreign_hosts() == set()
+    assert visit.console_errors == []
+    assert "ถนน" in visit.page.locator(".leaflet-control-layers-overlays").inner_text()
+    visit.page.evaluate(
+        """() => window.mueangMap.layers.roads.fire("click", {
+            latlng: window.mueangMap.map.getCenter(),
+            layer: {properties: {name_th: "<img src=x onerror=alert(1)>", road_class: "primary"}},
+        })"""
+    )
+    popup = visit.page.locator(".leaflet-popup-content")
+    assert "<img src=x onerror=alert(1)>" in popup.inner_text()
+    assert visit.page.locator("img[src='x']").count() == 0
+    assert visit.dialogs == []
+    tiled_bytes = len(page.body())
+    settings.MUEANG_MAP_TILE_THRESHOLD = 100_000
+    inline_bytes = len(visit.goto(MAP).body())
+    assert tiled_bytes < inline_bytes - 300_000  # the roads left the page

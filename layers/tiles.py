@@ -1,0 +1,94 @@
+"""Vector tiles (Mapbox Vector Tile) straight from PostGIS with ST_AsMVT.
+
+Rows are limited twice: by row-level security (the request's tenant scope) and by the
+municipality ids the caller passes (a role may see a layer in some municipalities only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import connection
+
+from layers.models import LayerVersion
+
+MVT_EXTENT = 4096
+MVT_BUFFER = 64
+
+
+@dataclass(frozen=True)
+class TileLayer:
+    """A table published as tiles: which columns go into the tile, from which zoom."""
+
+    table: str
+    columns: tuple[str, ...]
+    min_zoom: int = 0
+
+
+TILE_LAYERS: dict[str, TileLayer] = {
+    "roads": TileLayer("layers_road", ("name_th", "name_en", "road_class", "surface")),
+    "landmarks": TileLayer("layers_landmark", ("name_th", "name_en", "category")),
+    "buildings": TileLayer("layers_building", ("building_type", "levels"), min_zoom=13),
+    "flood_zones": TileLayer("layers_floodzone", ("event", "hazard_class")),
+    "cases": TileLayer("layers_denguecase", ("onset_date::text AS onset_date", "diagnosis")),
+}
+
+
+def tile_bounds_ok(z: int, x: int, y: int) -> bool:
+    """Whether z/x/y names a tile of the Web Mercator pyramid (z up to 22)."""
+    return 0 <= z <= 22 and 0 <= x < 2**z and 0 <= y < 2**z
+
+
+def tile_version(*, layer: str, municipality_ids: Iterable[int]) -> str:
+    """A short hash of the layer's versions in these municipalities (changes with any edit)."""
+    ids = sorted(set(municipality_ids))
+    versions = dict(
+        LayerVersion.objects.filter(layer=layer, municipality_id__in=ids).values_list(
+            "municipality_id", "version"
+        )
+    )
+    key = ";".join(f"{pk}:{versions.get(pk, 0)}" for pk in ids)
+    return hashlib.sha256(f"{layer}|{key}".encode()).hexdigest()[:20]
+
+
+def tile_mvt(*, layer: str, z: int, x: int, y: int, municipality_ids: Iterable[int]) -> bytes:
+    """The MVT bytes of one tile of a layer, for these municipalities only."""
+    spec = TILE_LAYERS[layer]
+    ids = sorted(set(municipality_ids))
+    if z < spec.min_zoom or not ids:
+        return b""
+    columns = ", ".join(f"t.{c}" for c in ("id", *spec.columns))
+    # The envelope is transformed once to the storage SRID so the GiST index on geom is used.
+    sql = f"""
+        WITH bounds AS (
+            SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS merc,
+                   ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 4326)
+                       AS wgs
+        ), features AS (
+            SELECT {columns},
+                   ST_AsMVTGeom(ST_Transform(t.geom, 3857), bounds.merc,
+                                %(extent)s, %(buffer)s, true) AS geom
+            FROM {spec.table} t, bounds
+            WHERE t.geom && bounds.wgs AND t.municipality_id = ANY(%(ids)s)
+        )
+        SELECT ST_AsMVT(features.*, %(name)s, %(extent)s, 'geom', 'id')
+        FROM features WHERE geom IS NOT NULL
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "z": z,
+                "x": x,
+                "y": y,
+                "ids": ids,
+                "name": layer,
+                "extent": MVT_EXTENT,
+                "buffer": MVT_BUFFER,
+                "margin": MVT_BUFFER / MVT_EXTENT,
+            },
+        )
+        (data,) = cursor.fetchone()
+    return bytes(data or b"")
