@@ -78,14 +78,19 @@ class TenantMiddleware:
 
     def __call__(self, request):
         with transaction.atomic():
-            user = request.user
-            user_id = user.pk if user.is_authenticated else None
-            tenant_scope_set(municipality_ids=[], user_id=user_id)
-            if user.is_authenticated and user.is_superuser:
-                ids = all_municipality_ids()
-            elif user.is_authenticated:
-                ids = list(user.memberships.values_list("municipality_id", flat=True))
-            else:
-                ids = []
-            tenant_scope_set(municipality_ids=ids, user_id=user_id)
+            tenant_scope_for(request.user)
             return self.get_response(request)
+
+
+def tenant_scope_for(user) -> None:
+    """Scope the current transaction to the user's municipalities (all, for superusers)."""
+    user_id = user.pk if user.is_authenticated else None
+    # Memberships are readable once the user is known (policy own_memberships_read).
+    tenant_scope_set(municipality_ids=[], user_id=user_id)
+    if user.is_authenticated and user.is_superuser:
+        ids = all_municipality_ids()
+    elif user.is_authenticated:
+        ids = list(user.memberships.values_list("municipality_id", flat=True))
+    else:
+        ids = []
+    tenant_scope_set(municipality_ids=ids, user_id=user_id)

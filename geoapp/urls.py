@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from geoapp import views, views_cases, views_tiles
+from geoapp import api, views, views_cases, views_tiles
 from geoapp.auth import LoginView
 
 urlpatterns = [
@@ -21,6 +21,13 @@ urlpatterns = [
         views_tiles.vector_tile,
         name="vector-tile",
     ),
+    path("api/", api.landing, name="ogc-landing"),
+    path("api/openapi", api.openapi, name="ogc-openapi"),
+    path("api/conformance", api.conformance, name="ogc-conformance"),
+    path("api/collections", api.collections, name="ogc-collections"),
+    path("api/collections/<str:collection_id>", api.collection, name="ogc-collection"),
+    path("api/collections/<str:collection_id>/items", api.items, name="ogc-items"),
+    path("api/collections/<str:collection_id>/items/<int:item_id>", api.item, name="ogc-item"),
     path("m/", views.municipality_list, name="municipality-list"),
     path("m/<slug:code>/", views.municipality_home, name="municipality-home"),
     path("m/<slug:code>/map/", views.municipality_map, name="municipality-map"),

@@ -1,0 +1,383 @@
+"""OGC API - Features (Part 1: Core, GeoJSON, HTML) over the layers a caller may read.
+
+Collections are `<municipality code>.<layer>`. Members read their municipality's layers
+(dengue cases only with exact-location rights); anyone may read features of public datasets.
+Scripts authenticate with `Authorization: Token <key>` (`manage.py create_api_token`).
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import nullcontext
+from datetime import date
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from geoapp import permissions
+from geoapp.middleware import tenant_scope_for
+from geoapp.permissions import Action
+from geoapp.tokens import api_token_user
+from layers.features import (
+    COLLECTIONS,
+    Collection,
+    ItemQuery,
+    collection_extent,
+    item_get,
+    item_page,
+)
+from layers.models import Dataset, Municipality
+from layers.tenancy import tenant_scope
+
+GEOJSON = "application/geo+json"
+MAX_LIMIT = 10_000
+DEFAULT_LIMIT = 10
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+RESERVED_PARAMS = {"bbox", "datetime", "limit", "offset", "f"}
+
+
+class ApiError(Exception):
+    """A client error answered as OGC exception JSON."""
+
+    def __init__(self, status: int, code: str, description: str):
+        super().__init__(description)
+        self.status, self.code, self.description = status, code, description
+
+
+def _error(error: ApiError) -> JsonResponse:
+    return JsonResponse({"code": error.code, "description": error.description}, status=error.status)
+
+
+def _authenticate(request: HttpRequest) -> None:
+    """Accept a token instead of a session; the tenant scope follows the token's user."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Token "):
+        return
+    user = api_token_user(header.removeprefix("Token ").strip())
+    if user is None:
+        raise ApiError(401, "InvalidToken", "The API token is not valid.")
+    request.user = user
+    tenant_scope_for(user)
+
+
+def _wants_html(request: HttpRequest) -> bool:
+    fmt = request.GET.get("f")
+    if fmt:
+        return fmt == "html"
+    accept = request.headers.get("Accept", "")
+    return "text/html" in accept and "json" not in accept
+
+
+def _url(request: HttpRequest, name: str, *, query: dict | None = None, **kwargs) -> str:
+    url = request.build_absolute_uri(reverse(name, kwargs=kwargs))
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def api_view(function):
+    """Authenticate, turn ApiError into JSON, allow GET only."""
+
+    @require_GET
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            _authenticate(request)
+            return function(request, *args, **kwargs)
+        except ApiError as error:
+            return _error(error)
+
+    wrapper.__name__ = function.__name__
+    wrapper.__doc__ = function.__doc__
+    return wrapper
+
+
+def _access(request: HttpRequest, municipality: Municipality, collection: Collection) -> str:
+    """'full', 'public' or '' (none) for this caller and collection."""
+    needed = Action.VIEW_CASES_EXACT if collection.layer == "dengue_cases" else Action.VIEW_LAYERS
+    if permissions.can(request.user, municipality, needed):
+        return "full"
+    if collection.layer != "dengue_cases" and _has_public_data(municipality, collection):
+        return "public"
+    return ""
+
+
+def _has_public_data(municipality: Municipality, collection: Collection) -> bool:
+    return Dataset.objects.filter(
+        municipality=municipality, visibility=Dataset.Visibility.PUBLIC, kind=collection.layer
+    ).exists()
+
+
+def _resolve(request: HttpRequest, collection_id: str) -> tuple[Municipality, Collection, str]:
+    code, _, layer = collection_id.partition(".")
+    municipality = Municipality.objects.filter(code=code).first()
+    collection = COLLECTIONS.get(layer)
+    access = _access(request, municipality, collection) if municipality and collection else ""
+    if not access:
+        raise ApiError(404, "NotFound", f"No collection {collection_id!r}.")
+    return municipality, collection, access
+
+
+def _readable_collections(request: HttpRequest) -> list[tuple[Municipality, Collection, str]]:
+    found = []
+    for municipality in Municipality.objects.order_by("code"):
+        for collection in COLLECTIONS.values():
+            access = _access(request, municipality, collection)
+            if access:
+                found.append((municipality, collection, access))
+    return found
+
+
+def _collection_json(request: HttpRequest, municipality: Municipality, collection: Collection):
+    cid = f"{municipality.code}.{collection.layer}"
+    items = _url(request, "ogc-items", collection_id=cid)
+    return {
+        "id": cid,
+        "title": f"{municipality.name_th}: {collection.title}",
+        "itemType": "feature",
+        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+        "extent": {
+            "spatial": {
+                "bbox": [collection_extent(collection=collection, municipality=municipality)],
+                "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+            }
+        },
+        "links": [
+            {
+                "href": _url(request, "ogc-collection", collection_id=cid),
+                "rel": "self",
+                "type": "application/json",
+            },
+            {"href": items, "rel": "items", "type": GEOJSON},
+        ],
+    }
+
+
+@api_view
+def landing(request: HttpRequest) -> HttpResponse:
+    """The API landing page."""
+    body = {
+        "title": "Mueang OGC API - Features",
+        "description": "Layers of Thai municipalities: roads, landmarks, buildings, flood zones.",
+        "links": [
+            {"href": _url(request, "ogc-landing"), "rel": "self", "type": "application/json"},
+            {
+                "href": _url(request, "ogc-openapi"),
+                "rel": "service-desc",
+                "type": "application/vnd.oai.openapi+json;version=3.0",
+            },
+            {
+                "href": _url(request, "ogc-conformance"),
+                "rel": "conformance",
+                "type": "application/json",
+            },
+            {"href": _url(request, "ogc-collections"), "rel": "data", "type": "application/json"},
+        ],
+    }
+    if _wants_html(request):
+        return render(request, "geoapp/api/landing.html", {"body": body})
+    return JsonResponse(body)
+
+
+@api_view
+def conformance(request: HttpRequest) -> HttpResponse:
+    """The conformance classes implemented."""
+    return JsonResponse({"conformsTo": CONFORMANCE})
+
+
+@api_view
+def collections(request: HttpRequest) -> HttpResponse:
+    """Every collection the caller may read."""
+    found = _readable_collections(request)
+    body = {
+        "links": [
+            {"href": _url(request, "ogc-collections"), "rel": "self", "type": "application/json"}
+        ],
+        "collections": [_collection_json(request, m, c) for m, c, _access in found],
+    }
+    if _wants_html(request):
+        return render(request, "geoapp/api/collections.html", {"body": body})
+    return JsonResponse(body)
+
+
+@api_view
+def collection(request: HttpRequest, collection_id: str) -> HttpResponse:
+    """One collection's description."""
+    municipality, layer, _access = _resolve(request, collection_id)
+    return JsonResponse(_collection_json(request, municipality, layer))
+
+
+def _parse_query(request: HttpRequest, collection: Collection, access: str) -> ItemQuery:
+    params = request.GET
+    try:
+        limit = int(params.get("limit", DEFAULT_LIMIT))
+        offset = int(params.get("offset", 0))
+    except ValueError as error:
+        raise ApiError(400, "InvalidParameterValue", "limit and offset are integers") from error
+    if not 1 <= limit <= MAX_LIMIT or offset < 0:
+        raise ApiError(
+            400, "InvalidParameterValue", f"limit is 1 to {MAX_LIMIT}; offset is 0 or more"
+        )
+    bbox = None
+    if params.get("bbox"):
+        try:
+            values = [float(v) for v in params["bbox"].split(",")]
+        except ValueError as error:
+            raise ApiError(400, "InvalidParameterValue", "bbox is four numbers") from error
+        if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
+            raise ApiError(400, "InvalidParameterValue", "bbox is minx,miny,maxx,maxy")
+        if not all(-180 <= v <= 180 for v in values[::2]) or not all(
+            -90 <= v <= 90 for v in values[1::2]
+        ):
+            raise ApiError(400, "InvalidParameterValue", "bbox is in degrees (CRS84)")
+        bbox = tuple(values)
+    date_from = date_to = None
+    if params.get("datetime"):
+        date_from, date_to = _parse_interval(params["datetime"])
+    filters = []
+    for name, value in params.items():
+        if name in RESERVED_PARAMS:
+            continue
+        if name not in collection.queryables:
+            raise ApiError(400, "InvalidParameterValue", f"unknown parameter {name!r}")
+        filters.append((name, value))
+    return ItemQuery(
+        bbox=bbox,
+        date_from=date_from,
+        date_to=date_to,
+        filters=tuple(filters),
+        limit=limit,
+        offset=offset,
+        public_only=access == "public",
+    )
+
+
+def _parse_interval(text: str) -> tuple[date | None, date | None]:
+    def one(part: str) -> date | None:
+        if part in ("", ".."):
+            return None
+        try:
+            return date.fromisoformat(part[:10])
+        except ValueError as error:
+            raise ApiError(400, "InvalidParameterValue", f"bad date {part!r}") from error
+
+    if "/" in text:
+        start, _, end = text.partition("/")
+        return one(start), one(end)
+    day = one(text)
+    return day, day
+
+
+def _scoped(municipality: Municipality, access: str):
+    """Public reads run in an explicit scope of that municipality, limited to public datasets.
+
+    Members' reads already run in the request's tenant scope.
+    """
+    if access == "public":
+        return tenant_scope(municipality_ids=[municipality.pk])
+    return nullcontext()
+
+
+@api_view
+def items(request: HttpRequest, collection_id: str) -> HttpResponse:
+    """A page of features with next/prev links."""
+    municipality, layer, access = _resolve(request, collection_id)
+    query = _parse_query(request, layer, access)
+    with _scoped(municipality, access):
+        page = item_page(collection=layer, municipality=municipality, query=query)
+    body: dict = {
+        "type": "FeatureCollection",
+        "features": page.features,
+        "numberReturned": len(page.features),
+        "links": _page_links(request, collection_id, query, len(page.features)),
+    }
+    if page.number_matched is not None:
+        body["numberMatched"] = page.number_matched
+    if _wants_html(request):
+        return render(
+            request,
+            "geoapp/api/items.html",
+            {"body": body, "collection_id": collection_id, "properties": layer.properties},
+        )
+    return HttpResponse(json.dumps(body), content_type=GEOJSON)
+
+
+def _page_links(request, collection_id: str, query: ItemQuery, returned: int) -> list[dict]:
+    base = {k: v for k, v in request.GET.items() if k != "offset"}
+    links = [
+        {
+            "href": _url(
+                request, "ogc-items", collection_id=collection_id, query=request.GET.dict()
+            ),
+            "rel": "self",
+            "type": GEOJSON,
+        },
+    ]
+    if returned == query.limit:
+        links.append(
+            {
+                "href": _url(
+                    request,
+                    "ogc-items",
+                    collection_id=collection_id,
+                    query={**base, "offset": query.offset + query.limit},
+                ),
+                "rel": "next",
+                "type": GEOJSON,
+            }
+        )
+    if query.offset > 0:
+        links.append(
+            {
+                "href": _url(
+                    request,
+                    "ogc-items",
+                    collection_id=collection_id,
+                    query={**base, "offset": max(0, query.offset - query.limit)},
+                ),
+                "rel": "prev",
+                "type": GEOJSON,
+            }
+        )
+    return links
+
+
+@api_view
+def item(request: HttpRequest, collection_id: str, item_id: int) -> HttpResponse:
+    """One feature."""
+    municipality, layer, access = _resolve(request, collection_id)
+    with _scoped(municipality, access):
+        feature = item_get(
+            collection=layer,
+            municipality=municipality,
+            item_id=item_id,
+            public_only=access == "public",
+        )
+    if feature is None:
+        return _error(ApiError(404, "NotFound", f"No feature {item_id} in {collection_id}."))
+    feature["links"] = [
+        {
+            "href": _url(request, "ogc-item", collection_id=collection_id, item_id=item_id),
+            "rel": "self",
+            "type": GEOJSON,
+        },
+        {
+            "href": _url(request, "ogc-collection", collection_id=collection_id),
+            "rel": "collection",
+            "type": "application/json",
+        },
+    ]
+    return HttpResponse(json.dumps(feature), content_type=GEOJSON)
+
+
+@api_view
+def openapi(request: HttpRequest) -> HttpResponse:
+    """The OpenAPI 3.0 description of this API."""
+    from geoapp.openapi import openapi_document
+
+    return JsonResponse(openapi_document(server=_url(request, "ogc-landing")))
