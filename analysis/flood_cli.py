@@ -1,9 +1,441 @@
-"""Command-line adapters for the flood analyses (`python -m analysis ...`)."""
+"""Command-line adapters for the flood analyses (`python -m analysis ...`).
+
+flood-exposure
+    ``--hazard FILE [--hazard-field F --wet-values V1,V2 | --class-field F]
+    [--depth-breaks 0.1,0.7,1.5] [--impassable-m 0.3] --exposure FILE [--exposure FILE ...]
+    [--type-field F] [--aggregation FILE] --json``. The hazard is a depth raster (metres) or
+    polygons; the JSON holds ``hazard`` (classes, breaks, impassable classes) and ``exposures``:
+    one entry per exposure file with ``name``, ``geometry`` (point, line or polygon), ``total``,
+    ``affected``, ``by_class``, ``by_type`` (affected by the type field), ``no_data`` and, for
+    lines, ``length_m`` (``total``, ``affected``, ``impassable``, ``by_class``); with an
+    aggregation also ``by_area``.
+flood-bathtub
+    ``--dem FILE --level-m L --seed FILE --out DEPTH.tif``: connected bathtub flood.
+
+Errors print one line on stderr and exit with status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+
+EXIT_BAD_INPUT = 2
+TYPE_FIELD_GUESSES = (
+    "road_class",
+    "highway",
+    "category",
+    "kind",
+    "building_type",
+    "building",
+    "type",
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this topic's subcommands to the `python -m analysis` parser."""
+    exposure = subparsers.add_parser(
+        "flood-exposure",
+        help="roads, landmarks and buildings under a flood (counts and lengths by class)",
+        description="Exposure of vector layers to a flood hazard (raster depths or polygons).",
+    )
+    exposure.add_argument(
+        "--hazard",
+        required=True,
+        metavar="FILE",
+        type=Path,
+        help="depth raster in metres (.tif) or hazard polygons",
+    )
+    exposure.add_argument(
+        "--hazard-field",
+        metavar="F",
+        help="wet/dry field (with --wet-values) or numeric depth field (m)",
+    )
+    exposure.add_argument(
+        "--wet-values",
+        metavar="V1,V2",
+        type=_text_list,
+        help="values of --hazard-field that mean wet",
+    )
+    exposure.add_argument(
+        "--class-field", metavar="F", help="field with dry/low/medium/high (default: hazard_class)"
+    )
+    exposure.add_argument(
+        "--depth-breaks",
+        metavar="B1,B2,B3",
+        type=_number_list,
+        default=(0.1, 0.7, 1.5),
+        help="depth breaks between classes in metres (default 0.1,0.7,1.5)",
+    )
+    exposure.add_argument(
+        "--impassable-m",
+        metavar="M",
+        type=float,
+        default=0.3,
+        help="roads are impassable from this depth (default 0.3)",
+    )
+    exposure.add_argument(
+        "--impassable-rule",
+        choices=("reaches", "all"),
+        default="reaches",
+        help="classes without depth: impassable when their range reaches the "
+        "threshold (default) or lies wholly above it",
+    )
+    exposure.add_argument(
+        "--exposure",
+        required=True,
+        action="append",
+        metavar="FILE",
+        type=Path,
+        help="a vector layer (repeat for several)",
+    )
+    exposure.add_argument(
+        "--type-field",
+        metavar="F",
+        help="field splitting the affected counts (default: guessed per file)",
+    )
+    exposure.add_argument(
+        "--aggregation",
+        metavar="FILE",
+        type=Path,
+        help="areas; each feature counts in the one holding its centroid",
+    )
+    exposure.add_argument("--aggregation-field", metavar="F", help="field naming the areas")
+    exposure.add_argument(
+        "--metric-crs", metavar="CRS", help="CRS to measure in (default: each layer's UTM zone)"
+    )
+    exposure.add_argument("--json", action="store_true", help="print JSON (default: a table)")
+    exposure.set_defaults(handler=flood_exposure_command)
+
+    bathtub = subparsers.add_parser(
+        "flood-bathtub",
+        help="connected bathtub flood: a water level over a DEM, from a seed",
+        description="Flood a DEM to a level, keeping only water connected to the seed geometry.",
+    )
+    bathtub.add_argument("--dem", required=True, metavar="FILE", type=Path)
+    bathtub.add_argument(
+        "--level-m",
+        required=True,
+        metavar="L",
+        type=float,
+        help="water surface elevation in the DEM's datum (m)",
+    )
+    bathtub.add_argument(
+        "--seed",
+        required=True,
+        metavar="FILE",
+        type=Path,
+        help="rivers, canals or an observed flood (vector)",
+    )
+    bathtub.add_argument("--seed-field", metavar="F", help="keep only seeds whose F ...")
+    bathtub.add_argument(
+        "--seed-values",
+        metavar="V1,V2",
+        type=_text_list,
+        help="... is one of these values (e.g. class: canal,river)",
+    )
+    bathtub.add_argument("--out", required=True, metavar="DEPTH.tif", type=Path)
+    bathtub.add_argument(
+        "--zones-out",
+        metavar="FILE",
+        type=Path,
+        help="also write the flood polygons by class (GeoJSON, GPKG ...)",
+    )
+    bathtub.add_argument("--json", action="store_true", help="print a JSON summary")
+    bathtub.set_defaults(handler=flood_bathtub_command)
+
+
+def _text_list(value: str) -> list[str]:
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError("give at least one value")
+    return items
+
+
+def _number_list(value: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(item) for item in _text_list(value))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {value!r}") from None
+
+
+def _fail(command: str, error: Exception) -> int:
+    print(f"{command}: error: {error}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _read_vector(path: Path, *, what: str) -> gpd.GeoDataFrame:
+    if not path.exists():
+        raise ValueError(f"{what} file not found: {path}")
+    try:
+        frame = gpd.read_file(path)
+    except Exception as error:  # pyogrio raises several types for unreadable files
+        raise ValueError(f"cannot read {what} {path}: {error}") from error
+    if frame.crs is None:
+        raise ValueError(f"{what} {path} has no CRS")
+    return frame
+
+
+def flood_exposure_command(args: argparse.Namespace) -> int:
+    """Run `flood-exposure`; print JSON or a table; return the exit status."""
+    import rasterio
+
+    try:
+        report = flood_exposure_report(
+            hazard_path=args.hazard,
+            exposure_paths=args.exposure,
+            class_field=args.class_field,
+            hazard_field=args.hazard_field,
+            wet_values=args.wet_values,
+            breaks_m=args.depth_breaks,
+            impassable_m=args.impassable_m,
+            impassable_rule=args.impassable_rule,
+            type_field=args.type_field,
+            aggregation_path=args.aggregation,
+            aggregation_field=args.aggregation_field,
+            metric_crs=args.metric_crs,
+        )
+    except (ValueError, TypeError, OSError, rasterio.errors.RasterioError) as error:
+        return _fail("flood-exposure", error)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(_table(report))
+    return 0
+
+
+def flood_exposure_report(
+    *,
+    hazard_path: Path,
+    exposure_paths: list[Path],
+    class_field: str | None = None,
+    hazard_field: str | None = None,
+    wet_values: list[str] | None = None,
+    breaks_m: tuple[float, ...] = (0.1, 0.7, 1.5),
+    impassable_m: float = 0.3,
+    impassable_rule: str = "reaches",
+    type_field: str | None = None,
+    aggregation_path: Path | None = None,
+    aggregation_field: str | None = None,
+    metric_crs: str | None = None,
+) -> dict[str, object]:
+    """The `flood-exposure` JSON document (see the module docstring)."""
+    from analysis.flood import DepthRaster, hazard_from_file
+
+    hazard = hazard_from_file(
+        hazard_path,
+        class_field=class_field,
+        hazard_field=hazard_field,
+        wet_values=wet_values,
+        breaks_m=breaks_m,
+        impassable_m=impassable_m,
+        impassable_rule=impassable_rule,
+    )
+    layers = [(path, _read_vector(path, what="exposure")) for path in exposure_paths]
+    if type_field is not None and not any(type_field in frame.columns for _, frame in layers):
+        raise ValueError(f"no exposure file has the type field {type_field!r}")
+    aggregation = None
+    if aggregation_path is not None:
+        aggregation = _read_vector(aggregation_path, what="aggregation")
+        if aggregation_field is not None and aggregation_field not in aggregation.columns:
+            raise ValueError(f"aggregation has no field {aggregation_field!r}")
+    is_raster = isinstance(hazard, DepthRaster)
+    return {
+        "hazard": {
+            "file": str(hazard_path),
+            "kind": "raster" if is_raster else "polygons",
+            "crs": _crs_text(hazard.crs if not is_raster else _raster_crs(hazard.path)),
+            **hazard.scheme.as_dict(),
+        },
+        "exposures": [
+            _exposure_entry(
+                path,
+                frame,
+                hazard=hazard,
+                type_field=type_field,
+                aggregation=aggregation,
+                aggregation_field=aggregation_field,
+                metric_crs=metric_crs,
+            )
+            for path, frame in layers
+        ],
+    }
+
+
+def _raster_crs(path: Path) -> object:
+    import rasterio
+
+    with rasterio.open(path) as src:
+        return src.crs
+
+
+def _crs_text(crs: object) -> str | None:
+    if crs is None:
+        return None
+    from pyproj import CRS
+
+    crs = CRS.from_user_input(crs)
+    code = crs.to_epsg()
+    return f"EPSG:{code}" if code else crs.name
+
+
+def _exposure_entry(
+    path: Path,
+    frame: gpd.GeoDataFrame,
+    *,
+    hazard: object,
+    type_field: str | None,
+    aggregation: gpd.GeoDataFrame | None,
+    aggregation_field: str | None,
+    metric_crs: str | None,
+) -> dict[str, object]:
+    """One exposure file's counts (and lengths for lines)."""
+    from analysis.flood import (
+        aggregation_labels,
+        exposure_summary,
+        feature_exposure,
+        road_exposure,
+        summary_by_area,
+    )
+    from analysis.flood._common import geometry_kind, resolve_metric_crs
+
+    try:
+        kind = geometry_kind(frame.geometry)
+    except ValueError as error:
+        raise ValueError(f"exposure {path}: {error}") from None
+    field = (
+        type_field
+        if type_field is not None
+        else next((f for f in TYPE_FIELD_GUESSES if f in frame.columns), None)
+    )
+    if field is not None and field not in frame.columns:
+        field = None
+    entry: dict[str, object] = {"name": path.stem, "file": str(path), "geometry": kind}
+    scheme = hazard.scheme
+    crs = resolve_metric_crs(frame, metric_crs) if len(frame) and kind else None
+    entry["metric_crs"] = _crs_text(crs)
+    if kind == "line":
+        result = road_exposure(frame, hazard=hazard, type_field=field, metric_crs=crs)
+        summary = result.summary(type_field=field)
+        entry.update({k: v for k, v in summary.items() if k != "length_m"})
+        entry["no_data"] = 0
+        entry["type_field"] = field
+        entry["length_m"] = _rounded(summary["length_m"])
+        entry["length_m"]["by_type_class"] = {
+            str(t): {c: round(float(m), 3) for c, m in row.items()}
+            for t, row in result.lengths_m.iterrows()
+        }
+        if aggregation is not None:
+            roads = result.roads.assign(
+                area=aggregation_labels(
+                    frame,
+                    aggregation=aggregation,
+                    aggregation_field=aggregation_field,
+                    metric_crs=crs,
+                )
+            )
+            entry["by_area"] = {
+                name: {
+                    **exposure_summary(group, scheme=scheme),
+                    "length_m": {
+                        "total": round(float(group["length_m"].sum()), 3),
+                        "affected": round(float(group["wet_length_m"].sum()), 3),
+                    },
+                }
+                for name, group in roads.groupby(roads["area"].fillna("").astype(str))
+            }
+        return entry
+    exposed = (
+        feature_exposure(
+            frame,
+            hazard=hazard,
+            aggregation=aggregation,
+            aggregation_field=aggregation_field,
+            metric_crs=crs,
+        )
+        if kind is not None
+        else frame.assign(hazard_class=scheme.classes[0], affected=False, no_data=False)
+    )
+    entry.update(exposure_summary(exposed, scheme=scheme, type_field=field))
+    entry["type_field"] = field
+    if aggregation is not None:
+        entry["by_area"] = summary_by_area(exposed, scheme=scheme)
+    return entry
+
+
+def _rounded(block: dict[str, object]) -> dict[str, object]:
+    return {k: _rounded(v) if isinstance(v, dict) else round(float(v), 3) for k, v in block.items()}
+
+
+def _table(report: dict[str, object]) -> str:
+    """A short human-readable summary of the report."""
+    hazard = report["hazard"]
+    classes = hazard["classes"]
+    lines = [
+        f"hazard {hazard['file']} ({hazard['kind']}), impassable from {hazard['impassable_m']} m",
+        f"{'layer':<24} {'geom':<8} {'total':>7} {'affected':>9}  "
+        + "  ".join(f"{c:>8}" for c in classes),
+    ]
+    for entry in report["exposures"]:
+        by_class = entry["by_class"]
+        lines.append(
+            f"{entry['name'][:24]:<24} {entry['geometry'] or '-':<8} {entry['total']:>7} "
+            f"{entry['affected']:>9}  " + "  ".join(f"{by_class[c]:>8}" for c in classes)
+        )
+        if "length_m" in entry:
+            metres = entry["length_m"]
+            lines.append(
+                f"{'  length (m)':<33} {metres['total']:>7.0f} {metres['affected']:>9.0f}  "
+                + "  ".join(f"{metres['by_class'][c]:>8.0f}" for c in classes)
+            )
+    return "\n".join(lines)
+
+
+def flood_bathtub_command(args: argparse.Namespace) -> int:
+    """Run `flood-bathtub`: write the depth raster (and polygons); return the exit status."""
+    import rasterio
+
+    from analysis.flood import bathtub_flood
+
+    try:
+        if not args.dem.exists():
+            raise ValueError(f"DEM file not found: {args.dem}")
+        if (args.seed_field is None) != (args.seed_values is None):
+            raise ValueError("--seed-field and --seed-values go together")
+        seed = _read_vector(args.seed, what="seed")
+        if args.seed_field is not None:
+            if args.seed_field not in seed.columns:
+                raise ValueError(f"seed has no field {args.seed_field!r}")
+            seed = seed[seed[args.seed_field].astype(str).isin(args.seed_values)]
+            if seed.empty:
+                raise ValueError(f"no seed feature has {args.seed_field} in {args.seed_values}")
+        if not args.out.parent.exists():
+            raise ValueError(f"output folder does not exist: {args.out.parent}")
+        flood = bathtub_flood(dem=args.dem, level_m=args.level_m, seed=seed)
+        flood.write(args.out)
+        zones = flood.zones.frame
+        if args.zones_out is not None:
+            zones.to_file(args.zones_out)
+    except (ValueError, TypeError, OSError, rasterio.errors.RasterioError) as error:
+        return _fail("flood-bathtub", error)
+    counts = zones.groupby("hazard_class").size().to_dict() if len(zones) else {}
+    summary = {
+        "dem": str(args.dem),
+        "level_m": args.level_m,
+        "out": str(args.out),
+        "seed_cells": flood.seed_cells,
+        "flooded_cells": flood.flooded_cells,
+        "zone_polygons_by_class": {str(k): int(v) for k, v in counts.items()},
+    }
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        print(
+            f"wrote {args.out}: {flood.flooded_cells} flooded cells at level {args.level_m} m "
+            f"({flood.seed_cells} seed cells)"
+        )
+    return 0
