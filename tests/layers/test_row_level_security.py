@@ -99,3 +99,17 @@ def test_a_tenant_cannot_write_rows_into_another_tenant(nst, chon):
     assert (updated, deleted) == (0, 0)
     landmark.refresh_from_db()
     assert landmark.name_th != "เปลี่ยน"
+
+
+def test_spatial_filters_still_use_the_gist_index_under_row_level_security(nst):
+    """`&&` must be LEAKPROOF (scripts/db_setup.py) or RLS turns every tile into a table scan."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN SELECT id FROM layers_road "
+            "WHERE geom && ST_MakeEnvelope(99.95, 8.42, 99.96, 8.43, 4326)"
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "layers_road_geom" in plan
+    assert "Index Cond: (geom &&" in plan
