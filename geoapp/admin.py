@@ -171,3 +171,16 @@ class DengueCaseAdmin(TenantAdmin):
 
 
 admin.site.register(layer_models.DengueCase, DengueCaseAdmin)
+
+
+@admin.register(layer_models.SprayRound)
+class SprayRoundAdmin(TenantAdmin):
+    list_display = ("zone_key", "round_number", "planned_date", "done_on", "team", "municipality")
+    list_filter = ("municipality",)
+    date_hierarchy = "done_on"
+
+
+@admin.register(layer_models.MinimumNeedsProfile)
+class MinimumNeedsProfileAdmin(TenantAdmin):
+    list_display = ("__str__", "municipality")
+    list_filter = ("municipality",)

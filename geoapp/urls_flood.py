@@ -1,5 +1,11 @@
 """URLs of the flood pages, under /m/<code>/flood/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from geoapp import views_flood
+
+urlpatterns = [
+    path("", views_flood.flood_dashboard, name="flood-dashboard"),
+    path("aid/", views_flood.flood_aid_priority, name="flood-aid-priority"),
+    path("needs/", views_flood.flood_needs_profile, name="flood-needs-profile"),
+]

@@ -74,6 +74,9 @@ def municipality_home(request: HttpRequest, code: str) -> HttpResponse:
         "can_read_access_log": permissions.can(
             request.user, municipality, permissions.Action.VIEW_ACCESS_LOG
         ),
+        "can_edit_flood": permissions.can(
+            request.user, municipality, permissions.Action.EDIT_FLOOD
+        ),
     }
     return render(request, "geoapp/municipality_home.html", context)
 

@@ -443,3 +443,149 @@ class LayerVersion(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.layer} v{self.version}"
+
+
+class SprayRound(TenantModel):
+    """A spraying round of a derived spray zone: planned for a date, and done (or not yet).
+
+    Zones are derived from the cases (`analysis.dengue.spray_zones`), so a round names its zone
+    by `zone_key`: a stable key derived from one case of the zone
+    (`layers.selectors_dengue.zone_key_for_case`), never the case id itself.
+    """
+
+    zone_key = models.CharField(_("spray zone"), max_length=40)
+    round_number = models.PositiveSmallIntegerField(_("round"))
+    planned_date = models.DateField(_("planned for"))
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+    team = models.CharField(_("team"), max_length=100)
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("spray round")
+        verbose_name_plural = _("spray rounds")
+        ordering = ["planned_date", "zone_key", "round_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "zone_key", "round_number", "planned_date"],
+                name="sprayround_unique_round",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(round_number__gte=1), name="sprayround_number_positive"
+            ),
+        ]
+        indexes = [models.Index(fields=["municipality", "planned_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.zone_key} round {self.round_number} ({self.planned_date:%Y-%m-%d})"
+
+    def clean(self) -> None:
+        """A round cannot be done in the future, nor long before it was planned."""
+        from datetime import timedelta
+
+        from django.core.exceptions import ValidationError
+        from django.utils import timezone
+
+        super().clean()
+        if self.done_on is None:
+            return
+        if self.done_on > timezone.localdate():
+            raise ValidationError(
+                {"done_on": _("A round cannot be recorded as done in the future.")}
+            )
+        if self.planned_date and self.done_on < self.planned_date - timedelta(days=7):
+            raise ValidationError(
+                {"done_on": _("The date done is more than a week before the planned date.")}
+            )
+
+
+#: Accepted range of each minimum-needs amount, (lowest, highest); the database refuses the rest.
+NEEDS_PROFILE_LIMITS: dict[str, tuple[float, float]] = {
+    "rice_kg": (0.0, 100.0),
+    "drinking_water_l": (0.0, 1000.0),
+    "clean_water_l": (0.0, 5000.0),
+    "people_per_family_kit": (1.0, 50.0),
+    "people_per_toilet": (1.0, 1000.0),
+}
+
+
+class MinimumNeedsProfile(TenantModel):
+    """What one displaced person needs in a week, as the municipality sets it (flood planning).
+
+    Every save adds a row, so earlier profiles stay readable (who changed what, and when); the
+    newest row is the profile in force. Without any row the defaults of
+    `analysis.flood.DEFAULT_MINIMUM_NEEDS` apply (`layers.selectors_flood.needs_profile_current`).
+    Family kits and toilets are kept as people per kit and per toilet, as officers count them.
+    """
+
+    LIMITS = NEEDS_PROFILE_LIMITS
+
+    rice_kg = models.FloatField(_("rice (kg per person per week)"))
+    drinking_water_l = models.FloatField(_("drinking water (litres per person per week)"))
+    clean_water_l = models.FloatField(_("clean water (litres per person per week)"))
+    people_per_family_kit = models.FloatField(_("people per family kit (household size)"))
+    people_per_toilet = models.FloatField(_("people per toilet"))
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("saved by"),
+    )
+    saved_at = models.DateTimeField(_("saved at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("minimum needs profile")
+        verbose_name_plural = _("minimum needs profiles")
+        ordering = ["-saved_at", "-id"]
+        indexes = [models.Index(fields=["municipality", "-saved_at"])]
+        # NaN and infinity fail these too (PostgreSQL sorts NaN above every number).
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(**{f"{name}__gte": low, f"{name}__lte": high}),
+                name=f"needsprofile_{name}_range",
+            )
+            for name, (low, high) in NEEDS_PROFILE_LIMITS.items()
+        ]
+
+    def __str__(self) -> str:
+        return f"minimum needs of municipality {self.municipality_id} ({self.saved_at:%Y-%m-%d})"
+
+    def clean(self) -> None:
+        """Every amount is a finite number inside its range."""
+        import math
+
+        from django.core.exceptions import ValidationError
+
+        super().clean()
+        errors = {}
+        for name, (low, high) in self.LIMITS.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if not math.isfinite(value) or not low <= value <= high:
+                errors[name] = _("Enter a number from %(low)s to %(high)s.") % {
+                    "low": f"{low:g}",
+                    "high": f"{high:g}",
+                }
+        if errors:
+            raise ValidationError(errors)
+
+    def per_person(self) -> dict[str, float]:
+        """The profile as `analysis.flood.minimum_needs` takes it: amounts per person per week."""
+        return {
+            "rice_kg": self.rice_kg,
+            "drinking_water_l": self.drinking_water_l,
+            "clean_water_l": self.clean_water_l,
+            "family_kits": 1.0 / self.people_per_family_kit,
+            "toilets": 1.0 / self.people_per_toilet,
+        }

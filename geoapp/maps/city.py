@@ -1,5 +1,8 @@
 """The city map: roads, landmarks, flood zones and (for allowed roles) dengue cases.
 
+Its building blocks (`feature_collection`, `escaped_columns`, `feature_details`, `Legend`,
+`legend_html`, `MapScript`, `weeks_colour`) are shared by the dengue and flood maps.
+
 A map builder is a plain function `(frames, options) -> folium.Map`: no queries, no requests.
 Every asset is served by Mueang (options.assets); text from data is escaped here, because
 folium's tooltips and popups insert property values as HTML.
@@ -115,7 +118,7 @@ class CityFrames:
     layer_names: dict[str, str] = field(default_factory=dict)
 
 
-class _Snippet(MacroElement):
+class MapScript(MacroElement):
     """A script run after the map exists; `code` gets the map's JS name as `{map}`."""
 
     _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
@@ -126,7 +129,7 @@ class _Snippet(MacroElement):
         self.code = code
 
 
-class _Legend(MacroElement):
+class Legend(MacroElement):
     """A legend box in the map corner; its HTML is built from escaped strings only."""
 
     _template = Template(
@@ -152,7 +155,7 @@ class _Legend(MacroElement):
         self.html = html_text
 
 
-def _escaped(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+def escaped_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Turn values into display strings escaped for HTML (tooltips insert them as markup)."""
     out = pd.DataFrame(index=frame.index)
     for column in columns:
@@ -165,7 +168,7 @@ def _escaped(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
-def _geojson(frame: gpd.GeoDataFrame, properties: pd.DataFrame) -> dict:
+def feature_collection(frame: gpd.GeoDataFrame, properties: pd.DataFrame) -> dict:
     """Build a FeatureCollection with rounded coordinates and the database id as feature id."""
     geometries = shapely.set_precision(frame.geometry.values, COORDINATE_GRID_DEG)
     ids = frame.get("id", frame.index)
@@ -188,7 +191,9 @@ def _tooltip_fields(labels: dict[str, str], names: list[str]) -> tuple[list[str]
     return names, [html.escape(labels[name]) for name in names]
 
 
-def _details(frame: gpd.GeoDataFrame, labels: dict[str, str], names: list[str], **kw) -> dict:
+def feature_details(
+    frame: gpd.GeoDataFrame, labels: dict[str, str], names: list[str], **kw
+) -> dict:
     """Tooltip and popup for a layer; folium refuses them on a layer with no features."""
     if frame.empty:
         return {}
@@ -199,7 +204,7 @@ def _details(frame: gpd.GeoDataFrame, labels: dict[str, str], names: list[str], 
     }
 
 
-def _legend_html(title: str, entries: list[tuple[str, str, str]]) -> str:
+def legend_html(title: str, entries: list[tuple[str, str, str]]) -> str:
     """entries: (label, colour, shape) with shape 'line', 'dot' or 'box'."""
     rows = "".join(
         f'<div class="mueang-legend-row"><span class="mueang-swatch mueang-swatch-{shape}" '
@@ -209,7 +214,8 @@ def _legend_html(title: str, entries: list[tuple[str, str, str]]) -> str:
     return f'<div class="mueang-legend-section"><strong>{html.escape(title)}</strong>{rows}</div>'
 
 
-def _weeks_colour(weeks: int) -> str:
+def weeks_colour(weeks: int) -> str:
+    """The fill colour of a case by weeks since onset (recent cases darkest)."""
     return next(colour for limit, colour in CASE_WEEK_COLOURS if weeks < limit)
 
 
@@ -225,7 +231,9 @@ def _case_layer(
     labels = options.labels
     onset = pd.to_datetime(frame["onset_date"])
     weeks = ((pd.Timestamp(options.today) - onset).dt.days // 7).clip(lower=0)
-    props = _escaped(frame, ["onset_date", "diagnosis"] if "diagnosis" in frame else ["onset_date"])
+    props = escaped_columns(
+        frame, ["onset_date", "diagnosis"] if "diagnosis" in frame else ["onset_date"]
+    )
     props["onset_week"] = props["onset_date"]
     props["weeks"] = weeks.astype(int).values
     props["generated"] = [
@@ -233,30 +241,30 @@ def _case_layer(
     ]
     props["masked"] = html.escape(labels["masked_note"])
     return folium.GeoJson(
-        _geojson(frame, props),
+        feature_collection(frame, props),
         name=labels[key],
         marker=folium.CircleMarker(radius=5, fill=True, weight=1),
         style_function=lambda f: {
-            "fillColor": _weeks_colour(f["properties"]["weeks"]),
+            "fillColor": weeks_colour(f["properties"]["weeks"]),
             "color": "#000000",
             "fillOpacity": 0.9,
             "className": class_name,
         },
-        **_details(frame, labels, fields),
+        **feature_details(frame, labels, fields),
     ).add_to(fmap)
 
 
 def _road_geojson(roads: gpd.GeoDataFrame, options: CityMapOptions) -> folium.GeoJson:
     """Roads inline as GeoJSON (small towns), styled by class."""
     labels = options.labels
-    road_props = _escaped(roads, ["name_th", "name_en", "surface", "ref"])
+    road_props = escaped_columns(roads, ["name_th", "name_en", "surface", "ref"])
     road_props["road_class"] = roads["road_class"].values
     road_props["class_label"] = [
         html.escape(options.road_class_labels.get(value, value)) for value in roads["road_class"]
     ]
     road_fields = ["name_th", "name_en", "class_label", "surface"]
     return folium.GeoJson(
-        _geojson(roads, road_props),
+        feature_collection(roads, road_props),
         name=labels["roads"],
         style_function=lambda f: {
             "color": ROAD_STYLES.get(f["properties"]["road_class"], ROAD_STYLES["other"])[0],
@@ -265,7 +273,7 @@ def _road_geojson(roads: gpd.GeoDataFrame, options: CityMapOptions) -> folium.Ge
             "className": "mueang-road",
         },
         highlight_function=lambda _f: {"weight": 6, "color": "#000000"},
-        **_details(roads, labels, road_fields, sticky=True),
+        **feature_details(roads, labels, road_fields, sticky=True),
     )
 
 
@@ -347,7 +355,7 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
 
     layer_names: dict[str, str] = {}
     folium.GeoJson(
-        _geojson(frames.boundary, _escaped(frames.boundary, ["name_th"])),
+        feature_collection(frames.boundary, escaped_columns(frames.boundary, ["name_th"])),
         name=labels["boundary"],
         style_function=lambda _f: {
             "color": "#252525",
@@ -360,7 +368,9 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
     ).add_to(fmap)
 
     subdistricts = folium.GeoJson(
-        _geojson(frames.subdistricts, _escaped(frames.subdistricts, ["name_th", "name_en"])),
+        feature_collection(
+            frames.subdistricts, escaped_columns(frames.subdistricts, ["name_th", "name_en"])
+        ),
         name=labels["subdistricts"],
         style_function=lambda _f: {
             "color": "#737373",
@@ -369,18 +379,18 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
             "className": "mueang-subdistrict",
         },
         show=False,
-        **_details(frames.subdistricts, labels, ["name_th", "name_en"]),
+        **feature_details(frames.subdistricts, labels, ["name_th", "name_en"]),
     ).add_to(fmap)
     layer_names["subdistricts"] = subdistricts.get_name()
 
-    flood_props = _escaped(frames.flood_zones, ["event"])
+    flood_props = escaped_columns(frames.flood_zones, ["event"])
     flood_props["hazard_class"] = frames.flood_zones["hazard_class"].values
     flood_props["hazard"] = [
         html.escape(options.hazard_labels.get(value, value))
         for value in frames.flood_zones["hazard_class"]
     ]
     flood = folium.GeoJson(
-        _geojson(frames.flood_zones, flood_props),
+        feature_collection(frames.flood_zones, flood_props),
         name=labels["flood_zones"],
         style_function=lambda f: {
             "color": HAZARD_COLOURS.get(f["properties"]["hazard_class"], "#6baed6"),
@@ -388,7 +398,7 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
             "fillOpacity": 0.45,
             "className": "mueang-flood",
         },
-        **_details(frames.flood_zones, labels, ["event", "hazard"]),
+        **feature_details(frames.flood_zones, labels, ["event", "hazard"]),
     ).add_to(fmap)
     layer_names["flood_zones"] = flood.get_name()
 
@@ -406,7 +416,7 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
         road_classes = set(frames.roads["road_class"])
     layer_names["roads"] = roads.get_name()
 
-    landmark_props = _escaped(frames.landmarks, ["name_th", "name_en"])
+    landmark_props = escaped_columns(frames.landmarks, ["name_th", "name_en"])
     landmark_props["category"] = frames.landmarks["category"].values
     landmark_props["category_label"] = [
         html.escape(options.landmark_category_labels.get(value, value))
@@ -414,7 +424,7 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
     ]
     landmark_fields = ["name_th", "name_en", "category_label"]
     landmarks = folium.GeoJson(
-        _geojson(frames.landmarks, landmark_props),
+        feature_collection(frames.landmarks, landmark_props),
         name=labels["landmarks"],
         marker=folium.CircleMarker(radius=7, fill=True, weight=1),
         style_function=lambda f: {
@@ -423,12 +433,12 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
             "fillOpacity": 0.95,
             "className": "mueang-landmark",
         },
-        **_details(frames.landmarks, labels, landmark_fields),
+        **feature_details(frames.landmarks, labels, landmark_fields),
     ).add_to(fmap)
     layer_names["landmarks"] = landmarks.get_name()
 
     legend = [
-        _legend_html(
+        legend_html(
             labels["roads"],
             [
                 (options.road_class_labels.get(name, name), colour, "line")
@@ -436,7 +446,7 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
                 if name in road_classes
             ],
         ),
-        _legend_html(
+        legend_html(
             labels["landmarks"],
             [
                 (options.landmark_category_labels.get(name, name), colour, "dot")
@@ -444,7 +454,7 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
                 if name in set(frames.landmarks["category"])
             ],
         ),
-        _legend_html(
+        legend_html(
             labels["flood_zones"],
             [
                 (options.hazard_labels.get(name, name), colour, "box")
@@ -468,7 +478,7 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
         layer_names[key] = _case_layer(fmap, frame, options, key, class_name, fields).get_name()
     if frames.cases is not None or frames.masked_cases is not None:
         legend.append(
-            _legend_html(
+            legend_html(
                 labels["cases_legend"],
                 [
                     (labels[f"cases_week_{limit}"], colour, "dot")
@@ -478,9 +488,9 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
         )
 
     folium.LayerControl(collapsed=False).add_to(fmap)
-    _Legend("".join(legend)).add_to(fmap)
+    Legend("".join(legend)).add_to(fmap)
     registry = ", ".join(f"{json.dumps(key)}: {name}" for key, name in layer_names.items())
-    _Snippet(
+    MapScript(
         f"{fmap.get_name()}.attributionControl.setPrefix(false);"
         f"{fmap.get_name()}.attributionControl.addAttribution("
         f"{json.dumps(html.escape(options.attribution))});"

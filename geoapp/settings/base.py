@@ -140,3 +140,11 @@ MUEANG_PII_KEYS = env_list("MUEANG_PII_KEYS", "")
 MUEANG_MASK_SECRET = env("MUEANG_MASK_SECRET", "")
 # A map sends a layer inline as GeoJSON up to this many features, and as vector tiles above.
 MUEANG_MAP_TILE_THRESHOLD = env_int("MUEANG_MAP_TILE_THRESHOLD", 5000)
+
+# Errors go to the console (the service manager's journal) in every environment.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", "WARNING")}},
+}

@@ -54,7 +54,14 @@ def url_for(name: str, code: str = "nakhon-si-thammarat") -> str:
     converters = _named_patterns()[name]
     if "case_id" in converters:
         kwargs["case_id"] = DengueCase.objects.filter(municipality__code=code).first().pk
-    unknown = converters - {"code", "case_id"}
+    if "zone_key" in converters:
+        from layers.selectors_dengue import zone_key_for_case
+
+        first = DengueCase.objects.filter(municipality__code=code).order_by("report_date", "id")[0]
+        kwargs["zone_key"] = zone_key_for_case(
+            municipality_id=first.municipality_id, case_id=first.pk
+        )
+    unknown = converters - {"code", "case_id", "zone_key"}
     assert not unknown, f"teach url_for to fill {unknown} for {name}"
     return reverse(name, kwargs=kwargs)
 

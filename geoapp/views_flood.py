@@ -1,0 +1,943 @@
+"""Flood pages for disaster teams: the dashboard, the aid priority list and the needs profile.
+
+Views are thin: check the role, parse the input (a bad parameter answers 400 with a message
+saying what to send), read the assessment from `layers.selectors_flood`, shape tables, render.
+Every member may view the dashboard and the needs profile; the aid list (households with
+vulnerable members) and editing the profile need `Action.EDIT_FLOOD`.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from analysis.flood import class_table, exposure_summary, summary_by_area
+from geoapp.maps.city import MapAssets, map_fragments
+from geoapp.maps.flood import FloodFrames, FloodMapOptions, flood_map
+from geoapp.permissions import Action, can, municipality_requiring
+from geoapp.views import ATTRIBUTION
+from layers import selectors
+from layers import selectors_flood as flood
+from layers.models import (
+    NEEDS_PROFILE_LIMITS,
+    WGS84,
+    FloodZone,
+    Landmark,
+    MinimumNeedsProfile,
+    Municipality,
+    Road,
+)
+
+EXPORT_FORMATS = ("html", "csv", "geojson")
+NEEDS_ITEMS = ("rice_kg", "drinking_water_l", "clean_water_l", "family_kits", "toilets")
+MAX_PARAM_CHARS = 300
+
+
+class BadInput(Exception):
+    """A query parameter the page cannot use; the message says what to send instead."""
+
+
+def _bad_request(request: HttpRequest, municipality: Municipality, message: str) -> HttpResponse:
+    return render(
+        request,
+        "geoapp/flood/bad_request.html",
+        {"municipality": municipality, "message": message, **_nav(request, municipality)},
+        status=400,
+    )
+
+
+def _nav(request: HttpRequest, municipality: Municipality) -> dict[str, bool]:
+    return {"can_edit_flood": can(request.user, municipality, Action.EDIT_FLOOD)}
+
+
+def _fmt(value: float | None, digits: int = 0) -> str:
+    """A number as officers read it: thousands separated, fixed decimals; blank if unknown."""
+    if value is None or not math.isfinite(float(value)):
+        return "–"
+    return f"{float(value):,.{digits}f}"
+
+
+def _finite_or_none(value: object) -> float | None:
+    """NaN and infinities become None (CSV and GeoJSON show nothing for an unknown depth)."""
+    return None if value is None or not math.isfinite(float(value)) else float(value)
+
+
+def _in_language(thai: str, english: str) -> str:
+    """The Thai name, or the English one on English pages when there is one."""
+    if translation.get_language() == "en" and english:
+        return english
+    return thai or english
+
+
+def _hazard_labels() -> dict[str, str]:
+    return {k: str(v) for k, v in FloodZone.HazardClass.choices}
+
+
+def _category_labels() -> dict[str, str]:
+    return {k: str(v) for k, v in Landmark.Category.choices}
+
+
+# --- Input -------------------------------------------------------------------------------------
+
+
+def _event_param(request: HttpRequest, events: Sequence[flood.FloodEvent]) -> str:
+    """The event in `?event=`, else the most recent; BadInput when it names no event."""
+    raw = request.GET.get("event", "").strip()
+    if not raw:
+        return events[0].name
+    for event in events:
+        if event.name == raw:
+            return event.name
+    raise BadInput(
+        _("There is no flood event “%(value)s” in this municipality. Choose one of: %(events)s.")
+        % {
+            "value": raw[:MAX_PARAM_CHARS],
+            "events": "; ".join(f"“{event.name}”" for event in events),
+        }
+    )
+
+
+def _choice_param(request: HttpRequest, name: str, choices: Sequence[str], default: str) -> str:
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return default
+    if raw not in choices:
+        raise BadInput(
+            _("%(name)s must be one of %(choices)s, not “%(value)s”.")
+            % {"name": name, "choices": ", ".join(choices), "value": raw[:MAX_PARAM_CHARS]}
+        )
+    return raw
+
+
+def _top_param(request: HttpRequest) -> int | None:
+    raw = request.GET.get("top", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
+        raise BadInput(
+            _("top must be a whole number from 1 up, for example 100, not “%(value)s”.")
+            % {"value": raw[:MAX_PARAM_CHARS]}
+        )
+    return int(raw)
+
+
+# --- The dashboard -----------------------------------------------------------------------------
+
+
+def _map_options() -> FloodMapOptions:
+    labels = {
+        "basemap": _("Basemap"),
+        "boundary": _("Municipal boundary"),
+        "subdistricts": _("Subdistricts"),
+        "zones": _("Flood zones"),
+        "roads": _("Roads"),
+        "impassable_roads": _("Impassable roads"),
+        "buildings": _("Flooded buildings"),
+        "landmarks": _("Landmarks"),
+        "cut_off": _("Facilities cut off by road"),
+        "event": _("Event"),
+        "hazard": _("Hazard class"),
+        "name_th": _("Name (Thai)"),
+        "name_en": _("Name (English)"),
+        "category_label": _("Category"),
+        "road_class_label": _("Road class"),
+        "state": _("Vehicles"),
+        "length": _("Length in the water (m)"),
+        "id": _("Building no."),
+        "residents": _("Residents"),
+        "access": _("Road access"),
+        "impassable_yes": _("impassable"),
+        "impassable_no": _("flooded, passable with care"),
+        "cut_off_yes": _("no household can reach it by road"),
+        "landmark_dry": _("Landmark not flooded"),
+        "legend_hazard": _("Flood zones, buildings and landmarks by hazard class"),
+        "legend_other": _("Also on the map"),
+    }
+    return FloodMapOptions(
+        assets=MapAssets(
+            leaflet_js=static("vendor/leaflet/leaflet.js"),
+            leaflet_css=static("vendor/leaflet/leaflet.css"),
+            map_css=static("geoapp/map.css"),
+        ),
+        labels=labels,
+        hazard_labels=_hazard_labels(),
+        landmark_category_labels=_category_labels(),
+        road_class_labels={k: str(v) for k, v in Road.RoadClass.choices},
+        attribution=ATTRIBUTION,
+        basemap_url=settings.MUEANG_BASEMAP_URL,
+        basemap_attribution=settings.MUEANG_BASEMAP_ATTRIBUTION,
+    )
+
+
+def _landmarks_with_access(situation: flood.FloodSituation) -> gpd.GeoDataFrame:
+    """Exposed landmarks with ``cut_off`` (a facility no household reaches during the flood)."""
+    landmarks = situation.assessment.landmarks.copy()
+    facilities = situation.assessment.access.facilities
+    cut_off = facilities["cut_off"] if "cut_off" in facilities else pd.Series(dtype=bool)
+    landmarks["cut_off"] = cut_off.reindex(landmarks.index).fillna(False).astype(bool)
+    return landmarks
+
+
+def _map_frames(municipality: Municipality, situation: flood.FloodSituation) -> FloodFrames:
+    a = situation.assessment
+    roads = situation.roads
+    pieces = a.roads.pieces.to_crs(WGS84)
+    pieces = pieces.assign(
+        name_th=roads["name_th"].reindex(pieces["road"]).to_numpy(),
+        road_class=roads["road_class"].reindex(pieces["road"]).to_numpy(),
+    )
+    buildings = a.buildings[a.buildings["affected"].to_numpy(dtype=bool)]
+    return FloodFrames(
+        boundary=selectors.boundary_frame(municipality=municipality),
+        subdistricts=situation.subdistricts,
+        zones=situation.zones,
+        roads=roads,
+        pieces=pieces,
+        landmarks=_landmarks_with_access(situation),
+        buildings=buildings[["id", "hazard_class", "population", "geometry"]],
+    )
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table ready for a template: header cells, rows of cells and a footer row."""
+
+    header: list[str]
+    rows: list[list[str]]
+    footer: list[str]
+
+
+def _road_table(situation: flood.FloodSituation) -> Table:
+    """Road km by road class (rows) and hazard class (columns), with km impassable."""
+    a = situation.assessment
+    classes = list(a.scheme.classes)
+    lengths = a.roads.lengths_m
+    impassable = (
+        a.roads.roads.groupby(a.roads.roads["road_class"].fillna("").astype(str))[
+            "impassable_length_m"
+        ].sum()
+        if len(a.roads.roads)
+        else pd.Series(dtype=float)
+    )
+    road_labels = {k: str(v) for k, v in Road.RoadClass.choices}
+    hazard = _hazard_labels()
+    rows = []
+    for road_class in lengths.sort_values(classes[-1], ascending=False).index:
+        row = lengths.loc[road_class]
+        rows.append(
+            [road_labels.get(road_class, road_class)]
+            + [_fmt(row[c] / 1000, 1) for c in classes]
+            + [_fmt(impassable.get(road_class, 0.0) / 1000, 1)]
+        )
+    footer = (
+        [_("Total")]
+        + [_fmt(lengths[c].sum() / 1000, 1) for c in classes]
+        + [_fmt(impassable.sum() / 1000, 1)]
+    )
+    return Table(
+        [_("Road class")] + [hazard.get(c, c) for c in classes] + [_("Impassable")], rows, footer
+    )
+
+
+def _landmark_class_table(situation: flood.FloodSituation) -> Table:
+    """Landmarks by category (rows) and hazard class (columns)."""
+    a = situation.assessment
+    classes = list(a.scheme.classes)
+    table = class_table(a.landmarks, scheme=a.scheme, type_field="category")
+    labels = _category_labels()
+    hazard = _hazard_labels()
+    affected = [c for c in classes if c in a.scheme.affected_classes]
+    table = (
+        table.assign(_affected=table[affected].sum(axis=1))
+        .sort_index()
+        .sort_values("_affected", ascending=False, kind="stable")
+    )
+    rows = [
+        [labels.get(category, category)]
+        + [str(int(row[c])) for c in classes]
+        + [str(int(row["_affected"]))]
+        for category, row in table.iterrows()
+    ]
+    footer = (
+        [_("Total")]
+        + [str(int(table[c].sum())) for c in classes]
+        + [str(int(table["_affected"].sum()))]
+    )
+    header = [_("Category")] + [hazard.get(c, c) for c in classes] + [_("Flooded")]
+    return Table(header, rows, footer)
+
+
+def _subdistrict_names(subdistricts: gpd.GeoDataFrame) -> dict[str, str]:
+    names = {
+        str(code): _in_language(th, en)
+        for code, th, en in zip(
+            subdistricts["code"], subdistricts["name_th"], subdistricts["name_en"], strict=True
+        )
+    }
+    names[""] = _("Outside the recorded subdistricts")
+    return names
+
+
+def _subdistrict_table(situation: flood.FloodSituation) -> Table:
+    """Per subdistrict: buildings, landmarks, people and households cut off."""
+    a = situation.assessment
+    buildings = summary_by_area(a.buildings, scheme=a.scheme)
+    landmarks = summary_by_area(a.landmarks, scheme=a.scheme)
+    people = a.population.by_area
+    access = a.access.by_area
+    names = _subdistrict_names(situation.subdistricts)
+    codes = [str(c) for c in situation.subdistricts["code"]]
+    extra = sorted({*buildings, *landmarks, *people.index} - set(codes))
+    rows = []
+    for code in codes + extra:
+        b = buildings.get(code, {"total": 0, "affected": 0})
+        lm = landmarks.get(code, {"total": 0, "affected": 0})
+        p = people.loc[code] if code in people.index else None
+        h = access.loc[code] if code in access.index else None
+        rows.append(
+            [
+                names.get(code, code),
+                f"{b['affected']:,} / {b['total']:,}",
+                f"{lm['affected']:,} / {lm['total']:,}",
+                _fmt(p["total"] if p is not None else 0),
+                _fmt(p["affected"] if p is not None else 0),
+                _fmt(p["displaced"] if p is not None else 0),
+                f"{int(h['lost_every_route']):,} / {int(h['households']):,}"
+                if h is not None
+                else "0 / 0",
+            ]
+        )
+    total_b = exposure_summary(a.buildings, scheme=a.scheme)
+    total_l = exposure_summary(a.landmarks, scheme=a.scheme)
+    households = a.access.households
+    lost = int(households["lost_every_route"].sum()) if len(households) else 0
+    footer = [
+        _("Whole municipality"),
+        f"{total_b['affected']:,} / {total_b['total']:,}",
+        f"{total_l['affected']:,} / {total_l['total']:,}",
+        _fmt(a.population.total),
+        _fmt(a.population.affected),
+        _fmt(a.population.displaced),
+        f"{lost:,} / {len(households):,}",
+    ]
+    header = [
+        _("Subdistrict"),
+        _("Buildings flooded"),
+        _("Landmarks flooded"),
+        _("Residents"),
+        _("People affected"),
+        _("People displaced"),
+        _("Households cut off from every facility"),
+    ]
+    return Table(header, rows, footer)
+
+
+def _needs_rows(needs: dict[str, int], profile: flood.NeedsProfile) -> list[dict[str, str]]:
+    """Weekly needs with their units and the per-person basis."""
+    labels = _needs_labels()
+    basis = {
+        "rice_kg": _("%(amount)s kg per person") % {"amount": _fmt(profile.rice_kg, 2)},
+        "drinking_water_l": _("%(amount)s litres per person")
+        % {"amount": _fmt(profile.drinking_water_l, 1)},
+        "clean_water_l": _("%(amount)s litres per person")
+        % {"amount": _fmt(profile.clean_water_l, 1)},
+        "family_kits": _("one per %(people)s people")
+        % {"people": _g(profile.people_per_family_kit)},
+        "toilets": _("one per %(people)s people") % {"people": _g(profile.people_per_toilet)},
+    }
+    return [
+        {
+            "item": item,
+            "label": labels[item][0],
+            "amount": _fmt(needs.get(item, 0)),
+            "unit": labels[item][1],
+            "basis": basis[item],
+        }
+        for item in NEEDS_ITEMS
+        if item in needs
+    ]
+
+
+def _g(value: float) -> str:
+    """An amount as short as it is exact: 20, 3.125, 2.8."""
+    return f"{value:,.6g}"
+
+
+def _needs_labels() -> dict[str, tuple[str, str]]:
+    return {
+        "rice_kg": (_("Rice"), _("kg")),
+        "drinking_water_l": (_("Drinking water"), _("litres")),
+        "clean_water_l": (_("Clean water for cooking and washing"), _("litres")),
+        "family_kits": (_("Family kits"), _("kits")),
+        "toilets": (_("Toilets"), _("toilets")),
+    }
+
+
+def _facility_rows(situation: flood.FloodSituation) -> list[dict[str, object]]:
+    """Shelters, hospitals and health centres: flooded or not, reachable by road or not."""
+    a = situation.assessment
+    facilities = a.access.facilities
+    if facilities.empty:
+        return []
+    landmarks = a.landmarks.loc[facilities.index]
+    labels = _category_labels()
+    hazard = _hazard_labels()
+    rows = []
+    for index, facility in facilities.iterrows():
+        landmark = landmarks.loc[index]
+        rows.append(
+            {
+                "name": _in_language(landmark["name_th"], landmark["name_en"])
+                or labels.get(landmark["category"], landmark["category"]),
+                "category": labels.get(facility["category"], facility["category"]),
+                "hazard": hazard.get(landmark["hazard_class"], landmark["hazard_class"]),
+                "flooded": bool(landmark["affected"]),
+                "before": f"{int(facility['households_before']):,}",
+                "after": f"{int(facility['households_after']):,}",
+                "cut_off": bool(facility["cut_off"]),
+            }
+        )
+    rows.sort(key=lambda r: (not r["cut_off"], not r["flooded"], r["category"], r["name"]))
+    return rows
+
+
+def _flooded_landmark_rows(situation: flood.FloodSituation) -> list[dict[str, str]]:
+    """Flooded landmarks, deepest class first."""
+    landmarks = _landmarks_with_access(situation)
+    flooded = landmarks[landmarks["affected"].to_numpy(dtype=bool)]
+    flooded = flooded.sort_values(["class_rank", "category"], ascending=[False, True])
+    labels = _category_labels()
+    hazard = _hazard_labels()
+    names = _subdistrict_names(situation.subdistricts)
+    return [
+        {
+            "name": _in_language(row["name_th"], row["name_en"]) or _("(no name)"),
+            "category": labels.get(row["category"], row["category"]),
+            "hazard": hazard.get(row["hazard_class"], row["hazard_class"]),
+            "hazard_class": row["hazard_class"],
+            "subdistrict": names.get(str(row.get("area") or ""), ""),
+            "cut_off": bool(row["cut_off"]),
+        }
+        for _i, row in flooded.iterrows()
+    ]
+
+
+def _headline(situation: flood.FloodSituation) -> dict[str, str]:
+    a = situation.assessment
+    roads = a.roads.summary(type_field="road_class")["length_m"]
+    buildings = exposure_summary(a.buildings, scheme=a.scheme)
+    landmarks = exposure_summary(a.landmarks, scheme=a.scheme)
+    households = a.access.households
+    facilities = a.access.facilities
+
+    def lost(column: str) -> int:
+        return int(households[column].sum()) if column in households else 0
+
+    return {
+        "people_affected": _fmt(a.population.affected),
+        "people_displaced": _fmt(a.population.displaced),
+        "people_total": _fmt(a.population.total),
+        "road_km_impassable": _fmt(roads["impassable"] / 1000, 1),
+        "road_km_flooded": _fmt(roads["affected"] / 1000, 1),
+        "road_km_total": _fmt(roads["total"] / 1000, 1),
+        "buildings_affected": f"{buildings['affected']:,}",
+        "buildings_total": f"{buildings['total']:,}",
+        "landmarks_affected": f"{landmarks['affected']:,}",
+        "landmarks_total": f"{landmarks['total']:,}",
+        "households": f"{len(households):,}",
+        "households_cut_off": f"{lost('lost_every_route'):,}",
+        "households_no_health": f"{lost('health_lost'):,}",
+        "households_no_shelter": f"{lost('shelter_lost'):,}",
+        "facilities_cut_off": f"{int(facilities['cut_off'].sum()) if len(facilities) else 0:,}",
+    }
+
+
+def _map_html(
+    request: HttpRequest, municipality: Municipality, situation: flood.FloodSituation
+) -> dict[str, str]:
+    """The map's head, body and script; built once per situation and language, then cached."""
+    key = "flood-map:" + "|".join(
+        [situation.key, translation.get_language(), settings.MUEANG_BASEMAP_URL]
+    )
+    fragments = cache.get(key)
+    if fragments is None:
+        fmap = flood_map(_map_frames(municipality, situation), _map_options())
+        fragments = map_fragments(fmap)
+        cache.set(key, fragments, flood.CACHE_SECONDS)
+    # As map_fragments(script_nonce=...) does: the scripts folium writes into the head carry
+    # this request's nonce, so the Content-Security-Policy lets them run.
+    nonce = html.escape(request.csp_nonce)
+    head = re.sub(r"<script\b", f'<script nonce="{nonce}"', fragments["head"])
+    return {**fragments, "head": head}
+
+
+@login_required
+def flood_dashboard(request: HttpRequest, code: str) -> HttpResponse:
+    """One flood event: map, people affected and displaced, needs, roads, landmarks, access."""
+    municipality = municipality_requiring(request.user, code, Action.VIEW_FLOOD)
+    events = flood.flood_event_list(municipality=municipality)
+    profile = flood.needs_profile_current(municipality=municipality)
+    context: dict[str, object] = {
+        "municipality": municipality,
+        "events": events,
+        "profile": profile,
+        **_nav(request, municipality),
+    }
+    if not events:
+        return render(request, "geoapp/flood/dashboard.html", context)
+    try:
+        event = _event_param(request, events)
+    except BadInput as error:
+        return _bad_request(request, municipality, str(error))
+    situation = flood.flood_situation(municipality=municipality, event=event, needs=profile)
+    scheme = situation.scheme
+    hazard = _hazard_labels()
+    has_shelter = bool((situation.landmarks["category"] == Landmark.Category.SHELTER).any())
+    context.update(
+        {
+            "event": next(e for e in events if e.name == event),
+            "map": _map_html(request, municipality, situation),
+            "headline": _headline(situation),
+            "road_table": _road_table(situation),
+            "landmark_table": _landmark_class_table(situation),
+            "flooded_landmarks": _flooded_landmark_rows(situation),
+            "subdistrict_table": _subdistrict_table(situation),
+            "needs": _needs_rows(situation.assessment.needs, profile),
+            "facilities": _facility_rows(situation),
+            "has_shelter": has_shelter,
+            "impassable_m": _g(scheme.impassable_m),
+            "impassable_classes": [hazard.get(c, c) for c in scheme.impassable_classes],
+            "query": _query(event=event),
+        }
+    )
+    return render(request, "geoapp/flood/dashboard.html", context)
+
+
+def _query(**params: str) -> str:
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+# --- The aid priority list ---------------------------------------------------------------------
+
+
+_VULNERABLE_LABELS = {
+    "elderly": gettext_lazy("elderly (60+): %(count)s"),
+    "bedridden": gettext_lazy("bedridden: %(count)s"),
+    "disabled": gettext_lazy("with a disability: %(count)s"),
+    "infants": gettext_lazy("infants: %(count)s"),
+}
+_GROUP_LABELS = {
+    "health": gettext_lazy("a hospital or health centre"),
+    "shelter": gettext_lazy("a shelter"),
+    "any": gettext_lazy("any shelter or health facility"),
+}
+
+
+def reason_text(code: str) -> str:
+    """One reason code of `analysis.flood.aid_priority`, in the page's language."""
+    kind, _sep, rest = code.partition(":")
+    if kind == "depth":
+        label = _hazard_labels().get(rest, rest)
+        return _("flood class %(class)s") % {"class": label}
+    if kind == "depth_m":
+        return _("water up to %(depth)s m deep") % {"depth": rest}
+    if kind in _VULNERABLE_LABELS:
+        return str(_VULNERABLE_LABELS[kind]) % {"count": rest}
+    if kind == "no_route":
+        return _("no road route to %(place)s") % {"place": _GROUP_LABELS.get(rest, rest)}
+    if kind == "detour_m":
+        group, _sep, metres = rest.partition(":")
+        try:
+            km = float(metres) / 1000
+        except ValueError:
+            return code
+        return _("%(km)s km further by road to %(place)s") % {
+            "km": f"{km:.1f}",
+            "place": _GROUP_LABELS.get(group, group),
+        }
+    return code
+
+
+@dataclass(frozen=True)
+class AidRow:
+    """One household of the aid list as shown, printed and exported."""
+
+    rank: int
+    building_id: int
+    subdistrict_code: str
+    subdistrict: str
+    hazard_class: str
+    hazard: str
+    depth_m: float | None
+    residents: int
+    elderly: int
+    bedridden: int
+    disabled: int
+    infants: int
+    no_route_health: bool
+    no_route_shelter: bool
+    score: float
+    reason_codes: tuple[str, ...]
+    reason_list: tuple[str, ...]
+    lon: float
+    lat: float
+    geometry: object
+
+    @property
+    def reasons(self) -> str:
+        """The reasons on one line (CSV and GeoJSON)."""
+        return "; ".join(self.reason_list)
+
+
+def aid_rows(
+    situation: flood.FloodSituation, *, subdistrict: str = "", top: int | None = None
+) -> list[AidRow]:
+    """The ranked households of `analysis.flood.aid_priority`, optionally one subdistrict's."""
+    a = situation.assessment
+    ranked = a.priority
+    if subdistrict:
+        ranked = ranked[ranked["area"].fillna("").astype(str) == subdistrict]
+    if top is not None:
+        ranked = ranked.head(top)
+    households = a.access.households.reindex(ranked.index)
+    names = _subdistrict_names(situation.subdistricts)
+    hazard = _hazard_labels()
+    points = shapely.get_coordinates(
+        ranked.geometry.to_crs(WGS84).representative_point().to_numpy()
+    )
+
+    def flag(column: str, index) -> bool:
+        return bool(households.at[index, column]) if column in households else False
+
+    rows = []
+    for (index, row), (lon, lat) in zip(ranked.iterrows(), points, strict=True):
+        codes = tuple(row["reason_codes"])
+        texts = tuple(reason_text(c) for c in codes)
+        area = "" if pd.isna(row.get("area")) else str(row.get("area"))
+        rows.append(
+            AidRow(
+                rank=int(row["rank"]),
+                building_id=int(row["id"]),
+                subdistrict_code=area,
+                subdistrict=names.get(area, area),
+                hazard_class=str(row["hazard_class"]),
+                hazard=hazard.get(row["hazard_class"], row["hazard_class"]),
+                depth_m=_finite_or_none(row["depth_m"]),
+                residents=int(row["population"]),
+                elderly=int(row["elderly"]),
+                bedridden=int(row["bedridden"]),
+                disabled=int(row["disabled"]),
+                infants=int(row["infants"]),
+                no_route_health=flag("health_lost", index),
+                no_route_shelter=flag("shelter_lost", index),
+                score=float(row["score"]),
+                reason_codes=codes,
+                reason_list=texts,
+                lon=round(float(lon), 6),
+                lat=round(float(lat), 6),
+                geometry=row.geometry,
+            )
+        )
+    return rows
+
+
+def _yes_no(value: bool) -> str:
+    return _("yes") if value else _("no")
+
+
+def _aid_csv(rows: list[AidRow], filename: str) -> HttpResponse:
+    # A byte-order mark: Excel then opens the Thai text as UTF-8.
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            _("Rank"),
+            _("Building no."),
+            _("Subdistrict"),
+            _("Hazard class"),
+            _("Depth (m)"),
+            _("Residents"),
+            _("Elderly (60+)"),
+            _("Bedridden"),
+            _("With a disability"),
+            _("Infants"),
+            _("No road to health care"),
+            _("No road to a shelter"),
+            _("Score"),
+            _("Reasons"),
+            _("Latitude"),
+            _("Longitude"),
+        ]
+    )
+    for r in rows:
+        writer.writerow(
+            [
+                r.rank,
+                r.building_id,
+                r.subdistrict,
+                r.hazard,
+                "" if r.depth_m is None else f"{r.depth_m:.2f}",
+                r.residents,
+                r.elderly,
+                r.bedridden,
+                r.disabled,
+                r.infants,
+                _yes_no(r.no_route_health),
+                _yes_no(r.no_route_shelter),
+                f"{r.score:g}",
+                r.reasons,
+                f"{r.lat:.6f}",
+                f"{r.lon:.6f}",
+            ]
+        )
+    response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response
+
+
+def _aid_geojson(rows: list[AidRow], filename: str, *, event: str) -> HttpResponse:
+    geometries = gpd.GeoSeries([r.geometry for r in rows], crs=WGS84)
+    features = [
+        {
+            "type": "Feature",
+            "id": r.building_id,
+            "properties": {
+                "rank": r.rank,
+                "building_id": r.building_id,
+                "subdistrict_code": r.subdistrict_code,
+                "subdistrict": r.subdistrict,
+                "hazard_class": r.hazard_class,
+                "depth_m": r.depth_m,
+                "residents": r.residents,
+                "elderly": r.elderly,
+                "bedridden": r.bedridden,
+                "disabled": r.disabled,
+                "infants": r.infants,
+                "no_route_health": r.no_route_health,
+                "no_route_shelter": r.no_route_shelter,
+                "score": r.score,
+                "reason_codes": list(r.reason_codes),
+                "reasons": r.reasons,
+            },
+            "geometry": json.loads(shapely.to_geojson(shapely.set_precision(g, 1e-7))),
+        }
+        for r, g in zip(rows, geometries.to_numpy(), strict=True)
+    ]
+    body = {"type": "FeatureCollection", "name": filename, "event": event, "features": features}
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False).encode("utf-8"), content_type="application/geo+json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}.geojson"'
+    return response
+
+
+@login_required
+def flood_aid_priority(request: HttpRequest, code: str) -> HttpResponse:
+    """Households ranked for aid, with the reasons; printable (A4), CSV and GeoJSON."""
+    municipality = municipality_requiring(request.user, code, Action.EDIT_FLOOD)
+    events = flood.flood_event_list(municipality=municipality)
+    context: dict[str, object] = {"municipality": municipality, **_nav(request, municipality)}
+    if not events:
+        return render(request, "geoapp/flood/aid_priority.html", context)
+    subdistricts = selectors.subdistrict_frame(municipality=municipality)
+    codes = [str(c) for c in subdistricts["code"]]
+    try:
+        event = _event_param(request, events)
+        export = _choice_param(request, "format", EXPORT_FORMATS, "html")
+        subdistrict = _choice_param(request, "subdistrict", codes, "")
+        top = _top_param(request)
+    except BadInput as error:
+        return _bad_request(request, municipality, str(error))
+    profile = flood.needs_profile_current(municipality=municipality)
+    situation = flood.flood_situation(municipality=municipality, event=event, needs=profile)
+    rows = aid_rows(situation, subdistrict=subdistrict, top=top)
+    filename = f"flood-aid-{municipality.code}" + (f"-{subdistrict}" if subdistrict else "")
+    if export == "csv":
+        return _aid_csv(rows, filename)
+    if export == "geojson":
+        return _aid_geojson(rows, filename, event=event)
+    names = _subdistrict_names(subdistricts)
+    query = {"event": event, "subdistrict": subdistrict, "top": str(top or "")}
+    context.update(
+        {
+            "event": next(e for e in events if e.name == event),
+            "events": events,
+            "rows": rows,
+            "shown": f"{len(rows):,}",
+            "total": f"{len(situation.assessment.priority):,}",
+            "subdistricts": [(c, names[c]) for c in codes],
+            "subdistrict": subdistrict,
+            "subdistrict_name": names[subdistrict] if subdistrict else "",
+            "top": top,
+            "printed_on": timezone.localdate(),
+            "csv_query": _query(**query, format="csv"),
+            "geojson_query": _query(**query, format="geojson"),
+        }
+    )
+    return render(request, "geoapp/flood/aid_priority.html", context)
+
+
+# --- The minimum needs profile -----------------------------------------------------------------
+
+
+def _amount_field(name: str, label: str, help_text: str, example: str) -> forms.FloatField:
+    # Whole limits as integers, so messages read "0" and "1", not "0.0" and "1.0".
+    low, high = (int(v) if float(v).is_integer() else v for v in NEEDS_PROFILE_LIMITS[name])
+    return forms.FloatField(
+        label=label,
+        help_text=help_text,
+        min_value=low,
+        max_value=high,
+        widget=forms.NumberInput(attrs={"step": "any"}),
+        error_messages={
+            "required": _("Enter an amount."),
+            "invalid": _("Enter a number, for example %(example)s.") % {"example": example},
+            "min_value": _("Enter %(limit_value)s or more: amounts cannot be negative.")
+            if low == 0
+            else _("Enter %(limit_value)s or more."),
+            "max_value": _("Enter at most %(limit_value)s."),
+        },
+    )
+
+
+class NeedsProfileForm(forms.Form):
+    """The weekly amounts per displaced person; kits and toilets as people per kit or toilet."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rice_kg"] = _amount_field(
+            "rice_kg",
+            _("Rice (kg per person per week)"),
+            _("Default 2.8 kg: 400 g a day."),
+            "2.8",
+        )
+        self.fields["drinking_water_l"] = _amount_field(
+            "drinking_water_l",
+            _("Drinking water (litres per person per week)"),
+            _("Default 17.5 litres: 2.5 litres a day (Sphere standard)."),
+            "17.5",
+        )
+        self.fields["clean_water_l"] = _amount_field(
+            "clean_water_l",
+            _("Clean water for cooking and washing (litres per person per week)"),
+            _("Default 87.5 litres: with drinking water, 15 litres a day (Sphere standard)."),
+            "87.5",
+        )
+        self.fields["people_per_family_kit"] = _amount_field(
+            "people_per_family_kit",
+            _("People per family kit (household size)"),
+            _("One kit per household; default 3.125 people per household."),
+            "3.125",
+        )
+        self.fields["people_per_toilet"] = _amount_field(
+            "people_per_toilet",
+            _("People per toilet"),
+            _("Default 20 people per toilet (Sphere standard)."),
+            "20",
+        )
+
+
+def needs_profile_save(
+    *, municipality: Municipality, user, values: dict[str, float]
+) -> MinimumNeedsProfile:
+    """Save a new version of the municipality's needs profile (earlier ones stay as history)."""
+    with transaction.atomic():
+        profile = MinimumNeedsProfile(municipality=municipality, saved_by=user, **values)
+        profile.full_clean()
+        profile.save()
+    return profile
+
+
+def _profile_initial(profile: flood.NeedsProfile) -> dict[str, str]:
+    return {name: f"{getattr(profile, name):.10g}" for name in NEEDS_PROFILE_LIMITS}
+
+
+@login_required
+def flood_needs_profile(request: HttpRequest, code: str) -> HttpResponse:
+    """The per-person weekly minimum needs: everyone reads them, disaster officers edit them."""
+    municipality = municipality_requiring(request.user, code, Action.VIEW_FLOOD)
+    can_edit = can(request.user, municipality, Action.EDIT_FLOOD)
+    profile = flood.needs_profile_current(municipality=municipality)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied(f"{Action.EDIT_FLOOD} is not allowed")
+        form = NeedsProfileForm(request.POST)
+        if form.is_valid():
+            try:
+                needs_profile_save(
+                    municipality=municipality, user=request.user, values=form.cleaned_data
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("The minimum needs profile was saved."))
+                return redirect(reverse("flood-needs-profile", kwargs={"code": code}))
+    else:
+        form = NeedsProfileForm(initial=_profile_initial(profile))
+    labels = _needs_labels()
+    per_person = [
+        (labels["rice_kg"][0], _("%(amount)s kg") % {"amount": _g(profile.rice_kg)}),
+        (
+            labels["drinking_water_l"][0],
+            _("%(amount)s litres") % {"amount": _g(profile.drinking_water_l)},
+        ),
+        (
+            labels["clean_water_l"][0],
+            _("%(amount)s litres") % {"amount": _g(profile.clean_water_l)},
+        ),
+        (
+            labels["family_kits"][0],
+            _("one kit per %(people)s people") % {"people": _g(profile.people_per_family_kit)},
+        ),
+        (
+            labels["toilets"][0],
+            _("one toilet per %(people)s people") % {"people": _g(profile.people_per_toilet)},
+        ),
+    ]
+    history = [
+        {
+            "saved_at": timezone.localtime(row.saved_at),
+            "saved_by": row.saved_by,
+            "amounts": [_g(getattr(row, name)) for name in NEEDS_PROFILE_LIMITS],
+        }
+        for row in flood.needs_profile_history(municipality=municipality)
+    ]
+    return render(
+        request,
+        "geoapp/flood/needs_profile.html",
+        {
+            "municipality": municipality,
+            "profile": profile,
+            "saved_at": timezone.localtime(profile.saved_at) if profile.saved_at else None,
+            "per_person": per_person,
+            "form": form if can_edit else None,
+            "history": history,
+            **_nav(request, municipality),
+        },
+    )

@@ -1,0 +1,674 @@
+"""Reads for the health officers' dengue pages, always scoped to one municipality.
+
+The pages ask "what is the situation on a date": the cases known by then (reported on or before
+it), their space-time clusters, the spray zones around them with what lies inside, the rounds of
+spraying due and done, and the 3-3-1 timers of recent cases. The science is in
+`analysis.dengue`; this module reads the rows, turns them into frames in the municipality's
+metric CRS, and applies the municipality's settings (radius, rounds).
+
+Callers check `Action.VIEW_CASES_EXACT` first: several results hold exact case locations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from django.core.cache import cache
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from analysis.dengue import (
+    POLICY_RADIUS_M,
+    backtest,
+    radius_costs,
+    recommended_radius,
+    space_time_clusters,
+    spray_zones,
+    zone_contents,
+    zone_features,
+)
+from layers.frames import frame_from_queryset
+from layers.models import Building, DengueCase, Municipality, SprayRound
+from layers.selectors import landmark_frame, road_frame
+
+#: Cluster rule (DESIGN.md section 3): within 150 m and 14 days of each other, chained.
+CLUSTER_DISTANCE_M = 150.0
+CLUSTER_WINDOW_DAYS = 14
+#: A zone (and a cluster) closes 28 days after the last onset inside it.
+ZONE_ACTIVE_DAYS = 28
+#: Cases reported in the last 28 days get 3-3-1 timers on the dashboard.
+TIMER_WINDOW_DAYS = 28
+#: 3-3-1: investigation within 3 hours of the report, spraying within 1 day of it.
+INVESTIGATION_HOURS = 3
+SPRAY_WITHIN_DAYS = 1
+DEFAULT_ROUND_DAYS = (0, 7)
+#: Rounds planned or done longer ago than this cannot belong to an open zone's cycle.
+ROUNDS_LOOKBACK_DAYS = 90
+#: The radius analysis is cached this long per municipality and data version.
+RADIUS_CACHE_SECONDS = 600
+RADIUS_PERMUTATIONS = 199
+RADIUS_SEED = 2569
+
+CASE_FIELDS = ("id", "onset_date", "report_date", "investigated_at", "diagnosis", "is_generated")
+
+
+# --- Frames ------------------------------------------------------------------------------------
+
+
+def dengue_case_frame_known_on(*, municipality: Municipality, known_on: date) -> gpd.GeoDataFrame:
+    """Cases reported on or before `known_on` (exact houses, no personal fields), EPSG:4326."""
+    return frame_from_queryset(
+        DengueCase.objects.filter(municipality=municipality, report_date__lte=known_on).order_by(
+            "onset_date", "id"
+        ),
+        fields=CASE_FIELDS,
+    )
+
+
+def household_frame(*, municipality: Municipality) -> gpd.GeoDataFrame:
+    """Buildings of the municipality, counted as households by the spray pages, EPSG:4326."""
+    return frame_from_queryset(
+        Building.objects.filter(municipality=municipality).order_by("id"),
+        fields=("id", "population"),
+    )
+
+
+def spray_round_days(municipality: Municipality) -> tuple[int, ...]:
+    """The municipality's rounds as days after the report, e.g. ``(0, 7)`` or ``(0, 3, 7)``."""
+    days = set()
+    for part in str(municipality.spray_round_days).replace(";", ",").split(","):
+        part = part.strip()
+        if part.isdigit():
+            days.add(int(part))
+    return tuple(sorted(days)) or DEFAULT_ROUND_DAYS
+
+
+def zone_key_for_case(*, municipality_id: int, case_id: int) -> str:
+    """The key of the spray zone that a case opened: stable, and not the case id.
+
+    A zone is named after its first reported case; the key is a hash so that work orders and
+    exports never show a case id.
+    """
+    digest = hashlib.sha256(f"mueang-spray-zone:{municipality_id}:{case_id}".encode()).hexdigest()
+    return f"z{digest[:10]}"
+
+
+def dengue_data_version(*, municipality: Municipality) -> str:
+    """Changes whenever a case or a building of the municipality is added, changed or deleted."""
+    parts = []
+    for model in (DengueCase, Building):
+        row = model.objects.filter(municipality=municipality).aggregate(
+            n=Count("id"), last_id=Max("id"), updated=Max("updated_at")
+        )
+        parts.append(f"{row['n']}:{row['last_id']}:{row['updated']}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+# --- The situation on a date -------------------------------------------------------------------
+
+
+@dataclass
+class DengueSituation:
+    """Cases known on `on`, their clusters and zones, in the municipality's metric CRS.
+
+    `cases` has `cluster_id` and `zone_id`; `zones` has the columns of `spray_zones` plus
+    `key` (zone key), `keys` (the keys of all its cases: rounds recorded under an older key of
+    a zone that has since merged still count), `anchor` (latest report date inside it: the day
+    0 of its current round cycle) and the counts of `zone_contents`.
+    """
+
+    municipality: Municipality
+    on: date
+    cases: gpd.GeoDataFrame
+    zones: gpd.GeoDataFrame
+    landmarks: gpd.GeoDataFrame
+    households: gpd.GeoDataFrame
+    rounds: list[SprayRound]
+    round_days: tuple[int, ...]
+
+    @property
+    def active_zones(self) -> gpd.GeoDataFrame:
+        """Zones open on `on` (first onset on or before it, not yet closed)."""
+        return self.zones[self.zones["active"]]
+
+    def rounds_of_zone(self, zone_id: int) -> list[SprayRound]:
+        """Recorded rounds of a zone (under any key of its cases)."""
+        keys = self.zones.loc[self.zones["zone_id"] == zone_id, "keys"].iloc[0]
+        return [r for r in self.rounds if r.zone_key in keys]
+
+
+def dengue_situation(*, municipality: Municipality, on: date) -> DengueSituation:
+    """Everything the dashboard and the spray plan need about the cases known on `on`."""
+    srid = municipality.metric_srid
+    cases = dengue_case_frame_known_on(municipality=municipality, known_on=on).to_crs(srid)
+    cases["onset_date"] = pd.to_datetime(cases["onset_date"])
+    cases["report_date"] = pd.to_datetime(cases["report_date"])
+    cases = space_time_clusters(
+        cases, distance_m=CLUSTER_DISTANCE_M, window_days=CLUSTER_WINDOW_DAYS
+    ).reset_index(drop=True)
+    zones = spray_zones(
+        cases,
+        radius_m=float(municipality.spray_radius_m),
+        active_days=ZONE_ACTIVE_DAYS,
+        as_of=on,
+        id_col="id",
+    )
+    households = household_frame(municipality=municipality).to_crs(srid)
+    landmarks = landmark_frame(municipality=municipality).to_crs(srid)
+    zone_of_case: dict[int, int] = {}
+    for zone_id, ids in zip(zones["zone_id"], zones["case_ids"], strict=True):
+        zone_of_case.update(dict.fromkeys((int(i) for i in ids), int(zone_id)))
+    cases["zone_id"] = [zone_of_case[int(i)] for i in cases["id"]]
+    if len(zones):
+        by_report = cases.sort_values(["report_date", "id"])
+        first_reported = by_report.groupby("zone_id")["id"].first()
+        zones["key"] = [
+            zone_key_for_case(municipality_id=municipality.pk, case_id=int(first_reported[z]))
+            for z in zones["zone_id"]
+        ]
+        zones["keys"] = [
+            frozenset(
+                zone_key_for_case(municipality_id=municipality.pk, case_id=int(i)) for i in ids
+            )
+            for ids in zones["case_ids"]
+        ]
+        zones["anchor"] = [
+            d.date() for d in cases.groupby("zone_id")["report_date"].max()[zones["zone_id"]]
+        ]
+        contents = zone_contents(zones, households=households, landmarks=landmarks)
+        zones["n_households"] = contents["n_households"].to_numpy()
+    else:
+        zones["key"] = pd.Series(dtype=object)
+        zones["keys"] = pd.Series(dtype=object)
+        zones["anchor"] = pd.Series(dtype=object)
+        zones["n_households"] = pd.Series(dtype="int64")
+    # Only recent rounds matter: the current cycles of open zones and the timers of the last
+    # 28 days both start at most ROUNDS_LOOKBACK_DAYS before `on`.
+    since = on - timedelta(days=ROUNDS_LOOKBACK_DAYS)
+    rounds = list(
+        SprayRound.objects.filter(municipality=municipality)
+        .filter(Q(planned_date__gte=since) | Q(done_on__gte=since))
+        .select_related("recorded_by")
+    )
+    return DengueSituation(
+        municipality=municipality,
+        on=on,
+        cases=cases,
+        zones=zones,
+        landmarks=landmarks,
+        households=households,
+        rounds=rounds,
+        round_days=spray_round_days(municipality),
+    )
+
+
+# --- Clusters and the epidemic curve -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClusterSummary:
+    cluster_id: int
+    n_cases: int
+    first_onset: date
+    last_onset: date
+    closes_on: date
+    active: bool
+    landmarks: list[tuple[str, str]]
+    """(name, category) of landmarks within the cluster distance of one of its cases."""
+    area: object
+    """Union of circles of half the link distance around its cases (metric CRS)."""
+
+
+def cluster_summaries(situation: DengueSituation) -> list[ClusterSummary]:
+    """Clusters of the situation, newest first; active while the zone rule keeps them open."""
+    cases = situation.cases[situation.cases["cluster_id"] >= 0]
+    if cases.empty:
+        return []
+    ids = sorted(set(cases["cluster_id"]))
+    near = gpd.GeoDataFrame(
+        {"zone_id": ids},
+        geometry=[
+            shapely.union_all(cases[cases["cluster_id"] == c].geometry.buffer(CLUSTER_DISTANCE_M))
+            for c in ids
+        ],
+        crs=cases.crs,
+    )
+    inside = zone_features(near, situation.landmarks) if len(situation.landmarks) else None
+    out = []
+    for cluster_id in ids:
+        members = cases[cases["cluster_id"] == cluster_id]
+        first = members["onset_date"].min().date()
+        last = members["onset_date"].max().date()
+        closes = last + timedelta(days=ZONE_ACTIVE_DAYS)
+        names = []
+        if inside is not None:
+            rows = inside[inside["zone_id"] == cluster_id]
+            names = [(row.name_th or row.name_en or "", row.category) for row in rows.itertuples()]
+        out.append(
+            ClusterSummary(
+                cluster_id=int(cluster_id),
+                n_cases=len(members),
+                first_onset=first,
+                last_onset=last,
+                closes_on=closes,
+                active=situation.on < closes,
+                landmarks=names,
+                area=shapely.union_all(members.geometry.buffer(CLUSTER_DISTANCE_M / 2)),
+            )
+        )
+    return sorted(out, key=lambda c: (c.last_onset, c.cluster_id), reverse=True)
+
+
+def epi_week_start(day: date) -> date:
+    """The Sunday that starts the epidemiological week of `day`."""
+    return day - timedelta(days=(day.weekday() + 1) % 7)
+
+
+def epi_curve(situation: DengueSituation, *, weeks: int = 52) -> list[tuple[date, int]]:
+    """Cases per epidemiological week of onset (Sunday to Saturday), the last `weeks` weeks."""
+    last = epi_week_start(situation.on)
+    starts = [last - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+    onsets = [epi_week_start(d.date()) for d in situation.cases["onset_date"]]
+    counts = pd.Series(onsets, dtype=object).value_counts()
+    return [(start, int(counts.get(start, 0))) for start in starts]
+
+
+# --- 3-3-1 timers ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Timer:
+    """One step of 3-3-1: when it was due, when it was done, and how that compares."""
+
+    due: datetime | date
+    done: datetime | date | None
+    status: str
+    """"on_time", "late" (done after the deadline), "overdue" (not done, deadline passed) or
+    "pending" (not done, deadline still ahead)."""
+
+    @property
+    def flagged(self) -> bool:
+        return self.status in ("late", "overdue")
+
+
+@dataclass(frozen=True)
+class CaseTimers:
+    case_id: int
+    onset_date: date
+    report_date: date
+    diagnosis: str
+    report_delay_days: int
+    investigation: Timer
+    spraying: Timer
+
+    @property
+    def flagged(self) -> bool:
+        return self.investigation.flagged or self.spraying.flagged
+
+
+def timers_now(on: date) -> datetime:
+    """The moment 3-3-1 timers are read at for the situation on `on`: now, or the end of `on`."""
+    now = timezone.now()
+    if on >= timezone.localdate(now):
+        return now
+    return datetime.combine(
+        on + timedelta(days=1), time(0, 0), tzinfo=timezone.get_current_timezone()
+    )
+
+
+def _timer(due, done, now) -> Timer:
+    if done is not None:
+        return Timer(due, done, "on_time" if done <= due else "late")
+    return Timer(due, None, "overdue" if now > due else "pending")
+
+
+def case_timers(situation: DengueSituation, *, now: datetime) -> list[CaseTimers]:
+    """3-3-1 timers of the cases reported in the last 28 days up to `situation.on`, at `now`.
+
+    `now` is the moment the timers are read at: the current time for today, the end of the
+    day for a past date (see `timers_now`).
+
+    The rule, as far as the data can tell it (dates of onset and report, the time of
+    investigation, and the spray rounds recorded here):
+
+    - Report within 3 hours of diagnosis: the time of diagnosis is not recorded, so this step
+      is not timed; the days from onset to report are shown.
+    - Investigation within 3 hours of the report: the report has a date but no time, so the
+      deadline is 03:00 (Bangkok) on the day after the report date, 3 hours after the latest
+      possible time of report. Late when `investigated_at` is after it; overdue when there is
+      none by `now` and the deadline has passed.
+    - Spraying within 1 day of the report: the first round done (any round number) in the
+      case's zone on or after its report date; due by the day after the report date. Late
+      when done after that day; overdue when none is recorded and that day has passed.
+    """
+    tz = timezone.get_current_timezone()
+    today = now.astimezone(tz).date()
+    since = situation.on - timedelta(days=TIMER_WINDOW_DAYS)
+    cases = situation.cases
+    recent = cases[
+        (cases["report_date"].dt.date > since) & (cases["report_date"].dt.date <= situation.on)
+    ].sort_values(["report_date", "id"], ascending=[False, False])
+    out = []
+    for case in recent.itertuples():
+        report = case.report_date.date()
+        deadline = datetime.combine(
+            report + timedelta(days=1), time(INVESTIGATION_HOURS, 0), tzinfo=tz
+        )
+        investigated = case.investigated_at
+        if investigated is None or pd.isna(investigated) or investigated > now:
+            investigated = None
+        spray_due = report + timedelta(days=SPRAY_WITHIN_DAYS)
+        done_days = [
+            r.done_on
+            for r in situation.rounds_of_zone(int(case.zone_id))
+            if r.done_on is not None and report <= r.done_on <= today
+        ]
+        out.append(
+            CaseTimers(
+                case_id=int(case.id),
+                onset_date=case.onset_date.date(),
+                report_date=report,
+                diagnosis=case.diagnosis,
+                report_delay_days=(report - case.onset_date.date()).days,
+                investigation=_timer(deadline, investigated, now),
+                spraying=_timer(spray_due, min(done_days, default=None), today),
+            )
+        )
+    return out
+
+
+# --- The spray plan ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ZoneVisit:
+    """What a spray team covers in a zone: its outline, streets, households and landmarks."""
+
+    key: str
+    geometry: object
+    """Zone outline in the municipality's metric CRS."""
+    area_m2: float
+    n_households: int
+    streets: list[str]
+    unnamed_streets: int
+    landmarks: list[tuple[str, str]]
+    """(name, category), sorted by category then name."""
+
+
+@dataclass(frozen=True)
+class PlannedRound:
+    """A zone on the plan of a date, with the round to do: due that day, overdue, or done."""
+
+    zone: ZoneVisit
+    zone_id: int
+    round_number: int
+    planned_date: date
+    status: str
+    """"due" (planned for the plan's date), "overdue" (planned earlier, not recorded) or "done"."""
+    done: SprayRound | None
+    n_cases: int
+    missed: tuple[tuple[int, date], ...] = ()
+    """Earlier rounds of the cycle not recorded either: (round number, planned date)."""
+
+
+@dataclass(frozen=True)
+class SprayPlan:
+    on: date
+    round_days: tuple[int, ...]
+    rounds: list[PlannedRound]
+    radius_m: int
+
+
+def _zone_rounds(situation: DengueSituation, zone) -> list[tuple[int, date, SprayRound | None]]:
+    """(round number, planned date, recorded round or None) of the zone's current cycle."""
+    recorded = situation.rounds_of_zone(int(zone.zone_id))
+    out = []
+    for number, offset in enumerate(situation.round_days, start=1):
+        planned = zone.anchor + timedelta(days=offset)
+        done = next(
+            (
+                r
+                for r in recorded
+                if r.round_number == number and r.planned_date == planned and r.done_on
+            ),
+            None,
+        )
+        out.append((number, planned, done))
+    return out
+
+
+def zone_landmarks(situation: DengueSituation) -> dict[int, list[tuple[str, str]]]:
+    """(name, category) of the landmarks inside each active zone, by zone id."""
+    zones = situation.active_zones
+    if zones.empty or situation.landmarks.empty:
+        return {}
+    out: dict[int, list[tuple[str, str]]] = {}
+    for row in zone_features(zones, situation.landmarks).itertuples():
+        out.setdefault(int(row.zone_id), []).append(
+            (row.name_th or row.name_en or "", row.category)
+        )
+    return out
+
+
+def zone_round_cycle(
+    situation: DengueSituation, key: str
+) -> list[tuple[int, date, SprayRound | None]] | None:
+    """The current cycle of rounds of the zone named by `key` (None if no such zone)."""
+    zone_id = zone_id_for_key(situation, key)
+    if zone_id is None:
+        return None
+    zone = next(situation.zones[situation.zones["zone_id"] == zone_id].itertuples())
+    return _zone_rounds(situation, zone)
+
+
+def zone_visits(situation: DengueSituation, zone_ids: list[int]) -> dict[int, ZoneVisit]:
+    """Streets, households and landmarks of the given zones."""
+    if not zone_ids:
+        return {}
+    zones = situation.zones[situation.zones["zone_id"].isin(zone_ids)]
+    roads = road_frame(municipality=situation.municipality).to_crs(situation.zones.crs)
+    on_roads = zone_features(zones, roads)
+    in_zone = zone_features(zones, situation.landmarks)
+    visits = {}
+    for zone in zones.itertuples():
+        streets = on_roads[on_roads["zone_id"] == zone.zone_id]
+        names = [(s.name_th or s.name_en or "").strip() for s in streets.itertuples()]
+        named = sorted({n for n in names if n})
+        marks = in_zone[in_zone["zone_id"] == zone.zone_id]
+        visits[int(zone.zone_id)] = ZoneVisit(
+            key=zone.key,
+            geometry=zone.geometry,
+            area_m2=float(zone.area_m2),
+            n_households=int(zone.n_households),
+            streets=named,
+            unnamed_streets=sum(1 for n in names if not n),
+            landmarks=sorted(
+                ((m.name_th or m.name_en or "", m.category) for m in marks.itertuples()),
+                key=lambda item: (item[1], item[0]),
+            ),
+        )
+    return visits
+
+
+def spray_plan(situation: DengueSituation) -> SprayPlan:
+    """The zones to spray on `situation.on`: one entry per zone, with the round to do.
+
+    Each active zone runs a cycle of rounds counted from its anchor, the latest report date
+    inside it (a new case restarts the cycle): round n is planned on anchor + the n-th of the
+    municipality's round days (default 0 and 7). A round is done when a `SprayRound` with one
+    of the zone's keys, that number and that planned date has a date done.
+
+    A zone is on the plan when the latest round of its cycle planned on or before the date is
+    not done: "due" when it is planned for that date, "overdue" when earlier (with the earlier
+    rounds not recorded either in `missed`). A zone whose latest round was done stays on the
+    plan of that round's planned date and of the day it was done, as "done".
+    """
+    on = situation.on
+    entries: list[tuple] = []
+    for zone in situation.active_zones.itertuples():
+        started = [r for r in _zone_rounds(situation, zone) if r[1] <= on]
+        if not started:
+            continue
+        number, planned, done = started[-1]
+        if done is not None:
+            if on in (planned, done.done_on):
+                entries.append((int(zone.zone_id), number, planned, "done", done, ()))
+            continue
+        missed = tuple((n, p) for n, p, d in started[:-1] if d is None)
+        status = "due" if planned == on else "overdue"
+        entries.append((int(zone.zone_id), number, planned, status, None, missed))
+    visits = zone_visits(situation, sorted({e[0] for e in entries}))
+    n_cases = dict(zip(situation.zones["zone_id"], situation.zones["n_cases"], strict=True))
+    order = {"overdue": 0, "due": 1, "done": 2}
+    rounds = [
+        PlannedRound(
+            zone=visits[zone_id],
+            zone_id=zone_id,
+            round_number=number,
+            planned_date=planned,
+            status=status,
+            done=done,
+            n_cases=int(n_cases[zone_id]),
+            missed=missed,
+        )
+        for zone_id, number, planned, status, done, missed in entries
+    ]
+    rounds.sort(key=lambda r: (order[r.status], r.planned_date, r.zone.key))
+    return SprayPlan(
+        on=on,
+        round_days=situation.round_days,
+        rounds=rounds,
+        radius_m=int(situation.municipality.spray_radius_m),
+    )
+
+
+@dataclass(frozen=True)
+class WorkOrder:
+    """A zone's work order for a date: the round to do, the visit list and the map layers.
+
+    Holds no case, no case id and no date of onset: it goes to the spray team.
+    """
+
+    zone: ZoneVisit
+    round_number: int
+    planned_date: date
+    done: SprayRound | None
+    active: bool
+    closes_on: date
+    roads: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    landmarks: gpd.GeoDataFrame
+
+
+def zone_id_for_key(situation: DengueSituation, key: str) -> int | None:
+    """The zone (of the situation) holding the case a key was derived from, if any."""
+    for zone_id, keys in zip(situation.zones["zone_id"], situation.zones["keys"], strict=True):
+        if key in keys:
+            return int(zone_id)
+    return None
+
+
+def work_order(situation: DengueSituation, key: str, *, margin_m: float = 40.0) -> WorkOrder | None:
+    """The work order of the zone named by `key` on `situation.on` (None if no such zone).
+
+    The round shown is the one the plan shows (the latest planned on or before the date);
+    when that one is done, the next round of the cycle, if any.
+    """
+    zone_id = zone_id_for_key(situation, key)
+    if zone_id is None:
+        return None
+    zone = next(situation.zones[situation.zones["zone_id"] == zone_id].itertuples())
+    rounds = _zone_rounds(situation, zone)
+    started = [r for r in rounds if r[1] <= situation.on] or rounds[:1]
+    chosen = started[-1]
+    upcoming = [r for r in rounds if r[1] > situation.on]
+    if chosen[2] is not None and upcoming:
+        chosen = upcoming[0]
+    visit = zone_visits(situation, [zone_id])[zone_id]
+    frame = shapely.box(*shapely.buffer(zone.geometry, margin_m).bounds)
+    roads = road_frame(municipality=situation.municipality).to_crs(situation.zones.crs)
+    roads = roads[roads.intersects(frame)].copy()
+    roads["geometry"] = roads.geometry.intersection(frame)
+    buildings = situation.households[situation.households.intersects(frame)]
+    landmarks = situation.landmarks[situation.landmarks.intersects(zone.geometry)]
+    return WorkOrder(
+        zone=visit,
+        round_number=chosen[0],
+        planned_date=chosen[1],
+        done=chosen[2],
+        active=bool(zone.active),
+        closes_on=pd.Timestamp(zone.closes_on).date(),
+        roads=roads,
+        buildings=buildings,
+        landmarks=landmarks.sort_values(["category", "name_th"]),
+    )
+
+
+# --- The recommended radius --------------------------------------------------------------------
+
+
+def dengue_radius_evidence(*, municipality: Municipality, known_on: date) -> dict:
+    """The recommended radius, the cost of each option and its backtest, as plain values.
+
+    Runs `recommended_radius` (199 permutations, fixed seed), `radius_costs` and `backtest`
+    (the municipality's round days, spraying counted from the report date) on all cases known
+    on `known_on`. The result is cached for a few minutes per municipality and data version,
+    so the page stays fast and the answer stable.
+    """
+    version = dengue_data_version(municipality=municipality)
+    round_days = spray_round_days(municipality)
+    cache_key = (
+        f"mueang:dengue-radius:v2:{municipality.pk}:{version}:{known_on:%Y%m%d}:"
+        f"{','.join(map(str, round_days))}:{RADIUS_PERMUTATIONS}:{RADIUS_SEED}"
+    )
+    cached = cache.get(cache_key)
+    if cached is not None:
+        return cached
+    srid = municipality.metric_srid
+    cases = dengue_case_frame_known_on(municipality=municipality, known_on=known_on).to_crs(srid)
+    cases["onset_date"] = pd.to_datetime(cases["onset_date"])
+    cases["report_date"] = pd.to_datetime(cases["report_date"])
+    households = household_frame(municipality=municipality).to_crs(srid)
+    recommendation = recommended_radius(cases, permutations=RADIUS_PERMUTATIONS, seed=RADIUS_SEED)
+    costs = radius_costs(
+        cases, households, recommendation=recommendation, active_days=ZONE_ACTIVE_DAYS
+    )
+    backtests = [
+        backtest(
+            cases,
+            radius_m=float(radius),
+            round_days=round_days,
+            report_col="report_date",
+            active_days=ZONE_ACTIVE_DAYS,
+        ).to_dict()
+        for radius in costs["radius_m"]
+    ]
+    result = {
+        "recommendation": recommendation.to_dict(),
+        "costs": _records(costs),
+        "backtests": backtests,
+        "policy_radius_m": POLICY_RADIUS_M,
+        "round_days": round_days,
+        "first_onset": cases["onset_date"].min().date() if len(cases) else None,
+        "last_onset": cases["onset_date"].max().date() if len(cases) else None,
+    }
+    cache.set(cache_key, result, RADIUS_CACHE_SECONDS)
+    return result
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    out = []
+    for row in frame.to_dict("records"):
+        out.append(
+            {
+                k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+                for k, v in row.items()
+            }
+        )
+    return out

@@ -1,0 +1,294 @@
+"""Reads for the flood pages: events, the layers as frames, the needs profile, the assessment.
+
+Every read is scoped to one municipality. The assessment (`analysis.flood.flood_assessment` on
+the municipality's roads, landmarks, buildings and one event's flood zones) is cached per
+municipality, event, layer versions and settings, so the dashboard and the aid list share it
+and an edit of any layer or of the needs profile gives a fresh one at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import geopandas as gpd
+import shapely
+from django.contrib.postgres.aggregates import BoolOr
+from django.core.cache import cache
+from django.db.models import Count, Max, Min
+
+from analysis.flood import (
+    DEFAULT_MINIMUM_NEEDS,
+    FloodAssessment,
+    HazardScheme,
+    depth_scheme,
+    flood_assessment,
+    zones_from_classes,
+)
+from layers import selectors
+from layers.frames import frame_from_queryset
+from layers.models import Building, FloodZone, MinimumNeedsProfile, Municipality
+from layers.tiles import tile_version
+
+HOUSEHOLD_FIELDS = (
+    "id",
+    "name_th",
+    "building_type",
+    "population",
+    "elderly",
+    "bedridden",
+    "disabled",
+    "infants",
+)
+#: Layers whose versions (bumped by database triggers on every change) key the cached assessment.
+VERSIONED_LAYERS = ("roads", "landmarks", "buildings", "flood_zones")
+#: The areas the flood is summed over; the code keys them, names are looked up for display.
+AGGREGATION_FIELD = "code"
+CACHE_SECONDS = 15 * 60
+
+
+# --- Events ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FloodEvent:
+    """One flood event of the municipality: the flood zones that share an event name."""
+
+    name: str
+    zones: int
+    observed_from: date | None
+    observed_until: date | None
+    is_forecast: bool
+    classes: tuple[str, ...]
+
+
+def flood_event_list(*, municipality: Municipality) -> list[FloodEvent]:
+    """The municipality's flood events, most recently observed first (undated last)."""
+    rows = (
+        FloodZone.objects.filter(municipality=municipality)
+        .values("event")
+        .annotate(
+            zones=Count("id"),
+            observed_from=Min("observed_date"),
+            observed_until=Max("observed_date"),
+            forecast=BoolOr("is_forecast"),
+        )
+        .order_by("event")
+    )
+    classes: dict[str, set[str]] = {}
+    for event, hazard_class in (
+        FloodZone.objects.filter(municipality=municipality)
+        .values_list("event", "hazard_class")
+        .distinct()
+    ):
+        classes.setdefault(event, set()).add(hazard_class)
+    order = {name: rank for rank, name in enumerate(("dry", "low", "medium", "high"))}
+    events = [
+        FloodEvent(
+            name=row["event"],
+            zones=row["zones"],
+            observed_from=row["observed_from"],
+            observed_until=row["observed_until"],
+            is_forecast=bool(row["forecast"]),
+            classes=tuple(sorted(classes.get(row["event"], ()), key=lambda c: order.get(c, 9))),
+        )
+        for row in rows
+    ]
+    events.sort(key=lambda e: e.observed_until or date.min, reverse=True)
+    return events
+
+
+def flood_event_zone_frame(*, municipality: Municipality, event: str) -> gpd.GeoDataFrame:
+    """The flood zones of one event."""
+    return frame_from_queryset(
+        FloodZone.objects.filter(municipality=municipality, event=event).order_by("id"),
+        fields=selectors.FLOOD_FIELDS,
+    )
+
+
+def household_frame(*, municipality: Municipality) -> gpd.GeoDataFrame:
+    """Buildings with residents and vulnerable members (household-level data: check the role)."""
+    frame = frame_from_queryset(
+        Building.objects.filter(municipality=municipality).order_by("id"),
+        fields=HOUSEHOLD_FIELDS,
+    )
+    frame["population"] = frame["population"].fillna(0).astype(int)
+    return frame
+
+
+# --- The minimum needs profile -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NeedsProfile:
+    """The profile in force: as officers enter it, and per person as the analysis takes it."""
+
+    rice_kg: float
+    drinking_water_l: float
+    clean_water_l: float
+    people_per_family_kit: float
+    people_per_toilet: float
+    per_person: dict[str, float]
+    saved_by: str
+    saved_at: datetime | None
+
+    @property
+    def is_default(self) -> bool:
+        """No profile saved yet: the defaults of `analysis.flood.DEFAULT_MINIMUM_NEEDS`."""
+        return self.saved_at is None
+
+    def key(self) -> str:
+        """A short fingerprint of the amounts (cache keys)."""
+        text = ";".join(f"{k}={v!r}" for k, v in sorted(self.per_person.items()))
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _profile_of(row: MinimumNeedsProfile) -> NeedsProfile:
+    user = row.saved_by
+    return NeedsProfile(
+        rice_kg=row.rice_kg,
+        drinking_water_l=row.drinking_water_l,
+        clean_water_l=row.clean_water_l,
+        people_per_family_kit=row.people_per_family_kit,
+        people_per_toilet=row.people_per_toilet,
+        per_person=row.per_person(),
+        saved_by=(user.get_full_name() or user.username) if user is not None else "",
+        saved_at=row.saved_at,
+    )
+
+
+def default_needs_profile() -> NeedsProfile:
+    """The analysis defaults, in the units of the form (people per kit and per toilet)."""
+    d = DEFAULT_MINIMUM_NEEDS
+    return NeedsProfile(
+        rice_kg=d["rice_kg"],
+        drinking_water_l=d["drinking_water_l"],
+        clean_water_l=d["clean_water_l"],
+        people_per_family_kit=1.0 / d["family_kits"],
+        people_per_toilet=1.0 / d["toilets"],
+        per_person=dict(d),
+        saved_by="",
+        saved_at=None,
+    )
+
+
+def needs_profile_current(*, municipality: Municipality) -> NeedsProfile:
+    """The newest saved profile of the municipality, else the defaults."""
+    row = (
+        MinimumNeedsProfile.objects.filter(municipality=municipality)
+        .select_related("saved_by")
+        .order_by("-saved_at", "-id")
+        .first()
+    )
+    return default_needs_profile() if row is None else _profile_of(row)
+
+
+def needs_profile_history(*, municipality: Municipality, limit: int = 10) -> list[NeedsProfile]:
+    """The latest saved profiles, newest first (who changed what, and when)."""
+    rows = (
+        MinimumNeedsProfile.objects.filter(municipality=municipality)
+        .select_related("saved_by")
+        .order_by("-saved_at", "-id")[:limit]
+    )
+    return [_profile_of(row) for row in rows]
+
+
+# --- The assessment ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FloodSituation:
+    """One event's assessment and the frames it ran on (all frames in EPSG:4326).
+
+    `key` names this exact input (municipality, event, layer versions, settings): what is built
+    from the situation alone (the map) may be cached under it.
+    """
+
+    event: str
+    scheme: HazardScheme
+    zones: gpd.GeoDataFrame
+    roads: gpd.GeoDataFrame
+    landmarks: gpd.GeoDataFrame
+    households: gpd.GeoDataFrame
+    subdistricts: gpd.GeoDataFrame
+    assessment: FloodAssessment
+    metric_srid: int
+    key: str
+
+
+def flood_scheme(*, municipality: Municipality) -> HazardScheme:
+    """The depth classes of DESIGN.md with the municipality's impassable depth."""
+    return depth_scheme(impassable_m=float(municipality.impassable_depth_m))
+
+
+def flood_layers_version(*, municipality: Municipality) -> str:
+    """Changes whenever any roads, landmarks, buildings or flood zones of the municipality do."""
+    return "-".join(
+        tile_version(layer=layer, municipality_ids=[municipality.pk]) for layer in VERSIONED_LAYERS
+    )
+
+
+def _subdistricts_key(frame: gpd.GeoDataFrame) -> str:
+    """Subdistricts carry no layer version: fingerprint their codes, names and shapes instead."""
+    digest = hashlib.sha256()
+    for row in frame.itertuples(index=False):
+        digest.update(f"{row.code}|{row.name_th}|{row.name_en}|".encode())
+        digest.update(shapely.to_wkb(row.geometry))
+    return digest.hexdigest()[:12]
+
+
+def flood_situation(
+    *, municipality: Municipality, event: str, needs: NeedsProfile
+) -> FloodSituation:
+    """Run (or fetch from the cache) the whole flood assessment of one event.
+
+    Distances and areas are measured in the municipality's metric CRS; a road is impassable
+    from `municipality.impassable_depth_m`.
+    """
+    subdistricts = selectors.subdistrict_frame(municipality=municipality)
+    scheme = flood_scheme(municipality=municipality)
+    key_text = "|".join(
+        [
+            str(municipality.pk),
+            event,
+            flood_layers_version(municipality=municipality),
+            _subdistricts_key(subdistricts),
+            needs.key(),
+            repr(scheme.impassable_m),
+            str(municipality.metric_srid),
+        ]
+    )
+    key = "flood-situation:" + hashlib.sha256(key_text.encode()).hexdigest()
+    situation = cache.get(key)
+    if situation is not None:
+        return situation
+    zones = flood_event_zone_frame(municipality=municipality, event=event)
+    roads = selectors.road_frame(municipality=municipality)
+    landmarks = selectors.landmark_frame(municipality=municipality)
+    households = household_frame(municipality=municipality)
+    hazard = zones_from_classes(zones, class_field="hazard_class", scheme=scheme)
+    assessment = flood_assessment(
+        hazard=hazard,
+        roads=roads,
+        landmarks=landmarks,
+        buildings=households,
+        aggregation=subdistricts,
+        aggregation_field=AGGREGATION_FIELD,
+        metric_crs=municipality.metric_srid,
+        needs_profile=needs.per_person,
+    )
+    situation = FloodSituation(
+        event=event,
+        scheme=scheme,
+        zones=zones,
+        roads=roads,
+        landmarks=landmarks,
+        households=households,
+        subdistricts=subdistricts,
+        assessment=assessment,
+        metric_srid=municipality.metric_srid,
+        key=key,
+    )
+    cache.set(key, situation, CACHE_SECONDS)
+    return situation
