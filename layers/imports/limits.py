@@ -1,0 +1,38 @@
+"""Limits that keep a hostile or broken file from exhausting memory, disk or time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+GIB = 1024**3
+MIB = 1024**2
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """How much an import may read; each can be set in settings as `MUEANG_IMPORT_<NAME>`.
+
+    For example `MUEANG_IMPORT_MAX_VERTICES_PER_FEATURE = 500_000`.
+    """
+
+    max_file_bytes: int = 2 * GIB  # the uploaded file or archive itself
+    max_archive_entries: int = 1000
+    max_uncompressed_bytes: int = 2 * GIB  # everything an archive unpacks to
+    max_compression_ratio: int = 200  # per entry; deflate tops out near 1032:1
+    ratio_check_from_bytes: int = MIB  # tiny entries (.cpg, .prj) may compress oddly
+    max_vertices_per_feature: int = 200_000
+    max_issues_listed: int = 100
+    batch_size: int = 2000
+
+    @classmethod
+    def from_settings(cls, **overrides: int) -> ImportLimits:
+        """The defaults, then settings `MUEANG_IMPORT_*`, then explicit overrides."""
+        from django.conf import settings
+
+        configured = {
+            f.name: getattr(settings, f"MUEANG_IMPORT_{f.name.upper()}")
+            for f in fields(cls)
+            if hasattr(settings, f"MUEANG_IMPORT_{f.name.upper()}")
+        }
+        given = {name: value for name, value in overrides.items() if value is not None}
+        return replace(cls(), **configured, **given)

@@ -1,0 +1,437 @@
+"""Opening an uploaded file safely: which format it is, and only then what GDAL makes of it.
+
+GDAL picks a driver by content, not by name, and some drivers follow paths inside the file
+(a `.vrt` can read `/etc/passwd` as CSV; a KML NetworkLink can fetch other files; a SQLite
+virtual table can open any OGR source). So a file is accepted only when its name and its first
+bytes agree on one of the allowed formats, it holds none of those constructs, and GDAL then
+opens it with the matching driver (`ALLOWED_DRIVERS`). Archives are checked and unpacked by
+`layers.imports.archives` into a private temporary directory first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import sqlite3
+import tempfile
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyogrio
+import pyogrio.errors
+from pyogrio.raw import read as ogr_read
+
+from layers.imports.archives import DRIVER_FILE_SUFFIXES, archive_unpack
+from layers.imports.encoding import (
+    Encoding,
+    dbf_field_names_repair,
+    shapefile_encoding,
+    text_file_encoding,
+)
+from layers.imports.limits import ImportLimits
+from layers.imports.messages import ImportRefused, Issue, Severity, quoted, refuse
+
+# format -> the GDAL drivers allowed to open it
+ALLOWED_DRIVERS: dict[str, set[str]] = {
+    "GeoJSON": {"GeoJSON"},
+    "GeoPackage": {"GPKG"},
+    "Shapefile": {"ESRI Shapefile"},
+    "KML": {"KML", "LIBKML"},
+    "CSV": {"CSV"},
+}
+SUFFIX_FORMATS = {
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".gpkg": "GeoPackage",
+    ".shp": "Shapefile",
+    ".kml": "KML",
+    ".csv": "CSV",
+}
+ARCHIVE_SUFFIXES = {".zip", ".kmz"}
+SQLITE_MAGIC = b"SQLite format 3\x00"
+SHAPEFILE_MAGIC = b"\x00\x00\x27\x0a"
+SCAN_CHUNK = 1024 * 1024
+_XML_DANGER = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_NETWORK_LINK = re.compile(rb"<\s*(?:\w+:)?NetworkLink[\s>]", re.IGNORECASE)
+# SQLite virtual table modules a GeoPackage may use (its spatial index).
+ALLOWED_VIRTUAL_MODULES = {"rtree"}
+READ_ERRORS = (
+    pyogrio.errors.DataSourceError,
+    pyogrio.errors.DataLayerError,
+    pyogrio.errors.FieldError,
+    pyogrio.errors.GeometryError,
+    pyogrio.errors.FeatureError,
+    pyogrio.errors.CRSError,
+    RuntimeError,
+    ValueError,
+    OSError,
+)
+
+
+@dataclass
+class Source:
+    """An opened layer of an accepted file, ready to be read in batches."""
+
+    name: str  # the file as the user named it, for messages
+    path: Path  # the data file GDAL reads (inside the unpacked archive, if any)
+    format: str
+    driver: str
+    layer: str
+    layers: list[str]
+    encoding: Encoding | None
+    columns: list[str]
+    crs: str | None  # as GDAL reports it: "EPSG:24047" or WKT; None when the file has none
+    geometry_type: str | None
+    feature_count: int
+    bounds: tuple[float, float, float, float] | None
+    fast_seek: bool
+    checksum: str
+    notes: list[Issue] = field(default_factory=list)
+
+    @property
+    def pyogrio_encoding(self) -> str | None:
+        """The encoding to hand pyogrio (see `_pyogrio_encoding`)."""
+        return _pyogrio_encoding(self.format, self.encoding)
+
+
+def _pyogrio_encoding(fmt: str, encoding: Encoding | None) -> str | None:
+    """None lets GDAL read UTF-8 itself; a shapefile always gets its codec (GDAL: Latin-1)."""
+    if encoding is None or (encoding.codec == "utf-8" and fmt != "Shapefile"):
+        return None
+    return encoding.codec
+
+
+@dataclass(frozen=True)
+class RawBatch:
+    """Consecutive features: `start` is the 0-based index of the first; WKB and column values."""
+
+    start: int
+    wkb: np.ndarray
+    values: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.wkb)
+
+
+def file_checksum(path: Path) -> str:
+    """SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(SCAN_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _head(path: Path, size: int = 64 * 1024) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(size)
+
+
+def _scan(path: Path, pattern: re.Pattern[bytes]) -> bool:
+    """Whether `pattern` occurs anywhere in the file (chunks overlap by 64 bytes)."""
+    tail = b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(SCAN_CHUNK):
+            if pattern.search(tail + chunk):
+                return True
+            tail = chunk[-64:]
+    return False
+
+
+def _text_start(head: bytes) -> bytes:
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip()
+
+
+def _sniff(path: Path, fmt: str, *, name: str) -> None:
+    """Refuse a file whose content is not the format its name claims, or that reaches outside."""
+    head = _head(path)
+    label = quoted(path.name)
+
+    def mismatch(reason: str) -> ImportRefused:
+        return refuse("content_mismatch", file=name, name=label, format=fmt, reason=reason)
+
+    if fmt == "GeoJSON":
+        if not _text_start(head).startswith(b"{"):
+            raise mismatch("it does not start with '{'")
+    elif fmt == "GeoPackage":
+        if not head.startswith(SQLITE_MAGIC):
+            raise mismatch("no SQLite header")
+        _gpkg_check(path, name=name)
+    elif fmt == "Shapefile":
+        if not head.startswith(SHAPEFILE_MAGIC):
+            raise mismatch("no shapefile header")
+        for suffix in (".shx", ".dbf"):
+            if not (
+                path.with_suffix(suffix).is_file() or path.with_suffix(suffix.upper()).is_file()
+            ):
+                raise refuse("shapefile_incomplete", file=name, name=label, missing=suffix)
+    elif fmt == "KML":
+        if b"\x00" in head:
+            raise mismatch("not UTF-8 text")
+        if _scan(path, _XML_DANGER):
+            raise refuse("xml_doctype", file=name)
+        start = _text_start(head)
+        if not start.startswith(b"<") or b"<kml" not in head.lower():
+            raise mismatch("no <kml> element")
+        if _scan(path, _NETWORK_LINK):
+            raise refuse("kml_network_link", file=name)
+    elif fmt == "CSV":
+        start = _text_start(head)
+        if b"\x00" in head or start.startswith((b"<", b"{", SQLITE_MAGIC)):
+            raise mismatch("not plain comma-separated text")
+
+
+def _gpkg_check(path: Path, *, name: str) -> None:
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+    try:
+        connection = sqlite3.connect(uri, uri=True)
+        try:
+            rows = connection.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql LIKE "
+                "'CREATE VIRTUAL TABLE%'"
+            ).fetchall()
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as error:
+        raise refuse("unreadable", file=name, detail=quoted(error)) from None
+    for table, sql in rows:
+        module = re.search(r"USING\s+([\w]+)", sql or "", re.IGNORECASE)
+        if module is None or module.group(1).lower() not in ALLOWED_VIRTUAL_MODULES:
+            raise refuse("gpkg_virtual_table", file=name, name=quoted(table))
+
+
+def _format_of(path: Path, *, name: str) -> str:
+    suffix = path.suffix.lower()
+    if suffix in DRIVER_FILE_SUFFIXES or path.name.lower().endswith(".gdalg.json"):
+        raise refuse("driver_file_refused", file=name, name=quoted(path.name))
+    if suffix not in SUFFIX_FORMATS:
+        raise refuse("unsupported_format", file=name, ext=quoted(suffix or path.name))
+    return SUFFIX_FORMATS[suffix]
+
+
+def _choose_data_file(
+    files: list[Path], *, layer: str | None, name: str, kmz: bool
+) -> tuple[Path, bool]:
+    """The data file of an archive, and whether `--layer` was used up choosing it."""
+    wanted = (".kml",) if kmz else tuple(SUFFIX_FORMATS)
+    candidates = sorted(p for p in files if p.suffix.lower() in wanted)
+    if kmz and candidates:
+        # KMZ convention: doc.kml, else the first KML at the top level.
+        top = [p for p in candidates if p.name.lower() == "doc.kml"] or candidates
+        return top[0], False
+    if not candidates:
+        raise refuse("archive_no_data", file=name)
+    if len(candidates) == 1:
+        return candidates[0], False
+    if layer:
+        for candidate in candidates:
+            if layer.casefold() in (candidate.name.casefold(), candidate.stem.casefold()):
+                return candidate, True
+    raise refuse(
+        "archive_many_data", file=name, names=", ".join(quoted(p.name) for p in candidates)
+    )
+
+
+def _encoding_for(path: Path, fmt: str, *, given: str | None) -> Encoding | None:
+    if fmt == "Shapefile":
+        return shapefile_encoding(path, given=given)
+    if fmt in ("CSV", "GeoJSON"):
+        return text_file_encoding(path, given=given)
+    return Encoding(given, "--encoding") if given else None
+
+
+def _layer_choose(path: Path, *, layer: str | None, name: str, fmt: str) -> tuple[str, list[str]]:
+    listed = pyogrio.list_layers(path)
+    names = [str(row[0]) for row in listed]
+    if not names:
+        raise refuse("no_layers", file=name)
+    if layer:
+        if layer in names:
+            return layer, names
+        raise refuse(
+            "layer_not_found",
+            file=name,
+            layer=quoted(layer),
+            names=", ".join(quoted(n) for n in names),
+        )
+    spatial = [str(row[0]) for row in listed if row[1] is not None] or names
+    if len(spatial) > 1 and fmt == "KML":
+        spatial = [n for n in spatial if pyogrio.read_info(path, layer=n)["features"] != 0]
+    if len(spatial) == 1:
+        return spatial[0], names
+    raise refuse("layer_ambiguous", file=name, names=", ".join(quoted(n) for n in spatial or names))
+
+
+def _open(
+    path: Path, *, name: str, layer: str | None, encoding: str | None, checksum: str
+) -> Source:
+    fmt = _format_of(path, name=name)
+    _sniff(path, fmt, name=name)
+    chosen_encoding = _encoding_for(path, fmt, given=encoding)
+    if fmt == "Shapefile" and chosen_encoding is not None:
+        dbf = next(p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.is_file())
+        dbf_field_names_repair(dbf, chosen_encoding.codec)
+    pyogrio_encoding = _pyogrio_encoding(fmt, chosen_encoding)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            layer_name, layers = _layer_choose(path, layer=layer, name=name, fmt=fmt)
+            info = pyogrio.read_info(
+                path, layer=layer_name, encoding=pyogrio_encoding, force_feature_count=True
+            )
+    except UnicodeDecodeError:
+        raise _encoding_refusal(name, chosen_encoding) from None
+    except READ_ERRORS as error:
+        raise refuse("unreadable", file=name, detail=quoted(error)) from None
+    if info["driver"] not in ALLOWED_DRIVERS[fmt]:
+        raise refuse("driver_not_allowed", file=name, name=quoted(path.name), driver=info["driver"])
+    notes = []
+    if chosen_encoding is not None and chosen_encoding.origin not in ("ASCII",):
+        notes.append(
+            Issue(
+                "encoding_detected",
+                Severity.INFO,
+                file=name,
+                params={"encoding": chosen_encoding.codec, "origin": chosen_encoding.origin},
+            )
+        )
+    bounds = info.get("total_bounds")
+    return Source(
+        name=name,
+        path=path,
+        format=fmt,
+        driver=info["driver"],
+        layer=layer_name,
+        layers=layers,
+        encoding=chosen_encoding,
+        columns=[str(c) for c in info["fields"]],
+        crs=info.get("crs"),
+        geometry_type=info.get("geometry_type"),
+        feature_count=int(info.get("features") or 0),
+        bounds=tuple(float(b) for b in bounds) if bounds is not None else None,
+        fast_seek=bool(info.get("capabilities", {}).get("fast_set_next_by_index")),
+        checksum=checksum,
+        notes=notes,
+    )
+
+
+def _encoding_refusal(name: str, encoding: Encoding | None) -> ImportRefused:
+    codec = encoding.codec if encoding else "utf-8"
+    return refuse(
+        "encoding_mismatch",
+        file=name,
+        encoding=codec,
+        origin=encoding.origin if encoding else "UTF-8",
+        suggestion="utf-8" if codec != "utf-8" else "cp874",
+    )
+
+
+@contextmanager
+def source_open(
+    path: Path | str,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    limits: ImportLimits,
+    display_name: str | None = None,
+) -> Iterator[Source]:
+    """Open the file at `path` (unpacking an archive into a temporary directory) for reading.
+
+    Raises `ImportRefused` for anything that is not an accepted, safe, readable file.
+    """
+    path = Path(path)
+    name = display_name or path.name
+    if str(path).startswith("/vsi") or not path.exists():
+        raise refuse("file_not_found", file=name)
+    if not path.is_file():
+        raise refuse("not_a_file", file=name)
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise refuse("file_too_large", file=name, size=size, limit=limits.max_file_bytes)
+    checksum = file_checksum(path)
+    suffix = path.suffix.lower()
+    if suffix not in ARCHIVE_SUFFIXES | {".shp"}:
+        yield _open(path, name=name, layer=layer, encoding=encoding, checksum=checksum)
+        return
+    with tempfile.TemporaryDirectory(prefix="mueang-import-") as directory:
+        if suffix == ".shp":
+            # A private copy of the shapefile's parts: GDAL sees nothing else of the folder,
+            # and cut column names can be repaired without touching the user's file.
+            copy = _shapefile_copy(path, Path(directory))
+            yield _open(copy, name=name, layer=layer, encoding=encoding, checksum=checksum)
+            return
+        unpacked = archive_unpack(path, Path(directory), limits=limits)
+        data_file, used_layer = _choose_data_file(
+            unpacked.files, layer=layer, name=name, kmz=suffix == ".kmz"
+        )
+        source = _open(
+            data_file,
+            name=name,
+            layer=None if used_layer else layer,
+            encoding=encoding,
+            checksum=checksum,
+        )
+        yield source
+
+
+def _shapefile_copy(shp: Path, directory: Path) -> Path:
+    for part in shp.parent.iterdir():
+        if part.stem == shp.stem and part.suffix.lower() in (
+            ".shp",
+            ".shx",
+            ".dbf",
+            ".prj",
+            ".cpg",
+        ):
+            shutil.copyfile(part, directory / (part.stem + part.suffix.lower()))
+    return directory / (shp.stem + ".shp")
+
+
+def source_batches(
+    source: Source, *, columns: Sequence[str], batch_size: int, read_geometry: bool = True
+) -> Iterator[RawBatch]:
+    """The layer's features in batches of `batch_size`, only the given columns."""
+    wanted = set(columns)
+    columns = [column for column in source.columns if column in wanted]  # pyogrio's order
+    kwargs = {
+        "layer": source.layer,
+        "encoding": source.pyogrio_encoding,
+        "columns": columns,
+        "read_geometry": read_geometry,
+    }
+
+    def read(**extra: object) -> tuple[np.ndarray, list[np.ndarray]]:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                _meta, _fids, wkb, values = ogr_read(source.path, **kwargs, **extra)
+        except UnicodeDecodeError:
+            raise _encoding_refusal(source.name, source.encoding) from None
+        except READ_ERRORS as error:
+            raise refuse("unreadable", file=source.name, detail=quoted(error)) from None
+        if wkb is None:
+            wkb = np.full(len(values[0]) if values else 0, None, dtype=object)
+        return wkb, values
+
+    def batch(start: int, wkb: np.ndarray, values: list[np.ndarray]) -> RawBatch:
+        return RawBatch(start, wkb, dict(zip(columns, values, strict=True)))
+
+    if source.fast_seek:
+        start = 0
+        while True:
+            wkb, values = read(skip_features=start, max_features=batch_size)
+            if not len(wkb):
+                return
+            yield batch(start, wkb, values)
+            start += len(wkb)
+            if len(wkb) < batch_size:
+                return
+    wkb, values = read()
+    for start in range(0, len(wkb), batch_size):
+        end = start + batch_size
+        yield batch(start, wkb[start:end], [column[start:end] for column in values])
