@@ -12,12 +12,13 @@ PORT ?= 8000
 SYSTEM_PACKAGES := postgresql postgresql-postgis gdal-bin chromium gettext \
 	python3-venv python3-dev fonts-thai-tlwg ca-certificates
 
-.PHONY: help setup db messages demo serve test lint pytest bench backup restore clean
+.PHONY: help setup db messages demo serve test lint pytest bench loadtest backup restore clean
 
 help:
 	@echo "make demo   install, start PostGIS, load the demo municipality, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install and run every check (ruff, import-linter, migrations, pytest, browser)"
 	@echo "make bench  run the benchmarks (ratios against a baseline measured in the same run)"
+	@echo "make loadtest  50 users for 60 s on loopback, p50/p95 latency per request kind"
 	@echo "make backup / make restore FILE=backups/....tar   database + uploaded files"
 
 $(STAMP):
@@ -71,6 +72,11 @@ test: lint pytest
 bench: db
 	$(BIN)/python manage.py load_demo -v 0
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# 50 users for 60 s over map pages, tiles and the API on loopback (gunicorn); p50/p95 per kind.
+loadtest: db
+	$(BIN)/python manage.py load_demo -v 0
+	$(BIN)/python scripts/loadtest.py $(LOADTEST_ARGS)
 
 # A .tar in backups/: pg_dump (custom format) + media/ + a manifest of row counts and checksums.
 backup: db
