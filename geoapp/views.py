@@ -4,18 +4,27 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from geoapp import permissions
-from geoapp.maps.city import CityFrames, CityMapOptions, MapAssets, city_map, map_fragments
+from geoapp.maps.city import (
+    CityFrames,
+    CityMapOptions,
+    MapAssets,
+    city_map,
+    map_fragments,
+    with_script_nonce,
+)
 from geoapp.models import Role
 from layers import selectors
 from layers.models import Dataset, FloodZone, Landmark, Municipality, Road
+from layers.tiles import tile_version
 
 ATTRIBUTION = (
     "© OpenStreetMap contributors, ODbL 1.0 (openstreetmap.org/copyright) · "
@@ -90,22 +99,37 @@ def municipality_map(request: HttpRequest, code: str) -> HttpResponse:
     tiled = Road.objects.filter(municipality=municipality).count() > (
         settings.MUEANG_MAP_TILE_THRESHOLD
     )
-    frames = CityFrames(
-        boundary=selectors.boundary_frame(municipality=municipality),
-        roads=None if tiled else selectors.road_frame(municipality=municipality),
-        landmarks=selectors.landmark_frame(municipality=municipality),
-        flood_zones=selectors.flood_zone_frame(municipality=municipality),
-        subdistricts=selectors.subdistrict_frame(municipality=municipality),
-        cases=selectors.dengue_case_frame(municipality=municipality) if show_cases else None,
-        masked_cases=None if show_cases else selectors.masked_case_frame(municipality=municipality),
+    # The rendered map depends only on the data (layer versions), the privacy tier, the
+    # language and the day (weeks since onset); it is cached without the per-request nonce.
+    versions = "-".join(
+        tile_version(layer=layer, municipality_ids=[municipality.pk])
+        for layer in ("roads", "landmarks", "buildings", "flood_zones", "cases")
     )
-    fmap = city_map(frames, _city_map_options(municipality))
+    key = (
+        f"citymap:{municipality.pk}:{'exact' if show_cases else 'masked'}:{tiled}:"
+        f"{translation.get_language()}:{timezone.localdate()}:{versions}"
+    )
+    fragments = cache.get(key)
+    if fragments is None:
+        frames = CityFrames(
+            boundary=selectors.boundary_frame(municipality=municipality),
+            roads=None if tiled else selectors.road_frame(municipality=municipality),
+            landmarks=selectors.landmark_frame(municipality=municipality),
+            flood_zones=selectors.flood_zone_frame(municipality=municipality),
+            subdistricts=selectors.subdistrict_frame(municipality=municipality),
+            cases=selectors.dengue_case_frame(municipality=municipality) if show_cases else None,
+            masked_cases=(
+                None if show_cases else selectors.masked_case_frame(municipality=municipality)
+            ),
+        )
+        fragments = map_fragments(city_map(frames, _city_map_options(municipality)))
+        cache.set(key, fragments, timeout=600)
     return render(
         request,
         "geoapp/municipality_map.html",
         {
             "municipality": municipality,
-            "map": map_fragments(fmap, script_nonce=request.csp_nonce),
+            "map": with_script_nonce(fragments, request.csp_nonce),
             "show_cases": show_cases,
         },
     )

@@ -508,7 +508,18 @@ def map_fragments(fmap: folium.Map, *, script_nonce: str = "") -> dict[str, str]
     """
     root = fmap.get_root()
     root.render()
-    head = root.header.render()
-    if script_nonce:
-        head = re.sub(r"<script\b", f'<script nonce="{html.escape(script_nonce)}"', head)
-    return {"head": head, "body": root.html.render(), "script": root.script.render()}
+    fragments = {
+        "head": root.header.render(),
+        "body": root.html.render(),
+        "script": root.script.render(),
+    }
+    return with_script_nonce(fragments, script_nonce) if script_nonce else fragments
+
+
+def with_script_nonce(fragments: dict[str, str], script_nonce: str) -> dict[str, str]:
+    """The fragments with this request's nonce on every `<script>` of the head.
+
+    Rendered fragments can be cached; the nonce changes with every request.
+    """
+    nonce = f'<script nonce="{html.escape(script_nonce)}"'
+    return {**fragments, "head": re.sub(r"<script\b", nonce, fragments["head"])}
