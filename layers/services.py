@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +46,10 @@ class UpsertReport:
 
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+    """None, NaN, NaT or pandas' NA: a value the database stores as NULL."""
+    if isinstance(value, list | tuple | dict):
+        return False
+    return value is None or bool(pd.isna(value))
 
 
 def _geos(geometry) -> GEOSGeometry:
@@ -272,6 +274,7 @@ def _cases_load(municipality: Municipality, frame: gpd.GeoDataFrame) -> UpsertRe
         fields=[
             "onset_date",
             "report_date",
+            "investigated_at",
             "diagnosis",
             "age_group",
             "sex",
