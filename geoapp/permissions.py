@@ -28,6 +28,7 @@ class Action(StrEnum):
     MANAGE_DATASETS = "manage_datasets"
     MANAGE_MEMBERS = "manage_members"
     VIEW_ACCESS_LOG = "view_access_log"
+    HANDLE_DATA_SUBJECT_REQUESTS = "handle_data_subject_requests"
 
 
 _EVERYONE = {Action.VIEW_LAYERS, Action.VIEW_FLOOD}

@@ -36,6 +36,11 @@ urlpatterns = [
     path("m/<slug:code>/cases/", views_cases.case_list, name="case-list"),
     path("m/<slug:code>/cases/<int:case_id>/", views_cases.case_detail, name="case-detail"),
     path(
+        "m/<slug:code>/pdpa/requests/",
+        views_cases.data_subject_requests,
+        name="data-subject-requests",
+    ),
+    path(
         "m/<slug:code>/pdpa/access-log/",
         views_cases.personal_data_access_log,
         name="personal-data-access-log",

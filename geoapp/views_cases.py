@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -10,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from geoapp.permissions import Action, can, municipality_requiring
 from layers.models import DengueCase, PersonalDataAccess
-from layers.pdpa import access_log, case_personal_read
+from layers.pdpa import access_log, case_personal_read, person_erase, person_export
 
 
 class PurposeForm(forms.Form):
@@ -70,4 +72,59 @@ def personal_data_access_log(request: HttpRequest, code: str) -> HttpResponse:
         request,
         "geoapp/access_log.html",
         {"municipality": municipality, "entries": access_log(municipality_id=municipality.pk)},
+    )
+
+
+class DataSubjectForm(forms.Form):
+    national_id = forms.CharField(label=_("National ID"), max_length=20, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    action = forms.ChoiceField(
+        label=_("Request"),
+        choices=[
+            ("export", _("Export everything held about the person (right of access)")),
+            ("anonymise", _("Erase the person, keep the case anonymised for statistics")),
+            ("erase", _("Erase the person and the case")),
+        ],
+    )
+    confirm = forms.BooleanField(
+        label=_("I have checked the person's identity and the request"), required=True
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            not (cleaned.get("national_id") or "").strip()
+            and not (cleaned.get("phone") or "").strip()
+        ):
+            raise forms.ValidationError(_("Give a national ID or a phone number."))
+        return cleaned
+
+
+@login_required
+def data_subject_requests(request: HttpRequest, code: str) -> HttpResponse:
+    """PDPA requests of a person: export all data held, erase or anonymise (administrators)."""
+    municipality = municipality_requiring(request.user, code, Action.HANDLE_DATA_SUBJECT_REQUESTS)
+    form = DataSubjectForm(request.POST or None)
+    done = None
+    if request.method == "POST" and form.is_valid():
+        who = {
+            "national_id": form.cleaned_data["national_id"],
+            "phone": form.cleaned_data["phone"],
+        }
+        if form.cleaned_data["action"] == "export":
+            data = person_export(municipality_id=municipality.pk, user=request.user, **who)
+            response = HttpResponse(
+                json.dumps(data, ensure_ascii=False, indent=2),
+                content_type="application/json; charset=utf-8",
+            )
+            response["Content-Disposition"] = 'attachment; filename="pdpa-export.json"'
+            return response
+        keep = form.cleaned_data["action"] == "anonymise"
+        done = person_erase(
+            municipality_id=municipality.pk, user=request.user, keep_cases=keep, **who
+        )
+    return render(
+        request,
+        "geoapp/data_subject_requests.html",
+        {"municipality": municipality, "form": form, "done": done},
     )

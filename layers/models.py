@@ -373,6 +373,10 @@ class DengueCasePersonal(TenantModel):
     national_id = EncryptedTextField(_("national ID"), blank=True)
     phone = EncryptedTextField(_("phone"), blank=True)
     address = EncryptedTextField(_("exact address"), blank=True)
+    # Keyed hashes (HMAC) of the normalised national ID and phone, to find a person's records
+    # for a data subject request without decrypting every row (see layers.pdpa).
+    national_id_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_digest = models.CharField(max_length=64, blank=True, db_index=True)
     is_generated = models.BooleanField(_("generated (fictitious) person"), default=False)
 
     class Meta:
@@ -386,7 +390,8 @@ class DengueCasePersonal(TenantModel):
 class PersonalDataAccess(TenantModel):
     """One read of a case's personal data: who, when, which case and why (append-only).
 
-    A database trigger refuses UPDATE and DELETE, so the application cannot rewrite the log.
+    A database trigger refuses UPDATE, DELETE and TRUNCATE, so the application cannot rewrite
+    the log; it refers to cases and users by number so that erasing them leaves it untouched.
     """
 
     class Purpose(models.TextChoices):
@@ -395,21 +400,9 @@ class PersonalDataAccess(TenantModel):
         SPRAYING = "spraying", _("Coordinating spraying at the house")
         DATA_SUBJECT_REQUEST = "data_subject_request", _("Data subject request (PDPA)")
 
-    case = models.ForeignKey(
-        DengueCase,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        verbose_name=_("case"),
-    )
-    case_ref = models.BigIntegerField(_("case number"))
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        verbose_name=_("user"),
-    )
+    # Plain numbers, not foreign keys: deleting a case or a user must never rewrite this log.
+    case_ref = models.BigIntegerField(_("case number"), db_index=True)
+    user_ref = models.BigIntegerField(_("user number"), null=True)
     username = models.CharField(_("username"), max_length=150)
     purpose = models.CharField(_("purpose"), max_length=30, choices=Purpose.choices)
     fields = models.CharField(_("fields read"), max_length=200)

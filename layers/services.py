@@ -8,10 +8,12 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import shapely
+from cryptography.fernet import InvalidToken
 from django.contrib.gis.geos import GEOSGeometry
-from django.db import transaction
+from django.db import connection, transaction
 
 from fixtures import demo_city
+from layers.fields import TOKEN_PREFIX, cipher
 from layers.models import (
     WGS84,
     Building,
@@ -25,6 +27,7 @@ from layers.models import (
     Road,
     Subdistrict,
 )
+from layers.pdpa import identifier_digest
 from layers.tenancy import tenant_scope
 
 OSM_LICENCE = "ODbL 1.0"
@@ -302,8 +305,13 @@ def _cases_load(municipality: Municipality, frame: gpd.GeoDataFrame) -> UpsertRe
 def _fictitious_people_create(municipality: Municipality) -> int:
     """Give generated cases obviously fictitious personal data, so the PDPA features can be tried.
 
-    No national ID is invented; names, phones and addresses say they are made up.
+    No national ID is invented; names, phones and addresses say they are made up. Rows written
+    under another MUEANG_PII_KEYS (a new checkout, a rotated key) are written again: they are
+    fictitious, and unreadable rows would break the pages.
     """
+    unreadable = _unreadable_personal_ids(municipality)
+    if unreadable:
+        DengueCasePersonal.objects.filter(pk__in=unreadable, is_generated=True).delete()
     missing = DengueCase.objects.filter(
         municipality=municipality, is_generated=True, personal__isnull=True
     ).order_by("source_id")
@@ -313,6 +321,7 @@ def _fictitious_people_create(municipality: Municipality) -> int:
             case=case,
             full_name=f"ผู้ป่วยสมมติ รายที่ {case.pk} (ข้อมูลสร้างขึ้น)",
             phone=f"000-000-{case.pk % 10000:04d}",
+            phone_digest=identifier_digest(f"000-000-{case.pk % 10000:04d}"),
             address=f"บ้านสมมติ เลขที่ {case.pk} (ไม่มีอยู่จริง)",
             is_generated=True,
         )
@@ -320,6 +329,25 @@ def _fictitious_people_create(municipality: Municipality) -> int:
     ]
     DengueCasePersonal.objects.bulk_create(people)
     return len(people)
+
+
+def _unreadable_personal_ids(municipality: Municipality) -> list[int]:
+    """Ids of personal rows whose tokens the configured keys cannot decrypt."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, full_name FROM layers_denguecasepersonal WHERE municipality_id = %s",
+            [municipality.pk],
+        )
+        rows = cursor.fetchall()
+    unreadable = []
+    for pk, token in rows:
+        if not token or not token.startswith(TOKEN_PREFIX):
+            continue
+        try:
+            cipher().decrypt(token[len(TOKEN_PREFIX) :].encode())
+        except InvalidToken:
+            unreadable.append(pk)
+    return unreadable
 
 
 def demo_load(data_dir: Path) -> dict[str, dict[str, UpsertReport]]:

@@ -148,3 +148,5 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"django": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", "WARNING")}},
 }
+# Personal data of cases is purged this many years after the report (`manage.py pdpa_purge`).
+MUEANG_PII_RETENTION_YEARS = env_int("MUEANG_PII_RETENTION_YEARS", 5)

@@ -223,7 +223,6 @@ def geometries_prepare(
                 {
                     "found": geometries[index].geom_type,
                     "expected": _TYPE_NAMES[target][0],
-                    "expected_th": _TYPE_NAMES[target][1],
                 },
             )
             alive[index] = False

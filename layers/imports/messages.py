@@ -287,7 +287,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "geometry_wrong_type": (
         gettext_noop("row {row}: a {found} cannot be stored as a {expected}"),
-        "แถว {row}: ไม่สามารถเก็บ {found} เป็น{expected_th}ได้",
+        "แถว {row}: ไม่สามารถเก็บรูปแบบ {found} เป็นรูปแบบ {expected} ได้",
     ),
     "geometry_repaired": (
         gettext_noop("row {row}: invalid geometry repaired ({reason})"),

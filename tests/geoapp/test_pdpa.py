@@ -51,7 +51,7 @@ def test_health_officers_and_admins_read_personal_data_and_the_read_is_logged(ca
     name = DengueCasePersonal.objects.get(case=case).full_name
     assert name not in before  # nothing shown until a purpose is given
     assert name in after
-    entry = PersonalDataAccess.objects.get(case=case)
+    entry = PersonalDataAccess.objects.get(case_ref=case.pk)
     assert (entry.username, entry.purpose, entry.case_ref) == (username, "investigation", case.pk)
 
 
