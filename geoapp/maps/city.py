@@ -254,6 +254,40 @@ def _case_layer(
     ).add_to(fmap)
 
 
+def base_map(
+    assets: MapAssets, *, basemap_url: str = "", basemap_attribution: str = "", basemap_label: str
+) -> folium.Map:
+    """An empty map that loads only Mueang's own assets, with the configured basemap if any."""
+    fmap = folium.Map(tiles=None, control_scale=True, zoom_start=14, location=(0, 0))
+    fmap.default_js = [("leaflet", assets.leaflet_js)]
+    fmap.default_css = [("leaflet_css", assets.leaflet_css), ("mueang_map_css", assets.map_css)]
+    if basemap_url:
+        folium.TileLayer(
+            tiles=basemap_url,
+            # Leaflet needs an attribution; without a configured one, name the tile host.
+            attr=html.escape(basemap_attribution or urlparse(basemap_url).netloc or "basemap"),
+            name=basemap_label,
+            control=True,
+        ).add_to(fmap)
+    return fmap
+
+
+def boundary_layer(boundary: gpd.GeoDataFrame, *, name: str) -> folium.GeoJson:
+    """The municipal boundary as a dashed outline, not clickable and not in the switcher."""
+    return folium.GeoJson(
+        feature_collection(boundary, escaped_columns(boundary, ["name_th"])),
+        name=name,
+        style_function=lambda _f: {
+            "color": "#252525",
+            "weight": 2,
+            "dashArray": "6 4",
+            "fill": False,
+            "interactive": False,
+        },
+        control=False,
+    )
+
+
 def _road_geojson(roads: gpd.GeoDataFrame, options: CityMapOptions) -> folium.GeoJson:
     """Roads inline as GeoJSON (small towns), styled by class."""
     labels = options.labels
@@ -334,38 +368,17 @@ class _RoadTiles(folium.map.Layer):
 def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
     """Build the municipality map with a layer switcher, a legend and local assets only."""
     labels = options.labels
-    fmap = folium.Map(tiles=None, control_scale=True, zoom_start=14, location=(0, 0))
-    fmap.default_js = [("leaflet", options.assets.leaflet_js)]
-    fmap.default_css = [
-        ("leaflet_css", options.assets.leaflet_css),
-        ("mueang_map_css", options.assets.map_css),
-    ]
-    if options.basemap_url:
-        folium.TileLayer(
-            tiles=options.basemap_url,
-            # Leaflet needs an attribution; without a configured one, name the tile host.
-            attr=html.escape(
-                options.basemap_attribution or urlparse(options.basemap_url).netloc or "basemap"
-            ),
-            name=labels["basemap"],
-            control=True,
-        ).add_to(fmap)
+    fmap = base_map(
+        options.assets,
+        basemap_url=options.basemap_url,
+        basemap_attribution=options.basemap_attribution,
+        basemap_label=labels["basemap"],
+    )
     minx, miny, maxx, maxy = frames.boundary.total_bounds
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
 
     layer_names: dict[str, str] = {}
-    folium.GeoJson(
-        feature_collection(frames.boundary, escaped_columns(frames.boundary, ["name_th"])),
-        name=labels["boundary"],
-        style_function=lambda _f: {
-            "color": "#252525",
-            "weight": 2,
-            "dashArray": "6 4",
-            "fill": False,
-            "interactive": False,
-        },
-        control=False,
-    ).add_to(fmap)
+    boundary_layer(frames.boundary, name=labels["boundary"]).add_to(fmap)
 
     subdistricts = folium.GeoJson(
         feature_collection(

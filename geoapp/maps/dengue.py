@@ -14,7 +14,6 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urlparse
 
 import folium
 import geopandas as gpd
@@ -27,6 +26,8 @@ from geoapp.maps.city import (
     Legend,
     MapAssets,
     MapScript,
+    base_map,
+    boundary_layer,
     escaped_columns,
     feature_collection,
     feature_details,
@@ -84,21 +85,12 @@ def dengue_map(frames: DengueFrames, options: DengueMapOptions) -> folium.Map:
     `mueang-cluster`; `window.mueangMap = {map, layers}` exposes the Leaflet objects.
     """
     labels = options.labels
-    fmap = folium.Map(tiles=None, control_scale=True, zoom_start=14, location=(0, 0))
-    fmap.default_js = [("leaflet", options.assets.leaflet_js)]
-    fmap.default_css = [
-        ("leaflet_css", options.assets.leaflet_css),
-        ("mueang_map_css", options.assets.map_css),
-    ]
-    if options.basemap_url:
-        folium.TileLayer(
-            tiles=options.basemap_url,
-            attr=html.escape(
-                options.basemap_attribution or urlparse(options.basemap_url).netloc or "basemap"
-            ),
-            name=labels["basemap"],
-            control=True,
-        ).add_to(fmap)
+    fmap = base_map(
+        options.assets,
+        basemap_url=options.basemap_url,
+        basemap_attribution=options.basemap_attribution,
+        basemap_label=labels["basemap"],
+    )
     # Open with the active zones in view (where the work is), else the cases, else the town.
     focus = next(
         (f for f in (frames.zones, frames.cases, frames.boundary) if not f.empty), frames.boundary
@@ -107,18 +99,7 @@ def dengue_map(frames: DengueFrames, options: DengueMapOptions) -> folium.Map:
     fmap.fit_bounds([[miny, minx], [maxy, maxx]], padding=(20, 20))
     layer_names: dict[str, str] = {}
 
-    folium.GeoJson(
-        feature_collection(frames.boundary, escaped_columns(frames.boundary, ["name_th"])),
-        name=labels["boundary"],
-        style_function=lambda _f: {
-            "color": "#252525",
-            "weight": 2,
-            "dashArray": "6 4",
-            "fill": False,
-            "interactive": False,
-        },
-        control=False,
-    ).add_to(fmap)
+    boundary_layer(frames.boundary, name=labels["boundary"]).add_to(fmap)
 
     # Roads only give orientation here: no properties, fewer bytes.
     roads = folium.GeoJson(

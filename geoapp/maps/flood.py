@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 import folium
 import geopandas as gpd
@@ -25,6 +24,8 @@ from geoapp.maps.city import (
     Legend,
     MapAssets,
     MapScript,
+    base_map,
+    boundary_layer,
     escaped_columns,
     feature_collection,
     feature_details,
@@ -313,36 +314,16 @@ def _cut_off_layer(frames: FloodFrames, options: FloodMapOptions) -> folium.GeoJ
 def flood_map(frames: FloodFrames, options: FloodMapOptions) -> folium.Map:
     """Build the flood dashboard map with a layer switcher, a legend and local assets only."""
     labels = options.labels
-    fmap = folium.Map(tiles=None, control_scale=True, zoom_start=14, location=(0, 0))
-    fmap.default_js = [("leaflet", options.assets.leaflet_js)]
-    fmap.default_css = [
-        ("leaflet_css", options.assets.leaflet_css),
-        ("mueang_map_css", options.assets.map_css),
-    ]
-    if options.basemap_url:
-        folium.TileLayer(
-            tiles=options.basemap_url,
-            attr=html.escape(
-                options.basemap_attribution or urlparse(options.basemap_url).netloc or "basemap"
-            ),
-            name=labels["basemap"],
-            control=True,
-        ).add_to(fmap)
+    fmap = base_map(
+        options.assets,
+        basemap_url=options.basemap_url,
+        basemap_attribution=options.basemap_attribution,
+        basemap_label=labels["basemap"],
+    )
     minx, miny, maxx, maxy = frames.boundary.total_bounds
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
 
-    folium.GeoJson(
-        feature_collection(frames.boundary, escaped_columns(frames.boundary, ["name_th"])),
-        name=labels["boundary"],
-        style_function=lambda _f: {
-            "color": "#252525",
-            "weight": 2,
-            "dashArray": "6 4",
-            "fill": False,
-            "interactive": False,
-        },
-        control=False,
-    ).add_to(fmap)
+    boundary_layer(frames.boundary, name=labels["boundary"]).add_to(fmap)
     layers: dict[str, folium.GeoJson] = {
         "subdistricts": folium.GeoJson(
             feature_collection(
