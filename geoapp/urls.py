@@ -16,6 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # Public pages (no login; names start with "open-").
     path("open/<slug:code>/dengue/", views.open_dengue_counts, name="open-dengue-counts"),
+    path("open/<slug:code>/", include("geoapp.urls_open")),
     path(
         "tiles/<slug:layer>/<int:z>/<int:x>/<int:y>.pbf",
         views_tiles.vector_tile,
@@ -31,6 +32,7 @@ urlpatterns = [
     path("m/", views.municipality_list, name="municipality-list"),
     path("m/<slug:code>/", views.municipality_home, name="municipality-home"),
     path("m/<slug:code>/map/", views.municipality_map, name="municipality-map"),
+    path("m/<slug:code>/catalogue/", include("geoapp.urls_catalogue")),
     path("m/<slug:code>/dengue/", include("geoapp.urls_dengue")),
     path("m/<slug:code>/flood/", include("geoapp.urls_flood")),
     path("m/<slug:code>/cases/", views_cases.case_list, name="case-list"),
