@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian 12 / Ubuntu package names; PostGIS follows the distribution's default PostgreSQL.
 SYSTEM_PACKAGES := postgresql postgresql-postgis gdal-bin chromium gettext \
-	python3-venv python3-dev fonts-thai-tlwg ca-certificates
+	python3 python3-venv python3-dev fonts-thai-tlwg ca-certificates
 
 .PHONY: help setup db messages demo serve test lint pytest bench loadtest backup restore clean
 
