@@ -61,7 +61,11 @@ def url_for(name: str, code: str = "nakhon-si-thammarat") -> str:
         kwargs["zone_key"] = zone_key_for_case(
             municipality_id=first.municipality_id, case_id=first.pk
         )
-    unknown = converters - {"code", "case_id", "zone_key"}
+    if "slug" in converters:
+        kwargs["slug"] = "roads-osm"
+    if "fmt" in converters:
+        kwargs["fmt"] = "geojson"
+    unknown = converters - {"code", "case_id", "zone_key", "slug", "fmt"}
     assert not unknown, f"teach url_for to fill {unknown} for {name}"
     return reverse(name, kwargs=kwargs)
 

@@ -1,0 +1,290 @@
+"""The data catalogue (members) and the open-data pages (public): find, preview, download.
+
+Who may read a dataset of a municipality (`dataset_access`):
+
+- members (VIEW_LAYERS) read its public and internal datasets;
+- private datasets only the owning roles: planners, editors and administrators
+  (MANAGE_DATASETS);
+- dengue case datasets, whatever their visibility, only with exact-location rights
+  (VIEW_CASES_EXACT: health officers, administrators); other staff see cases only masked;
+- anyone, without logging in, reads public datasets under /open/<code>/, never dengue cases.
+
+A dataset the caller may not read answers 404, like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import folium
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from geoapp import permissions
+from geoapp.maps.city import (
+    MapAssets,
+    MapScript,
+    base_map,
+    boundary_layer,
+    escaped_columns,
+    feature_collection,
+    feature_details,
+    map_fragments,
+)
+from geoapp.permissions import Action
+from layers import selectors
+from layers.exports import ExportFormat, dataset_export
+from layers.models import Dataset, Municipality
+from layers.selectors_catalogue import (
+    PUBLIC_ACCESS,
+    VECTOR_KINDS,
+    CatalogueFilters,
+    DatasetAccess,
+    dataset_columns,
+    dataset_divisions,
+    dataset_feature_count,
+    dataset_frame,
+    dataset_get,
+    dataset_list,
+)
+from layers.tenancy import tenant_scope
+
+PREVIEW_FEATURES = 2_000
+TABLE_ROWS = 50
+EXPORT_FORMATS = {f.value for f in ExportFormat}
+FORMATS = [
+    (ExportFormat.GEOJSON, "GeoJSON"),
+    (ExportFormat.GPKG, "GeoPackage"),
+    (ExportFormat.CSV, "CSV (zip)"),
+    (ExportFormat.SHP, "Shapefile (zip)"),
+]
+
+
+def dataset_access(user, municipality: Municipality) -> DatasetAccess:
+    """What the user may read in the municipality (the rule is in the module docstring)."""
+    return DatasetAccess(
+        internal=permissions.can(user, municipality, Action.VIEW_LAYERS),
+        private=permissions.can(user, municipality, Action.MANAGE_DATASETS),
+        exact_cases=permissions.can(user, municipality, Action.VIEW_CASES_EXACT),
+    )
+
+
+def _date_param(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _filters(request: HttpRequest) -> CatalogueFilters:
+    params = request.GET
+    return CatalogueFilters(
+        text=params.get("q", "").strip()[:200],
+        division=params.get("division", ""),
+        kind=params.get("kind", "") if params.get("kind") in Dataset.Kind.values else "",
+        visibility=(
+            params.get("visibility", "")
+            if params.get("visibility") in Dataset.Visibility.values
+            else ""
+        ),
+        updated_from=_date_param(params.get("updated_from", "")),
+        updated_to=_date_param(params.get("updated_to", "")),
+        order="updated" if params.get("order") == "updated" else "title",
+    )
+
+
+@login_required
+@require_GET
+def catalogue(request: HttpRequest, code: str) -> HttpResponse:
+    """The datasets the user may read, searched and filtered (see the module docstring)."""
+    municipality = permissions.municipality_requiring(request.user, code, Action.VIEW_LAYERS)
+    access = dataset_access(request.user, municipality)
+    filters = _filters(request)
+    datasets = list(dataset_list(municipality=municipality, access=access, filters=filters))
+    return render(
+        request,
+        "geoapp/catalogue/catalogue.html",
+        {
+            "municipality": municipality,
+            "datasets": datasets,
+            "filters": filters,
+            "divisions": dataset_divisions(municipality=municipality, access=access),
+            "kinds": Dataset.Kind.choices,
+            "visibilities": Dataset.Visibility.choices,
+            "open_url": reverse("open-datasets", kwargs={"code": municipality.code}),
+        },
+    )
+
+
+@login_required
+@require_GET
+def catalogue_dataset(request: HttpRequest, code: str, slug: str) -> HttpResponse:
+    """A dataset's metadata, map preview, attribute table, licence and downloads.
+
+    Feature history is not shown: there is no history model yet.
+    """
+    municipality = permissions.municipality_requiring(request.user, code, Action.VIEW_LAYERS)
+    dataset = dataset_get(
+        municipality=municipality, slug=slug, access=dataset_access(request.user, municipality)
+    )
+    if dataset is None:
+        raise Http404("No such dataset")
+    context = {
+        "municipality": municipality,
+        "dataset": dataset,
+        "created_on": _local_date(dataset.created_at),
+        "updated_on": _local_date(dataset.updated_at),
+        "preview_limit": PREVIEW_FEATURES,
+        "downloads": _downloads(dataset, "catalogue-export"),
+    }
+    if dataset.kind in VECTOR_KINDS:
+        total = dataset_feature_count(dataset=dataset)
+        page = Paginator(range(total), TABLE_ROWS).get_page(request.GET.get("page"))
+        rows = dataset_frame(
+            dataset=dataset, offset=page.start_index() - 1 if total else 0, limit=TABLE_ROWS
+        )
+        columns = dataset_columns(dataset=dataset)
+        preview = dataset_frame(dataset=dataset, limit=PREVIEW_FEATURES)
+        context |= {
+            "total": total,
+            "page": page,
+            "columns": columns,
+            "rows": [[row.get(c) for c in columns] for row in rows.to_dict("records")],
+            "row_ids": list(rows["id"]),
+            "map": map_fragments(
+                _preview_map(municipality, dataset, preview, columns),
+                script_nonce=request.csp_nonce,
+            ),
+            "preview_capped": total > PREVIEW_FEATURES,
+        }
+    return render(request, "geoapp/catalogue/dataset.html", context)
+
+
+@login_required
+@require_GET
+def catalogue_export(request: HttpRequest, code: str, slug: str, fmt: str) -> HttpResponse:
+    """Download a dataset the user may read, in one of `ExportFormat`."""
+    municipality = permissions.municipality_requiring(request.user, code, Action.VIEW_LAYERS)
+    dataset = dataset_get(
+        municipality=municipality, slug=slug, access=dataset_access(request.user, municipality)
+    )
+    return _export_response(dataset, fmt)
+
+
+@require_GET
+def open_datasets(request: HttpRequest, code: str) -> HttpResponse:
+    """Public: the municipality's open datasets with licence and downloads, no login."""
+    municipality = get_object_or_404(Municipality, code=code)
+    with tenant_scope(municipality_ids=[municipality.pk]):
+        datasets = [
+            (dataset, _downloads(dataset, "open-dataset-export"))
+            for dataset in dataset_list(municipality=municipality, access=PUBLIC_ACCESS)
+        ]
+    return render(
+        request,
+        "geoapp/catalogue/open_datasets.html",
+        {"municipality": municipality, "datasets": datasets},
+    )
+
+
+@require_GET
+def open_dataset_export(request: HttpRequest, code: str, slug: str, fmt: str) -> HttpResponse:
+    """Public: download a public dataset; anything else answers 404."""
+    municipality = get_object_or_404(Municipality, code=code)
+    with tenant_scope(municipality_ids=[municipality.pk]):
+        dataset = dataset_get(municipality=municipality, slug=slug, access=PUBLIC_ACCESS)
+        return _export_response(dataset, fmt)
+
+
+def _export_response(dataset: Dataset | None, fmt: str) -> FileResponse:
+    if dataset is None or dataset.kind not in VECTOR_KINDS or fmt not in EXPORT_FORMATS:
+        raise Http404("No such dataset or format")
+    directory = Path(tempfile.mkdtemp(prefix="mueang-export-"))
+    try:
+        exported = dataset_export(dataset=dataset, fmt=fmt, directory=directory)
+        handle = open(exported.path, "rb")  # noqa: SIM115 (FileResponse closes it)
+    finally:
+        # The open handle keeps the file readable; the directory is gone at once.
+        shutil.rmtree(directory, ignore_errors=True)
+    return FileResponse(
+        handle, as_attachment=True, filename=exported.filename, content_type=exported.content_type
+    )
+
+
+def _downloads(dataset: Dataset, url_name: str) -> list[tuple[str, str]]:
+    if dataset.kind not in VECTOR_KINDS:
+        return []
+    return [
+        (
+            label,
+            reverse(
+                url_name,
+                kwargs={"code": dataset.municipality.code, "slug": dataset.slug, "fmt": fmt},
+            ),
+        )
+        for fmt, label in FORMATS
+    ]
+
+
+def _local_date(moment) -> date | None:
+    return timezone.localtime(moment).date() if moment else None
+
+
+def _preview_map(municipality: Municipality, dataset: Dataset, frame, columns: list[str]):
+    """The first features of the dataset over the municipal boundary; text escaped."""
+    fmap = base_map(
+        MapAssets(
+            leaflet_js=static("vendor/leaflet/leaflet.js"),
+            leaflet_css=static("vendor/leaflet/leaflet.css"),
+            map_css=static("geoapp/map.css"),
+        ),
+        basemap_url=settings.MUEANG_BASEMAP_URL,
+        basemap_attribution=settings.MUEANG_BASEMAP_ATTRIBUTION,
+        basemap_label=_("Basemap"),
+    )
+    boundary = selectors.boundary_frame(municipality=municipality)
+    boundary_layer(boundary, name=_("Municipal boundary")).add_to(fmap)
+    shown = [c for c in columns if c in frame.columns][:6]
+    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    if len(frame):
+        folium.GeoJson(
+            feature_collection(frame, escaped_columns(frame, shown)),
+            name=dataset.title,
+            marker=folium.CircleMarker(radius=5, fill=True, weight=1),
+            style_function=lambda _f: {
+                "color": "#1f78b4",
+                "fillColor": "#1f78b4",
+                "weight": 2,
+                "fillOpacity": 0.4,
+                "className": "mueang-preview",
+            },
+            **feature_details(frame, {c: c for c in shown}, shown),
+        ).add_to(fmap)
+    minx, miny, maxx, maxy = (frame if len(frame) else boundary).total_bounds
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    attribution = dataset.attribution or municipality.name_th
+    MapScript(
+        f"{fmap.get_name()}.attributionControl.setPrefix(false);"
+        f"{fmap.get_name()}.attributionControl.addAttribution("
+        f"{_js_string(html.escape(attribution))});"
+        f"window.mueangPreview = {fmap.get_name()};"
+    ).add_to(fmap)
+    return fmap
+
+
+def _js_string(text: str) -> str:
+    # Inside a <script>, "</" must not appear literally.
+    return json.dumps(text).replace("</", "<\\/")
