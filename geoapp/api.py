@@ -35,6 +35,7 @@ from layers.tenancy import tenant_scope
 GEOJSON = "application/geo+json"
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 10
+MAX_OFFSET = 2**63 - 1  # PostgreSQL's OFFSET is a bigint
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
@@ -115,7 +116,8 @@ def _has_public_data(municipality: Municipality, collection: Collection) -> bool
 
 def _resolve(request: HttpRequest, collection_id: str) -> tuple[Municipality, Collection, str]:
     code, _, layer = collection_id.partition(".")
-    municipality = Municipality.objects.filter(code=code).first()
+    # PostgreSQL text cannot hold NUL: such an id names no collection.
+    municipality = None if "\x00" in code else Municipality.objects.filter(code=code).first()
     collection = COLLECTIONS.get(layer)
     access = _access(request, municipality, collection) if municipality and collection else ""
     if not access:
@@ -219,9 +221,11 @@ def _parse_query(request: HttpRequest, collection: Collection, access: str) -> I
         offset = int(params.get("offset", 0))
     except ValueError as error:
         raise ApiError(400, "InvalidParameterValue", "limit and offset are integers") from error
-    if not 1 <= limit <= MAX_LIMIT or offset < 0:
+    if not 1 <= limit <= MAX_LIMIT or not 0 <= offset <= MAX_OFFSET:
         raise ApiError(
-            400, "InvalidParameterValue", f"limit is 1 to {MAX_LIMIT}; offset is 0 or more"
+            400,
+            "InvalidParameterValue",
+            f"limit is 1 to {MAX_LIMIT}; offset is 0 to {MAX_OFFSET}",
         )
     bbox = None
     if params.get("bbox"):
@@ -245,6 +249,8 @@ def _parse_query(request: HttpRequest, collection: Collection, access: str) -> I
             continue
         if name not in collection.queryables:
             raise ApiError(400, "InvalidParameterValue", f"unknown parameter {name!r}")
+        if "\x00" in value:
+            raise ApiError(400, "InvalidParameterValue", f"{name} contains a NUL character")
         filters.append((name, value))
     return ItemQuery(
         bbox=bbox,

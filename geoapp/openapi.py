@@ -34,7 +34,8 @@ def openapi_document(*, server: str) -> dict:
         "in": "path",
         "required": True,
         "description": "`<municipality code>.<layer>`, layer one of " + ", ".join(COLLECTIONS),
-        "schema": {"type": "string"},
+        # What the URL route matches: one non-empty path segment.
+        "schema": {"type": "string", "minLength": 1, "pattern": "^[^/]+$"},
     }
     items_params = [
         collection_id,
@@ -43,7 +44,11 @@ def openapi_document(*, server: str) -> dict:
             "in": "query",
             "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 10},
         },
-        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+        {
+            "name": "offset",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+        },
         {
             "name": "bbox",
             "in": "query",
@@ -202,7 +207,8 @@ def openapi_document(*, server: str) -> dict:
                             "name": "featureId",
                             "in": "path",
                             "required": True,
-                            "schema": {"type": "integer"},
+                            # Feature ids are database keys; the route takes digits only.
+                            "schema": {"type": "integer", "minimum": 0},
                         },
                     ],
                     "responses": {"200": _geojson("feature", "A feature"), "404": ERROR},

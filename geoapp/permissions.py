@@ -92,7 +92,8 @@ def municipality_for(user, code: str) -> Municipality:
     Inside a transaction (every request is one), the database scope narrows to this municipality
     for the rest of it: rows of the user's other municipalities become invisible too.
     """
-    municipality = municipalities_of(user).filter(code=code).first()
+    # PostgreSQL text cannot hold NUL: such a code (e.g. from `?m=`) names no municipality.
+    municipality = None if "\x00" in code else municipalities_of(user).filter(code=code).first()
     if municipality is None:
         raise Http404("No such municipality")
     if connection.in_atomic_block:

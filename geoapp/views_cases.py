@@ -92,10 +92,10 @@ class DataSubjectForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if (
-            not (cleaned.get("national_id") or "").strip()
-            and not (cleaned.get("phone") or "").strip()
-        ):
+        # People are found by the digits of either (layers.pdpa.identifier_digest): text
+        # without a digit names nobody.
+        given = (cleaned.get("national_id") or "") + (cleaned.get("phone") or "")
+        if not any(ch.isdigit() for ch in given):
             raise forms.ValidationError(_("Give a national ID or a phone number."))
         return cleaned
 
