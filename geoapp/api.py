@@ -126,12 +126,22 @@ def _resolve(request: HttpRequest, collection_id: str) -> tuple[Municipality, Co
 
 
 def _readable_collections(request: HttpRequest) -> list[tuple[Municipality, Collection, str]]:
+    """Every (municipality, collection, access) the caller may read, in two queries."""
+    actions = permissions.actions_by_municipality(request.user)
+    public = set(
+        Dataset.objects.filter(visibility=Dataset.Visibility.PUBLIC).values_list(
+            "municipality_id", "kind"
+        )
+    )
     found = []
     for municipality in Municipality.objects.order_by("code"):
+        allowed = actions.get(municipality.pk, frozenset())
         for collection in COLLECTIONS.values():
-            access = _access(request, municipality, collection)
-            if access:
-                found.append((municipality, collection, access))
+            cases = collection.layer == "dengue_cases"
+            if (Action.VIEW_CASES_EXACT if cases else Action.VIEW_LAYERS) in allowed:
+                found.append((municipality, collection, "full"))
+            elif not cases and (municipality.pk, collection.layer) in public:
+                found.append((municipality, collection, "public"))
     return found
 
 
@@ -379,6 +389,11 @@ def item(request: HttpRequest, collection_id: str, item_id: int) -> HttpResponse
         },
     ]
     return HttpResponse(json.dumps(feature), content_type=GEOJSON)
+
+
+def not_found(request: HttpRequest) -> HttpResponse:
+    """Any other path under /api/: the OGC exception JSON, not an HTML page."""
+    return _error(ApiError(404, "NotFound", "No such API resource."))
 
 
 @api_view

@@ -66,6 +66,18 @@ def actions_of(user, municipality: Municipality) -> frozenset[Action]:
     return frozenset(allowed)
 
 
+def actions_by_municipality(user) -> dict[int, frozenset[Action]]:
+    """Every municipality id where the user holds a role, with the actions allowed there."""
+    if not user.is_authenticated:
+        return {}
+    found: dict[int, set[Action]] = {}
+    for municipality_id, role in Membership.objects.filter(user=user).values_list(
+        "municipality_id", "role"
+    ):
+        found.setdefault(municipality_id, set()).update(ROLE_ACTIONS[role])
+    return {pk: frozenset(actions) for pk, actions in found.items()}
+
+
 def can(user, municipality: Municipality, action: Action) -> bool:
     """Say whether the user may take the action in the municipality."""
     return action in actions_of(user, municipality)

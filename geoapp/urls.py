@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from geoapp import api, views, views_cases, views_tiles
 from geoapp.auth import LoginView
@@ -29,6 +29,8 @@ urlpatterns = [
     path("api/collections/<str:collection_id>", api.collection, name="ogc-collection"),
     path("api/collections/<str:collection_id>/items", api.items, name="ogc-items"),
     path("api/collections/<str:collection_id>/items/<int:item_id>", api.item, name="ogc-item"),
+    # Anything else under /api/ is a JSON 404, like every API error.
+    re_path(r"^api/", api.not_found),
     path("m/", views.municipality_list, name="municipality-list"),
     path("m/<slug:code>/", views.municipality_home, name="municipality-home"),
     path("m/<slug:code>/map/", views.municipality_map, name="municipality-map"),
