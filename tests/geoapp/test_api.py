@@ -186,3 +186,13 @@ def test_items_render_as_html_with_escaped_text(db):
     assert page.status_code == 200
     assert "<script>alert(1)</script>" not in page.content.decode()
     assert "&lt;script&gt;" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/collections/", "/api/nothing-here", "/api/collections/x/y/z"]
+)
+def test_unknown_api_paths_answer_json_404(openapi, path):
+    status, body = get_json(client_for(None), path)
+
+    assert status == 404
+    check_schema(openapi, "exception", body)
