@@ -137,9 +137,12 @@ def _estimated_rows(table: str) -> int:
 def item_page(*, collection: Collection, municipality: Municipality, query: ItemQuery) -> ItemPage:
     """One page of features, ordered by id; the total only when counting is cheap."""
     where, params = _where(collection, municipality, query)
+    # Page the ids first, then build GeoJSON for those rows only: OFFSET still walks the
+    # skipped rows, but through the primary key index, without serialising them.
     sql = (
-        f"SELECT {_feature_sql(collection)} FROM {collection.table} t WHERE {where} "
-        "ORDER BY t.id LIMIT %s OFFSET %s"
+        f"SELECT {_feature_sql(collection)} FROM {collection.table} t "
+        f"WHERE t.id IN (SELECT t.id FROM {collection.table} t WHERE {where} "
+        "ORDER BY t.id LIMIT %s OFFSET %s) ORDER BY t.id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, query.limit, query.offset])

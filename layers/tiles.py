@@ -16,6 +16,10 @@ from layers.models import LayerVersion
 
 MVT_EXTENT = 4096
 MVT_BUFFER = 64
+TILE_QUERY_SETTINGS = (
+    "SELECT set_config('jit', 'off', true), "
+    "set_config('max_parallel_workers_per_gather', '0', true)"
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,13 @@ def tile_mvt(*, layer: str, z: int, x: int, y: int, municipality_ids: Iterable[i
         FROM features WHERE geom IS NOT NULL
     """
     with connection.cursor() as cursor:
+        if connection.in_atomic_block:
+            # ST_AsMVTGeom's high declared cost lifts a z14 tile's estimate over jit_above_cost
+            # and into a parallel plan: JIT compilation (~100 ms) and worker start-up cost more
+            # than the query itself (about 6 ms per 1,000 features) and make it 3-5x slower;
+            # on 2 cores, workers also starve concurrent requests. Off for this transaction
+            # only (SET LOCAL); requests and tenant scopes always run in one.
+            cursor.execute(TILE_QUERY_SETTINGS)
         cursor.execute(
             sql,
             {

@@ -140,6 +140,7 @@ class Legend(MacroElement):
             legend.onAdd = function () {
                 var div = L.DomUtil.create("div", "mueang-legend");
                 div.innerHTML = {{ this.html|tojson }};
+                div.tabIndex = 0;  // it may scroll: keyboard users must reach it (WCAG 2.1.1)
                 L.DomEvent.disableScrollPropagation(div);
                 return div;
             };
