@@ -289,6 +289,49 @@ def boundary_layer(boundary: gpd.GeoDataFrame, *, name: str) -> folium.GeoJson:
     )
 
 
+def subdistrict_layer(subdistricts: gpd.GeoDataFrame, *, labels: dict[str, str]) -> folium.GeoJson:
+    """Subdistrict outlines with their names, hidden until switched on."""
+    return folium.GeoJson(
+        feature_collection(subdistricts, escaped_columns(subdistricts, ["name_th", "name_en"])),
+        name=labels["subdistricts"],
+        style_function=lambda _f: {
+            "color": "#737373",
+            "weight": 1,
+            "fillOpacity": 0.0,
+            "className": "mueang-subdistrict",
+        },
+        show=False,
+        **feature_details(subdistricts, labels, ["name_th", "name_en"]),
+    )
+
+
+def landmark_layer(
+    landmarks: gpd.GeoDataFrame,
+    *,
+    labels: dict[str, str],
+    category_labels: dict[str, str],
+    radius: float,
+) -> folium.GeoJson:
+    """Landmarks as dots coloured by category (class `mueang-landmark`), names escaped."""
+    props = escaped_columns(landmarks, ["name_th", "name_en"])
+    props["category"] = landmarks["category"].values
+    props["category_label"] = [
+        html.escape(category_labels.get(value, value)) for value in landmarks["category"]
+    ]
+    return folium.GeoJson(
+        feature_collection(landmarks, props),
+        name=labels["landmarks"],
+        marker=folium.CircleMarker(radius=radius, fill=True, weight=1),
+        style_function=lambda f: {
+            "fillColor": LANDMARK_COLOURS.get(f["properties"]["category"], "#737373"),
+            "color": "#ffffff",
+            "fillOpacity": 0.95,
+            "className": "mueang-landmark",
+        },
+        **feature_details(landmarks, labels, ["name_th", "name_en", "category_label"]),
+    )
+
+
 def _road_geojson(roads: gpd.GeoDataFrame, options: CityMapOptions) -> folium.GeoJson:
     """Roads inline as GeoJSON (small towns), styled by class."""
     labels = options.labels
@@ -381,20 +424,7 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
     layer_names: dict[str, str] = {}
     boundary_layer(frames.boundary, name=labels["boundary"]).add_to(fmap)
 
-    subdistricts = folium.GeoJson(
-        feature_collection(
-            frames.subdistricts, escaped_columns(frames.subdistricts, ["name_th", "name_en"])
-        ),
-        name=labels["subdistricts"],
-        style_function=lambda _f: {
-            "color": "#737373",
-            "weight": 1,
-            "fillOpacity": 0.0,
-            "className": "mueang-subdistrict",
-        },
-        show=False,
-        **feature_details(frames.subdistricts, labels, ["name_th", "name_en"]),
-    ).add_to(fmap)
+    subdistricts = subdistrict_layer(frames.subdistricts, labels=labels).add_to(fmap)
     layer_names["subdistricts"] = subdistricts.get_name()
 
     flood_props = escaped_columns(frames.flood_zones, ["event"])
@@ -430,24 +460,11 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
         road_classes = set(frames.roads["road_class"])
     layer_names["roads"] = roads.get_name()
 
-    landmark_props = escaped_columns(frames.landmarks, ["name_th", "name_en"])
-    landmark_props["category"] = frames.landmarks["category"].values
-    landmark_props["category_label"] = [
-        html.escape(options.landmark_category_labels.get(value, value))
-        for value in frames.landmarks["category"]
-    ]
-    landmark_fields = ["name_th", "name_en", "category_label"]
-    landmarks = folium.GeoJson(
-        feature_collection(frames.landmarks, landmark_props),
-        name=labels["landmarks"],
-        marker=folium.CircleMarker(radius=7, fill=True, weight=1),
-        style_function=lambda f: {
-            "fillColor": LANDMARK_COLOURS.get(f["properties"]["category"], "#737373"),
-            "color": "#ffffff",
-            "fillOpacity": 0.95,
-            "className": "mueang-landmark",
-        },
-        **feature_details(frames.landmarks, labels, landmark_fields),
+    landmarks = landmark_layer(
+        frames.landmarks,
+        labels=labels,
+        category_labels=options.landmark_category_labels,
+        radius=7,
     ).add_to(fmap)
     layer_names["landmarks"] = landmarks.get_name()
 

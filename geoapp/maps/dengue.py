@@ -31,6 +31,7 @@ from geoapp.maps.city import (
     escaped_columns,
     feature_collection,
     feature_details,
+    landmark_layer,
     legend_html,
     weeks_colour,
 )
@@ -145,23 +146,11 @@ def dengue_map(frames: DengueFrames, options: DengueMapOptions) -> folium.Map:
     ).add_to(fmap)
     layer_names["clusters"] = clusters.get_name()
 
-    landmark_props = escaped_columns(frames.landmarks, ["name_th", "name_en"])
-    landmark_props["category"] = frames.landmarks["category"].values
-    landmark_props["category_label"] = [
-        html.escape(options.landmark_category_labels.get(value, value))
-        for value in frames.landmarks["category"]
-    ]
-    landmarks = folium.GeoJson(
-        feature_collection(frames.landmarks, landmark_props),
-        name=labels["landmarks"],
-        marker=folium.CircleMarker(radius=6, fill=True, weight=1),
-        style_function=lambda f: {
-            "fillColor": LANDMARK_COLOURS.get(f["properties"]["category"], "#737373"),
-            "color": "#ffffff",
-            "fillOpacity": 0.95,
-            "className": "mueang-landmark",
-        },
-        **feature_details(frames.landmarks, labels, ["name_th", "name_en", "category_label"]),
+    landmarks = landmark_layer(
+        frames.landmarks,
+        labels=labels,
+        category_labels=options.landmark_category_labels,
+        radius=6,
     ).add_to(fmap)
     layer_names["landmarks"] = landmarks.get_name()
 

@@ -30,6 +30,7 @@ from geoapp.maps.city import (
     feature_collection,
     feature_details,
     legend_html,
+    subdistrict_layer,
 )
 
 # Impassable road pieces: reds, darker with deeper water (the zones underneath are blues).
@@ -325,20 +326,7 @@ def flood_map(frames: FloodFrames, options: FloodMapOptions) -> folium.Map:
 
     boundary_layer(frames.boundary, name=labels["boundary"]).add_to(fmap)
     layers: dict[str, folium.GeoJson] = {
-        "subdistricts": folium.GeoJson(
-            feature_collection(
-                frames.subdistricts, escaped_columns(frames.subdistricts, ["name_th", "name_en"])
-            ),
-            name=labels["subdistricts"],
-            style_function=lambda _f: {
-                "color": "#737373",
-                "weight": 1,
-                "fillOpacity": 0.0,
-                "className": "mueang-subdistrict",
-            },
-            show=False,
-            **feature_details(frames.subdistricts, labels, ["name_th", "name_en"]),
-        ),
+        "subdistricts": subdistrict_layer(frames.subdistricts, labels=labels),
         "zones": _zones_layer(frames, options),
         "roads": _context_roads_layer(frames, options),
         "buildings": _buildings_layer(frames, options),
