@@ -127,3 +127,28 @@ def test_etag_revalidates_until_the_layer_changes(db):
     }
     assert names == {"ชื่อใหม่"}
     assert "private" in changed["Cache-Control"]
+
+
+def test_a_rolled_back_change_never_hands_its_version_on(db):
+    """Caches key on versions: a number seen inside a rolled-back change must not come back."""
+    from django.db import transaction
+
+    from layers.models import LayerVersion
+    from layers.tiles import tile_version
+
+    municipality = Municipality.objects.get(code="nakhon-si-thammarat")
+    landmarks = Landmark.objects.filter(municipality=municipality)
+    seen_inside = []
+
+    def change_then_fail():
+        with transaction.atomic():
+            landmarks.update(name_th="ชั่วคราว")
+            seen_inside.append(tile_version(layer="landmarks", municipality_ids=[municipality.pk]))
+            raise RuntimeError("roll back")
+
+    with pytest.raises(RuntimeError):
+        change_then_fail()
+    landmarks.update(name_th="ถาวร")
+
+    assert tile_version(layer="landmarks", municipality_ids=[municipality.pk]) != seen_inside[0]
+    assert LayerVersion.objects.filter(municipality=municipality, layer="landmarks").exists()
