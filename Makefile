@@ -53,9 +53,12 @@ demo: db
 	@echo "  nst-health, nst-disaster, nst-editor, nst-admin; Chon Buri: chon-viewer ... chon-admin;"
 	@echo "  platform superuser: platform-admin"
 	@echo
+	@# The job worker (imports, analyses) runs beside the web server and stops with it.
+	$(BIN)/python manage.py run_jobs & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT) --noreload
 
 serve: db
+	$(BIN)/python manage.py run_jobs & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: setup

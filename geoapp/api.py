@@ -41,8 +41,13 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/json",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/job-list",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/dismiss",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/oas30",
 ]
-RESERVED_PARAMS = {"bbox", "datetime", "limit", "offset", "f"}
+RESERVED_PARAMS = {"bbox", "datetime", "limit", "offset", "after", "f"}
 
 
 class ApiError(Exception):
@@ -189,6 +194,16 @@ def landing(request: HttpRequest) -> HttpResponse:
                 "type": "application/json",
             },
             {"href": _url(request, "ogc-collections"), "rel": "data", "type": "application/json"},
+            {
+                "href": _url(request, "ogc-processes"),
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/processes",
+                "type": "application/json",
+            },
+            {
+                "href": _url(request, "ogc-jobs"),
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/job-list",
+                "type": "application/json",
+            },
         ],
     }
     if _wants_html(request):
@@ -237,6 +252,22 @@ def _parse_query(request: HttpRequest, collection: Collection, access: str) -> I
             "InvalidParameterValue",
             f"limit is 1 to {MAX_LIMIT}; offset is 0 to {MAX_OFFSET}",
         )
+    after = None
+    if params.get("after") is not None:
+        try:
+            after = int(params["after"])
+        except ValueError as error:
+            raise ApiError(
+                400,
+                "InvalidParameterValue",
+                "after ต้องเป็นรหัสฟีเจอร์ (จำนวนเต็ม) / after is a feature id (an integer)",
+            ) from error
+        if not 0 <= after <= MAX_OFFSET:
+            raise ApiError(
+                400,
+                "InvalidParameterValue",
+                f"after ต้องอยู่ระหว่าง 0 ถึง {MAX_OFFSET} / after is 0 to {MAX_OFFSET}",
+            )
     bbox = None
     if params.get("bbox"):
         try:
@@ -269,6 +300,7 @@ def _parse_query(request: HttpRequest, collection: Collection, access: str) -> I
         filters=tuple(filters),
         limit=limit,
         offset=offset,
+        after=after,
         public_only=access == "public",
     )
 
@@ -301,30 +333,33 @@ def _scoped(municipality: Municipality, access: str):
 
 @api_view
 def items(request: HttpRequest, collection_id: str) -> HttpResponse:
-    """A page of features with next/prev links."""
+    """A page of features with next (keyset, `after`) and prev (`offset`) links."""
     municipality, layer, access = _resolve(request, collection_id)
     query = _parse_query(request, layer, access)
     with _scoped(municipality, access):
         page = item_page(collection=layer, municipality=municipality, query=query)
-    body: dict = {
-        "type": "FeatureCollection",
-        "features": page.features,
-        "numberReturned": len(page.features),
-        "links": _page_links(request, collection_id, query, len(page.features)),
+    rest: dict = {
+        "numberReturned": page.number_returned,
+        "links": _page_links(request, collection_id, query, page),
     }
     if page.number_matched is not None:
-        body["numberMatched"] = page.number_matched
+        rest["numberMatched"] = page.number_matched
     if _wants_html(request):
+        body = {"type": "FeatureCollection", "features": page.features, **rest}
         return render(
             request,
             "geoapp/api/items.html",
             {"body": body, "collection_id": collection_id, "properties": layer.properties},
         )
-    return HttpResponse(json.dumps(body), content_type=GEOJSON)
+    # PostGIS wrote the features' GeoJSON: embed the text as it is, no parsing, no re-encoding.
+    text = (
+        f'{{"type": "FeatureCollection", "features": [{page.features_json}], {json.dumps(rest)[1:]}'
+    )
+    return HttpResponse(text, content_type=GEOJSON)
 
 
-def _page_links(request, collection_id: str, query: ItemQuery, returned: int) -> list[dict]:
-    base = {k: v for k, v in request.GET.items() if k != "offset"}
+def _page_links(request, collection_id: str, query: ItemQuery, page) -> list[dict]:
+    base = {k: v for k, v in request.GET.items() if k not in ("offset", "after")}
     links = [
         {
             "href": _url(
@@ -334,20 +369,22 @@ def _page_links(request, collection_id: str, query: ItemQuery, returned: int) ->
             "type": GEOJSON,
         },
     ]
-    if returned == query.limit:
+    if page.number_returned == query.limit and page.last_id is not None:
+        # Keyset: the next page starts after this page's last id, however deep it is, and
+        # rows inserted or deleted meanwhile neither repeat nor skip a feature.
         links.append(
             {
                 "href": _url(
                     request,
                     "ogc-items",
                     collection_id=collection_id,
-                    query={**base, "offset": query.offset + query.limit},
+                    query={**base, "after": page.last_id},
                 ),
                 "rel": "next",
                 "type": GEOJSON,
             }
         )
-    if query.offset > 0:
+    if query.offset > 0 and query.after is None:
         links.append(
             {
                 "href": _url(

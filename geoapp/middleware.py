@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import translation
 
+from geoapp.permissions import scope_to_memberships
 from layers.tenancy import all_municipality_ids, tenant_scope_set
 
 
@@ -83,14 +84,14 @@ class TenantMiddleware:
 
 
 def tenant_scope_for(user) -> None:
-    """Scope the current transaction to the user's municipalities (all, for superusers)."""
-    user_id = user.pk if user.is_authenticated else None
-    # Memberships are readable once the user is known (policy own_memberships_read).
-    tenant_scope_set(municipality_ids=[], user_id=user_id)
-    if user.is_authenticated and user.is_superuser:
-        ids = all_municipality_ids()
-    elif user.is_authenticated:
-        ids = list(user.memberships.values_list("municipality_id", flat=True))
-    else:
-        ids = []
-    tenant_scope_set(municipality_ids=ids, user_id=user_id)
+    """Scope the current transaction to the user's municipalities (all, for superusers).
+
+    One query for members: it sets the scope and reads the memberships, which the request's
+    permission checks reuse (`permissions.request_memberships`).
+    """
+    if not user.is_authenticated:
+        tenant_scope_set(municipality_ids=[], user_id=None)
+        return
+    scope_to_memberships(user)
+    if user.is_superuser:
+        tenant_scope_set(municipality_ids=all_municipality_ids(), user_id=user.pk)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from layers.fields import EncryptedTextField
 from layers.models import Municipality
 
 
@@ -86,3 +90,248 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.user})"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Finished")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Job(models.Model):
+    """A long task (an import, an analysis) queued in PostgreSQL and run by `manage.py run_jobs`.
+
+    The job's own work runs in one transaction; its progress is written on a second connection
+    (`geoapp.jobs.ProgressChannel`) so that pages see it while that transaction is still open.
+    """
+
+    FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="jobs",
+        verbose_name=_("municipality"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="jobs",
+        verbose_name=_("submitted by"),
+    )
+    kind = models.CharField(_("kind"), max_length=40)
+    params = models.JSONField(_("parameters"), default=dict)
+    language = models.CharField(max_length=8, default="th")
+    status = models.CharField(
+        _("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    done = models.BigIntegerField(default=0)
+    total = models.BigIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    worker = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(_("submitted"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="job_queued",
+                condition=models.Q(status="queued"),
+            ),
+            models.Index(fields=["municipality", "-created_at"], name="job_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id} ({self.status})"
+
+    @property
+    def fraction(self) -> float | None:
+        """How far along (0 to 1), or None while the total is unknown."""
+        if self.status == JobStatus.SUCCEEDED:
+            return 1.0
+        if not self.total:
+            return None
+        return max(0.0, min(1.0, self.done / self.total))
+
+    @property
+    def finished(self) -> bool:
+        return self.status in self.FINISHED
+
+
+class ImportUpload(models.Model):
+    """A file uploaded to the import wizard and what its user chose for it, step by step.
+
+    The file lives under `geoapp.job_kinds.upload_root(municipality)/<id>/`; only its uploader
+    reaches it, and `geoapp.views_import.uploads_clean` removes it after
+    `MUEANG_IMPORT_UPLOAD_TTL_HOURS`.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="import_uploads",
+        verbose_name=_("municipality"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="import_uploads",
+        verbose_name=_("uploaded by"),
+    )
+    kind = models.CharField(_("kind"), max_length=20)
+    stored_name = models.CharField(max_length=200)  # relative to the municipality's upload root
+    display_name = models.CharField(_("file"), max_length=200)
+    size_bytes = models.BigIntegerField(default=0)
+    # The choices so far, as `import_layer` job parameters (layer, crs, mapping, id_field, ...).
+    params = models.JSONField(default=dict)
+    # `source_inspect` for the current layer/CRS/encoding choice (the preview reads it).
+    inspection = models.JSONField(null=True, blank=True)
+    check_job = models.ForeignKey(
+        Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    import_job = models.ForeignKey(
+        Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("uploaded file")
+        verbose_name_plural = _("uploaded files")
+        indexes = [models.Index(fields=["municipality", "created_at"], name="import_upload_age")]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.kind})"
+
+
+class TotpDevice(models.Model):
+    """A user's TOTP authenticator (RFC 6238); the secret is encrypted like personal data.
+
+    Unconfirmed until the user types a first code. `last_used_step` is the 30-second step of the
+    last accepted code: a code of that step or earlier is refused, so no code works twice.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="totp_device",
+        verbose_name=_("user"),
+    )
+    secret = EncryptedTextField()
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    last_used_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
+
+    def __str__(self) -> str:
+        return f"TOTP of {self.user}"
+
+
+class TotpRecoveryCode(models.Model):
+    """A one-time recovery code for a lost authenticator; only its SHA-256 is kept."""
+
+    device = models.ForeignKey(TotpDevice, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64, db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk} of {self.device.user}"
+
+
+class DashboardWidget(models.TextChoices):
+    """The widgets a municipality's home page can show (ordered by its administrator)."""
+
+    MAP = "map", _("Map")
+    ROADS_BY_CLASS = "roads_by_class", _("Road length by class")
+    ROADS_BY_SURFACE = "roads_by_surface", _("Road length by surface")
+    LANDMARKS_BY_CATEGORY = "landmarks_by_category", _("Landmarks by category")
+    DATA_FRESHNESS = "data_freshness", _("Data freshness by division")
+    RECENT_CHANGES = "recent_changes", _("Recent changes")
+    LAYER_COUNTS = "layer_counts", _("Other layers")
+
+
+class DashboardLayer(models.TextChoices):
+    """Layers the home page's map can show when it opens."""
+
+    ROADS = "roads", _("Roads")
+    LANDMARKS = "landmarks", _("Landmarks")
+    FLOOD_ZONES = "flood_zones", _("Flood zones")
+    SUBDISTRICTS = "subdistricts", _("Subdistricts")
+
+
+DEFAULT_DASHBOARD_WIDGETS = [
+    DashboardWidget.ROADS_BY_CLASS,
+    DashboardWidget.ROADS_BY_SURFACE,
+    DashboardWidget.LANDMARKS_BY_CATEGORY,
+    DashboardWidget.MAP,
+    DashboardWidget.DATA_FRESHNESS,
+    DashboardWidget.RECENT_CHANGES,
+    DashboardWidget.LAYER_COUNTS,
+]
+DEFAULT_DASHBOARD_LAYERS = [DashboardLayer.ROADS, DashboardLayer.LANDMARKS]
+DEFAULT_STALE_AFTER_DAYS = 365
+
+
+class DashboardConfig(models.Model):
+    """A municipality's home page: which widgets, in which order, and the map's layers.
+
+    Without a row the defaults above apply; `geoapp.dashboard` reads and saves it.
+    """
+
+    municipality = models.OneToOneField(
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="dashboard_config",
+        verbose_name=_("municipality"),
+    )
+    widgets = ArrayField(
+        models.CharField(max_length=40, choices=DashboardWidget.choices),
+        verbose_name=_("widgets, in order"),
+        default=list,
+        blank=True,
+    )
+    map_layers = ArrayField(
+        models.CharField(max_length=40, choices=DashboardLayer.choices),
+        verbose_name=_("map layers shown at first"),
+        default=list,
+        blank=True,
+    )
+    stale_after_days = models.PositiveIntegerField(
+        _("data is stale after (days)"), default=DEFAULT_STALE_AFTER_DAYS
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+
+    class Meta:
+        verbose_name = _("dashboard settings")
+        verbose_name_plural = _("dashboard settings")
+
+    def __str__(self) -> str:
+        return f"{self.municipality}: {', '.join(self.widgets)}"

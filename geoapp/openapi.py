@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from geoapp.openapi_processes import with_processes
 from layers.features import COLLECTIONS
 
 ERROR = {
@@ -48,6 +49,14 @@ def openapi_document(*, server: str) -> dict:
             "name": "offset",
             "in": "query",
             "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+            "description": "Features to skip (after `after`, if given)",
+        },
+        {
+            "name": "after",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+            "description": "Keyset paging: only features with a greater id (the `next` link "
+            "carries the last id of the page)",
         },
         {
             "name": "bbox",
@@ -73,7 +82,7 @@ def openapi_document(*, server: str) -> dict:
             "type": {"type": "string"},
         },
     }
-    return {
+    document = {
         "openapi": "3.0.3",
         "info": {"title": "Mueang OGC API - Features", "version": "1.0.0"},
         "servers": [{"url": server.rstrip("/")}],
@@ -216,3 +225,5 @@ def openapi_document(*, server: str) -> dict:
             },
         },
     }
+    # OGC API - Processes (geoapp/openapi_processes.py) joins here, in one place.
+    return with_processes(document)

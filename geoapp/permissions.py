@@ -6,6 +6,7 @@ The matrix is documented in the README ("Roles and permissions").
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
@@ -29,6 +30,7 @@ class Action(StrEnum):
     MANAGE_MEMBERS = "manage_members"
     VIEW_ACCESS_LOG = "view_access_log"
     HANDLE_DATA_SUBJECT_REQUESTS = "handle_data_subject_requests"
+    MANAGE_DASHBOARD = "manage_dashboard"
 
 
 _EVERYONE = {Action.VIEW_LAYERS, Action.VIEW_FLOOD}
@@ -78,9 +80,85 @@ def actions_by_municipality(user) -> dict[int, frozenset[Action]]:
     return {pk: frozenset(actions) for pk, actions in found.items()}
 
 
+# One round trip, three statements (psycopg2 returns the last result): the user's scope first,
+# so the own-memberships policy applies; then the memberships become the transaction's tenants;
+# then, under that scope, the memberships and the layer versions of those municipalities (the
+# tile ETags), so a cached tile needs no further query.
+_SCOPE_TO_MEMBERSHIPS_SQL = """
+    SELECT set_config('mueang.tenants', '', true), set_config('mueang.user_id', %(user)s, true);
+    SELECT set_config('mueang.tenants', coalesce(string_agg(DISTINCT municipality_id::text, ','),
+                                                 ''), true)
+    FROM geoapp_membership WHERE user_id = %(user)s::bigint;
+    SELECT (SELECT coalesce(json_agg(json_build_array(ms.municipality_id, m.code, ms.role)),
+                            '[]')::text
+            FROM geoapp_membership ms JOIN layers_municipality m ON m.id = ms.municipality_id
+            WHERE ms.user_id = %(user)s::bigint),
+           (SELECT coalesce(json_agg(json_build_array(v.municipality_id, v.layer, v.version)),
+                            '[]')::text
+            FROM layers_layerversion v)
+"""
+
+
+def scope_to_memberships(user) -> None:
+    """Scope the transaction to the user's municipalities and note what the request may reuse.
+
+    The memberships (`request_memberships`) and the layer versions of those municipalities
+    (`request_layer_versions`) are kept on the user object of this request only, so a revoked
+    membership stops counting at the next request.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_SCOPE_TO_MEMBERSHIPS_SQL, {"user": str(user.pk)})
+        rows, versions = cursor.fetchone()
+    found: dict[int, tuple[str, set[str]]] = {}
+    for municipality_id, code, role in json.loads(rows):
+        found.setdefault(municipality_id, (code, set()))[1].add(role)
+    user._mueang_memberships = {pk: (code, frozenset(roles)) for pk, (code, roles) in found.items()}
+    user._mueang_layer_versions = {(pk, layer): v for pk, layer, v in json.loads(versions)}
+
+
+def request_layer_versions(user) -> dict[tuple[int, str], int] | None:
+    """(municipality id, layer) -> version as read at the start of this request, if it was."""
+    return getattr(user, "_mueang_layer_versions", None)
+
+
+def request_memberships(user) -> dict[int, tuple[str, frozenset[str]]]:
+    """Municipality id -> (code, roles) as read at the start of this request (or now)."""
+    memberships = getattr(user, "_mueang_memberships", None)
+    if memberships is None:
+        found: dict[int, tuple[str, set[str]]] = {}
+        for pk, code, role in Membership.objects.filter(user=user).values_list(
+            "municipality_id", "municipality__code", "role"
+        ):
+            found.setdefault(pk, (code, set()))[1].add(role)
+        memberships = {pk: (code, frozenset(roles)) for pk, (code, roles) in found.items()}
+    return memberships
+
+
+def municipality_ids_allowing(user, action: Action, *, code: str | None = None) -> list[int]:
+    """Ids of the user's municipalities (or the one named `code`) where `action` is allowed.
+
+    Needs no query when the request's memberships are known (`scope_to_memberships`): the
+    cached path of vector tiles relies on it.
+    """
+    if not user.is_authenticated:
+        return []
+    return sorted(
+        pk
+        for pk, (member_code, roles) in request_memberships(user).items()
+        if (code is None or member_code == code)
+        and any(action in ROLE_ACTIONS[role] for role in roles)
+    )
+
+
 def can(user, municipality: Municipality, action: Action) -> bool:
     """Say whether the user may take the action in the municipality."""
     return action in actions_of(user, municipality)
+
+
+def may_import(user, municipality: Municipality) -> bool:
+    """Whether the user may import anything here: layers and datasets, or dengue cases."""
+    allowed = actions_of(user, municipality)
+    return Action.MANAGE_DATASETS in allowed or Action.EDIT_CASES in allowed
 
 
 def municipalities_of(user):

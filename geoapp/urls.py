@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from geoapp import api, views, views_cases, views_tiles
+from geoapp import api, api_processes, auth, views, views_cases, views_dashboard, views_tiles
 from geoapp.auth import LoginView
 
 urlpatterns = [
@@ -12,6 +12,8 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on pages without an icon link (the Django admin).
     path("favicon.ico", views.favicon),
     path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/login/code/", auth.login_code, name="login-code"),
+    path("accounts/two-factor/", auth.two_factor, name="two-factor"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Public pages (no login; names start with "open-").
@@ -29,14 +31,31 @@ urlpatterns = [
     path("api/collections/<str:collection_id>", api.collection, name="ogc-collection"),
     path("api/collections/<str:collection_id>/items", api.items, name="ogc-items"),
     path("api/collections/<str:collection_id>/items/<int:item_id>", api.item, name="ogc-item"),
+    path("api/processes", api_processes.process_list, name="ogc-processes"),
+    path("api/processes/<str:process_id>", api_processes.process_description, name="ogc-process"),
+    path(
+        "api/processes/<str:process_id>/execution",
+        api_processes.process_execute,
+        name="ogc-process-execution",
+    ),
+    path("api/jobs", api_processes.job_list, name="ogc-jobs"),
+    path("api/jobs/<str:job_id>", api_processes.job_status, name="ogc-job"),
+    path("api/jobs/<str:job_id>/results", api_processes.job_results, name="ogc-job-results"),
     # Anything else under /api/ is a JSON 404, like every API error.
     re_path(r"^api/", api.not_found),
     path("m/", views.municipality_list, name="municipality-list"),
     path("m/<slug:code>/", views.municipality_home, name="municipality-home"),
     path("m/<slug:code>/map/", views.municipality_map, name="municipality-map"),
+    path(
+        "m/<slug:code>/dashboard/settings/",
+        views_dashboard.dashboard_settings,
+        name="dashboard-settings",
+    ),
     path("m/<slug:code>/catalogue/", include("geoapp.urls_catalogue")),
     path("m/<slug:code>/dengue/", include("geoapp.urls_dengue")),
     path("m/<slug:code>/flood/", include("geoapp.urls_flood")),
+    path("m/<slug:code>/jobs/", include("geoapp.urls_jobs")),
+    path("m/<slug:code>/import/", include("geoapp.urls_import")),
     path("m/<slug:code>/cases/", views_cases.case_list, name="case-list"),
     path("m/<slug:code>/cases/<int:case_id>/", views_cases.case_detail, name="case-detail"),
     path(
@@ -49,5 +68,7 @@ urlpatterns = [
         views_cases.personal_data_access_log,
         name="personal-data-access-log",
     ),
+    # The admin's own login form would skip throttling and the second factor.
+    path("admin/login/", auth.admin_login),
     path("admin/", admin.site.urls),
 ]

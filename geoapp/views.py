@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
@@ -13,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from geoapp import permissions
+from geoapp.dashboard import ROAD_SURFACES, Dashboard, dashboard_get, role_home_url
 from geoapp.maps.city import (
     CityFrames,
     CityMapOptions,
@@ -21,9 +25,11 @@ from geoapp.maps.city import (
     map_fragments,
     with_script_nonce,
 )
-from geoapp.models import Role
-from layers import selectors
+from geoapp.maps.dashboard import DashboardFrames, dashboard_map
+from geoapp.models import DashboardWidget, Role
+from layers import selectors, selectors_dashboard
 from layers.models import Dataset, FloodZone, Landmark, Municipality, Road
+from layers.selectors_catalogue import DatasetAccess
 from layers.tiles import tile_version
 
 ATTRIBUTION = (
@@ -55,39 +61,148 @@ def municipality_list(request: HttpRequest) -> HttpResponse:
     rows: dict[int, dict] = {}
     for membership in memberships:
         row = rows.setdefault(
-            membership.municipality_id, {"municipality": membership.municipality, "roles": []}
+            membership.municipality_id,
+            {"municipality": membership.municipality, "roles": [], "held": set()},
         )
         row["roles"].append(membership.get_role_display())
+        row["held"].add(membership.role)
+    for row in rows.values():
+        row["home"] = role_home_url(row["held"], row["municipality"].code)
     return render(request, "geoapp/municipality_list.html", {"rows": list(rows.values())})
 
 
 @login_required
 def municipality_home(request: HttpRequest, code: str) -> HttpResponse:
-    """Overview of one municipality's layers."""
+    """The infrastructure dashboard: the widgets the municipality's admin chose, in order."""
     municipality = permissions.municipality_for(request.user, code)
-    summary = selectors.layer_summary(municipality=municipality)
-    road_labels = dict(Road.RoadClass.choices)
-    category_labels = dict(Landmark.Category.choices)
+    actions = permissions.actions_of(request.user, municipality)
+    dashboard = dashboard_get(municipality=municipality)
     context = {
         "municipality": municipality,
         "roles": [Role(r).label for r in permissions.roles_of(request.user, municipality)],
-        "roads": [(road_labels.get(k, k), km) for k, km in summary.roads_km_by_class.items()],
-        "roads_total_km": sum(summary.roads_km_by_class.values()),
-        "landmarks": [
-            (category_labels.get(k, k), n) for k, n in summary.landmarks_by_category.items()
-        ],
-        "summary": summary,
-        "can_see_cases": permissions.can(
-            request.user, municipality, permissions.Action.VIEW_CASES_EXACT
-        ),
-        "can_read_access_log": permissions.can(
-            request.user, municipality, permissions.Action.VIEW_ACCESS_LOG
-        ),
-        "can_edit_flood": permissions.can(
-            request.user, municipality, permissions.Action.EDIT_FLOOD
-        ),
+        "widgets": dashboard.widgets,
+        "can_see_cases": permissions.Action.VIEW_CASES_EXACT in actions,
+        "can_read_access_log": permissions.Action.VIEW_ACCESS_LOG in actions,
+        "can_edit_flood": permissions.Action.EDIT_FLOOD in actions,
+        "can_customise": permissions.Action.MANAGE_DASHBOARD in actions,
+        "can_import": permissions.may_import(request.user, municipality),
+        **dashboard_widgets(request, municipality, dashboard, actions),
     }
     return render(request, "geoapp/municipality_home.html", context)
+
+
+def dashboard_widgets(
+    request: HttpRequest,
+    municipality: Municipality,
+    dashboard: Dashboard,
+    actions: frozenset[permissions.Action],
+) -> dict:
+    """The data of the chosen widgets only (nothing is queried for a widget not shown)."""
+    shown = set(dashboard.widgets)
+    found: dict = {}
+    road_labels = dict(Road.RoadClass.choices)
+    versions = {
+        layer: tile_version(layer=layer, municipality_ids=[municipality.pk])
+        for layer in selectors_dashboard.CHANGE_LAYERS
+    }
+    if shown & {DashboardWidget.ROADS_BY_CLASS, DashboardWidget.ROADS_BY_SURFACE}:
+        # Summing a large network's lengths takes seconds: keep the sums until the roads change.
+        road_km = cache.get_or_set(
+            f"dash:roadkm:{municipality.pk}:{versions['roads']}",
+            lambda: selectors_dashboard.road_km(municipality=municipality),
+            timeout=3600,
+        )
+        found["roads_by_class"] = [
+            (road_labels.get(k, k), km) for k, km in road_km.by_class.items()
+        ]
+        found["roads_by_class_total"] = sum(road_km.by_class.values())
+        found["roads_by_surface"] = [
+            (_surface_label(k), km) for k, km in road_km.by_surface.items()
+        ]
+        found["roads_by_surface_total"] = sum(road_km.by_surface.values())
+    if DashboardWidget.LANDMARKS_BY_CATEGORY in shown:
+        labels = dict(Landmark.Category.choices)
+        counts = selectors_dashboard.landmark_count_by_category(municipality=municipality)
+        found["landmarks"] = [(labels.get(k, k), n) for k, n in counts.items()]
+        found["landmarks_total"] = sum(counts.values())
+    if DashboardWidget.LAYER_COUNTS in shown:
+        found["layer_counts"] = selectors_dashboard.layer_counts(municipality=municipality)
+    access = DatasetAccess(
+        internal=permissions.Action.VIEW_LAYERS in actions,
+        private=permissions.Action.MANAGE_DATASETS in actions,
+        exact_cases=permissions.Action.VIEW_CASES_EXACT in actions,
+    )
+    if DashboardWidget.DATA_FRESHNESS in shown:
+        found["freshness"] = selectors_dashboard.data_freshness(
+            municipality=municipality,
+            access=access,
+            now=timezone.now(),
+            stale_after_days=dashboard.stale_after_days,
+        )
+        found["stale_after_days"] = dashboard.stale_after_days
+    if DashboardWidget.RECENT_CHANGES in shown:
+        layer_labels = {
+            "roads": _("Roads"),
+            "landmarks": _("Landmarks"),
+            "buildings": _("Buildings"),
+            "flood_zones": _("Flood zones"),
+        }
+        # Feature edit times are grouped over whole layers: keep the list until data changes.
+        latest_dataset = Dataset.objects.filter(municipality=municipality).aggregate(
+            at=Max("updated_at")
+        )["at"]
+        seen = f"{access}|{latest_dataset}|{'|'.join(versions.values())}"
+        key = f"dash:changes:{municipality.pk}:{hashlib.sha256(seen.encode()).hexdigest()}"
+        changes = cache.get_or_set(
+            key,
+            lambda: selectors_dashboard.recent_changes(municipality, 10, access=access),
+            timeout=3600,
+        )
+        found["changes"] = [(change, layer_labels.get(change.kind, "")) for change in changes]
+    if DashboardWidget.MAP in shown:
+        found["map"] = with_script_nonce(
+            _dashboard_map_fragments(municipality, dashboard.map_layers), request.csp_nonce
+        )
+    return found
+
+
+def _surface_label(surface: str) -> str:
+    return str(ROAD_SURFACES.get(surface, surface)) if surface else _("not recorded")
+
+
+def _dashboard_map_fragments(municipality: Municipality, layers: list[str]) -> dict[str, str]:
+    """The home page map, rendered once per data version, layer choice, language.
+
+    Roads always come as vector tiles here: the home page stays small on a phone (the inline
+    network of the demo town alone is over half a megabyte).
+    """
+    tiled = "roads" in layers
+    versions = "-".join(
+        tile_version(layer=layer, municipality_ids=[municipality.pk])
+        for layer in ("roads", "landmarks", "flood_zones")
+    )
+    key = (
+        f"dashmap:{municipality.pk}:{','.join(sorted(layers))}:{tiled}:"
+        f"{translation.get_language()}:{versions}"
+    )
+    fragments = cache.get(key)
+    if fragments is None:
+        frames = DashboardFrames(
+            boundary=selectors.boundary_frame(municipality=municipality),
+            roads_tiled=tiled,
+            landmarks=selectors.landmark_frame(municipality=municipality)
+            if "landmarks" in layers
+            else None,
+            flood_zones=selectors.flood_zone_frame(municipality=municipality)
+            if "flood_zones" in layers
+            else None,
+            subdistricts=selectors.subdistrict_frame(municipality=municipality)
+            if "subdistricts" in layers
+            else None,
+        )
+        fragments = map_fragments(dashboard_map(frames, _city_map_options(municipality)))
+        cache.set(key, fragments, timeout=600)
+    return fragments
 
 
 @login_required

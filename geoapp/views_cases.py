@@ -12,7 +12,14 @@ from django.utils.translation import gettext_lazy as _
 
 from geoapp.permissions import Action, can, municipality_requiring
 from layers.models import DengueCase, PersonalDataAccess
-from layers.pdpa import access_log, case_personal_read, person_erase, person_export
+from layers.pdpa import (
+    access_log,
+    case_personal_read,
+    identifier_normalise,
+    national_id_check_digit_ok,
+    person_erase,
+    person_export,
+)
 
 
 class PurposeForm(forms.Form):
@@ -76,8 +83,8 @@ def personal_data_access_log(request: HttpRequest, code: str) -> HttpResponse:
 
 
 class DataSubjectForm(forms.Form):
-    national_id = forms.CharField(label=_("National ID"), max_length=20, required=False)
-    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    national_id = forms.CharField(label=_("National ID"), max_length=32, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
     action = forms.ChoiceField(
         label=_("Request"),
         choices=[
@@ -90,12 +97,35 @@ class DataSubjectForm(forms.Form):
         label=_("I have checked the person's identity and the request"), required=True
     )
 
+    def clean_national_id(self) -> str:
+        """Thai or Arabic digits, with or without separators; 13 digits with a valid check digit."""
+        digits = identifier_normalise(self.cleaned_data["national_id"])
+        if not self.cleaned_data["national_id"].strip():
+            return ""
+        if len(digits) != 13:
+            raise forms.ValidationError(
+                _("A national ID has 13 digits; this one has %(count)d."),
+                code="national_id_length",
+                params={"count": len(digits)},
+            )
+        if not national_id_check_digit_ok(digits):
+            raise forms.ValidationError(
+                _(
+                    "This national ID is not valid: its last digit does not match the check "
+                    "digit. Please check the number on the ID card."
+                ),
+                code="national_id_checksum",
+            )
+        return digits
+
+    def clean_phone(self) -> str:
+        return identifier_normalise(self.cleaned_data["phone"])
+
     def clean(self):
         cleaned = super().clean()
-        # People are found by the digits of either (layers.pdpa.identifier_digest): text
-        # without a digit names nobody.
-        given = (cleaned.get("national_id") or "") + (cleaned.get("phone") or "")
-        if not any(ch.isdigit() for ch in given):
+        # People are found by the normalised digits of either (layers.pdpa.identifier_digest):
+        # text without a digit names nobody.
+        if "national_id" in cleaned and not (cleaned.get("national_id") or cleaned.get("phone")):
             raise forms.ValidationError(_("Give a national ID or a phone number."))
         return cleaned
 

@@ -45,6 +45,12 @@ from geoapp.maps.city import (
     map_fragments,
 )
 from geoapp.permissions import Action
+from geoapp.views_catalogue_raster import (
+    is_raster,
+    raster_dataset_context,
+    raster_downloads,
+    raster_export_response,
+)
 from layers import selectors
 from layers.exports import ExportFormat, dataset_export
 from layers.models import Dataset, Municipality
@@ -125,6 +131,7 @@ def catalogue(request: HttpRequest, code: str) -> HttpResponse:
             "kinds": Dataset.Kind.choices,
             "visibilities": Dataset.Visibility.choices,
             "open_url": reverse("open-datasets", kwargs={"code": municipality.code}),
+            "can_import": permissions.may_import(request.user, municipality),
         },
     )
 
@@ -132,10 +139,9 @@ def catalogue(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_GET
 def catalogue_dataset(request: HttpRequest, code: str, slug: str) -> HttpResponse:
-    """A dataset's metadata, map preview, attribute table, licence and downloads.
+    """A dataset's metadata, map preview, attribute table, licence, downloads and history."""
+    from geoapp.views_history import dataset_history_context  # it imports dataset_access
 
-    Feature history is not shown: there is no history model yet.
-    """
     municipality = permissions.municipality_requiring(request.user, code, Action.VIEW_LAYERS)
     dataset = dataset_get(
         municipality=municipality, slug=slug, access=dataset_access(request.user, municipality)
@@ -149,7 +155,7 @@ def catalogue_dataset(request: HttpRequest, code: str, slug: str) -> HttpRespons
         "updated_on": _local_date(dataset.updated_at),
         "preview_limit": PREVIEW_FEATURES,
         "downloads": _downloads(dataset, "catalogue-export"),
-    }
+    } | dataset_history_context(request, municipality, dataset)
     if dataset.kind in VECTOR_KINDS:
         total = dataset_feature_count(dataset=dataset)
         page = Paginator(range(total), TABLE_ROWS).get_page(request.GET.get("page"))
@@ -164,12 +170,15 @@ def catalogue_dataset(request: HttpRequest, code: str, slug: str) -> HttpRespons
             "columns": columns,
             "rows": [[row.get(c) for c in columns] for row in rows.to_dict("records")],
             "row_ids": list(rows["id"]),
+            "row_history": "history" in context,
             "map": map_fragments(
                 _preview_map(municipality, dataset, preview, columns),
                 script_nonce=request.csp_nonce,
             ),
             "preview_capped": total > PREVIEW_FEATURES,
         }
+    elif is_raster(dataset):
+        context |= raster_dataset_context(request, municipality, dataset)
     return render(request, "geoapp/catalogue/dataset.html", context)
 
 
@@ -210,6 +219,8 @@ def open_dataset_export(request: HttpRequest, code: str, slug: str, fmt: str) ->
 
 
 def _export_response(dataset: Dataset | None, fmt: str) -> FileResponse:
+    if is_raster(dataset):
+        return raster_export_response(dataset, fmt)
     if dataset is None or dataset.kind not in VECTOR_KINDS or fmt not in EXPORT_FORMATS:
         raise Http404("No such dataset or format")
     directory = Path(tempfile.mkdtemp(prefix="mueang-export-"))
@@ -225,6 +236,8 @@ def _export_response(dataset: Dataset | None, fmt: str) -> FileResponse:
 
 
 def _downloads(dataset: Dataset, url_name: str) -> list[tuple[str, str]]:
+    if is_raster(dataset):
+        return raster_downloads(dataset, url_name)
     if dataset.kind not in VECTOR_KINDS:
         return []
     return [

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import re
+import uuid
 from datetime import date, timedelta
 
 import geopandas as gpd
@@ -27,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from geoapp import jobs
 from geoapp.maps.city import MapAssets, map_fragments
 from geoapp.maps.dengue import (
     DengueFrames,
@@ -38,12 +40,15 @@ from geoapp.maps.dengue import (
     running_excess_svg,
     zone_sketch_svg,
 )
+from geoapp.models import Job, JobStatus
 from geoapp.permissions import Action, can, municipality_requiring
+from geoapp.processes import FULL_BACKTEST_PERMUTATIONS, FULL_BACKTEST_RADII_M
 from geoapp.templatetags.thaidate import thai_date
 from geoapp.views import ATTRIBUTION
+from geoapp.views_jobs import job_links
 from layers import selectors
 from layers import selectors_dengue as dengue
-from layers.models import WGS84, Landmark, Municipality, SprayRound
+from layers.models import WGS84, DengueCase, Landmark, Municipality, SprayRound
 
 EARLIEST_DATE = date(2000, 1, 1)
 #: The spray plan may look this far ahead (planning next week's rounds).
@@ -297,10 +302,94 @@ def _map_options(*, as_of: date) -> DengueMapOptions:
 
 @login_required
 def dengue_radius(request: HttpRequest, code: str) -> HttpResponse:
-    """The recommended spraying radius from this city's cases, its evidence and its cost."""
+    """The recommended spraying radius from this city's cases, its evidence and its cost.
+
+    The quick analysis (199 reshuffles, four radii) renders at once for a city of the demo's
+    size. The full backtest (every radius from 50 to 400 m, 999 reshuffles), and the whole
+    analysis where the case history is too long to wait for, run as a background job: POST
+    queues it, `?job=<id>` shows its live progress bar and then its result on this page.
+    """
     municipality = municipality_requiring(request.user, code, Action.VIEW_CASES_EXACT)
     today = timezone.localdate()
+    if request.method == "POST":
+        return _radius_job_submit(request, municipality, today)
+    if request.GET.get("job"):
+        return _radius_job_page(request, municipality, request.GET["job"])
+    n_cases = DengueCase.objects.filter(municipality=municipality, report_date__lte=today).count()
+    if n_cases > settings.MUEANG_RADIUS_SYNC_MAX_CASES:
+        return render(
+            request,
+            "geoapp/dengue/radius_job.html",
+            {"municipality": municipality, "n_cases": n_cases, **_radius_job_form()},
+        )
     evidence = dengue.dengue_radius_evidence(municipality=municipality, known_on=today)
+    return render(
+        request,
+        "geoapp/dengue/radius.html",
+        {**_radius_context(request, municipality, evidence), **_radius_job_form()},
+    )
+
+
+def _radius_job_form() -> dict:
+    return {
+        "full_radii": [int(r) for r in FULL_BACKTEST_RADII_M],
+        "full_permutations": FULL_BACKTEST_PERMUTATIONS,
+    }
+
+
+def _radius_job_submit(request: HttpRequest, municipality: Municipality, today: date):
+    """Queue the full radius analysis for this city and show its progress."""
+    job = jobs.submit(
+        "recommended-radius",
+        municipality=municipality,
+        user=request.user,
+        params={
+            "known_on": today.isoformat(),
+            "radii_m": list(FULL_BACKTEST_RADII_M),
+            "permutations": FULL_BACKTEST_PERMUTATIONS,
+            "seed": dengue.RADIUS_SEED,
+        },
+    )
+    url = reverse("dengue-radius", kwargs={"code": municipality.code})
+    return redirect(f"{url}?job={job.pk}")
+
+
+def _radius_job_page(request: HttpRequest, municipality: Municipality, job_id: str):
+    """A radius job: its progress bar while it runs, the radius page of its result once done."""
+    try:
+        key = uuid.UUID(job_id)
+    except ValueError:
+        raise Http404("No such job") from None
+    job = (
+        Job.objects.filter(municipality=municipality, pk=key, kind="recommended-radius")
+        .select_related("user", "municipality")
+        .first()
+    )
+    if job is None or not jobs.may_see(request.user, job):
+        raise Http404("No such job")
+    if job.status == JobStatus.SUCCEEDED:
+        evidence = {
+            **job.result,
+            "first_onset": _iso_date(job.result.get("first_onset")),
+            "last_onset": _iso_date(job.result.get("last_onset")),
+        }
+        context = _radius_context(request, municipality, evidence)
+        return render(
+            request, "geoapp/dengue/radius.html", {**context, **_radius_job_form(), "job": job}
+        )
+    state = jobs.as_json(job, links=job_links(job))
+    return render(
+        request,
+        "geoapp/dengue/radius_job.html",
+        {"municipality": municipality, "job": job, "state": state, **_radius_job_form()},
+    )
+
+
+def _iso_date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _radius_context(request: HttpRequest, municipality: Municipality, evidence: dict) -> dict:
     rec = evidence["recommendation"]
     sufficient = rec["evidence"] == "sufficient"
     costs = evidence["costs"]
@@ -314,7 +403,7 @@ def dengue_radius(request: HttpRequest, code: str) -> HttpResponse:
     }
     marks = _chart_marks(rec, policy=policy, sufficient=sufficient)
     chart_labels = {"x_axis": _("distance between the two cases (m)")}
-    context = {
+    return {
         "municipality": municipality,
         "rec": rec,
         "sufficient": sufficient,
@@ -347,7 +436,6 @@ def dengue_radius(request: HttpRequest, code: str) -> HttpResponse:
         "round_days": ", ".join(str(d) for d in evidence["round_days"]),
         **_nav(request, municipality),
     }
-    return render(request, "geoapp/dengue/radius.html", context)
 
 
 def _chart_marks(rec: dict, *, policy: int, sufficient: bool) -> list[tuple[float, str, str]]:

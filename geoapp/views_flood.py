@@ -46,6 +46,7 @@ from layers import selectors_flood as flood
 from layers.models import (
     NEEDS_PROFILE_LIMITS,
     WGS84,
+    Dataset,
     FloodZone,
     Landmark,
     MinimumNeedsProfile,
@@ -146,6 +147,208 @@ def _top_param(request: HttpRequest) -> int | None:
     return int(raw)
 
 
+@dataclass(frozen=True)
+class HazardInputs:
+    """What the municipality can flood with: events, raster datasets, seeds."""
+
+    events: list[flood.FloodEvent]
+    rasters: list[Dataset]
+    seeds: list[Dataset]
+
+    @property
+    def depth_rasters(self) -> list[Dataset]:
+        """Rasters that may hold water depth: any but a known elevation model."""
+        return [d for d in self.rasters if (d.raster_metadata or {}).get("role") != "dem"]
+
+    @property
+    def dems(self) -> list[Dataset]:
+        """Rasters that may hold ground elevation: any but a known depth raster."""
+        return [d for d in self.rasters if (d.raster_metadata or {}).get("role") != "depth"]
+
+    @property
+    def kinds(self) -> list[str]:
+        """The hazard kinds this municipality has the data for."""
+        kinds = [flood.ZONES] if self.events else []
+        if self.depth_rasters:
+            kinds.append(flood.DEPTH)
+        if self.dems and self.seeds:
+            kinds.append(flood.BATHTUB)
+        return kinds
+
+
+def _hazard_inputs(municipality: Municipality) -> HazardInputs:
+    return HazardInputs(
+        events=flood.flood_event_list(municipality=municipality),
+        rasters=flood.raster_dataset_list(municipality=municipality),
+        seeds=flood.seed_dataset_list(municipality=municipality),
+    )
+
+
+def _hazard_kind_labels() -> dict[str, str]:
+    return {
+        flood.ZONES: _("Flood zones of an event"),
+        flood.DEPTH: _("Depth raster"),
+        flood.BATHTUB: _("Water level over the elevation model"),
+    }
+
+
+def _dataset_param(
+    request: HttpRequest, name: str, datasets: Sequence[Dataset], *, role: str = ""
+) -> Dataset:
+    """The dataset named by slug in `?name=`, else the first of `role`, else the first."""
+    raw = request.GET.get(name, "").strip()
+    if raw:
+        for dataset in datasets:
+            if dataset.slug == raw:
+                return dataset
+        raise BadInput(
+            _("%(name)s must name one of these datasets: %(slugs)s; not “%(value)s”.")
+            % {
+                "name": name,
+                "slugs": ", ".join(d.slug for d in datasets),
+                "value": raw[:MAX_PARAM_CHARS],
+            }
+        )
+    preferred = [d for d in datasets if (d.raster_metadata or {}).get("role") == role]
+    return (preferred or list(datasets))[0]
+
+
+def level_default_m(dem: Dataset) -> float:
+    """The level offered first: 2 m above the lowest ground of the DEM."""
+    low = (dem.raster_metadata or {}).get("bands", [{}])[0].get("min")
+    return round((low if low is not None else 0.0) + 2.0, 1)
+
+
+def _level_param(request: HttpRequest, dem: Dataset) -> float:
+    raw = request.GET.get("level", "").strip().replace(",", ".")
+    if not raw:
+        return level_default_m(dem)
+    band = (dem.raster_metadata or {}).get("bands", [{}])[0]
+    low = band.get("min") if band.get("min") is not None else -100.0
+    high = band.get("max") if band.get("max") is not None else 1000.0
+    try:
+        level = float(raw)
+    except ValueError:
+        level = math.nan
+    if not math.isfinite(level) or not low - 10 <= level <= high + 50:
+        raise BadInput(
+            _(
+                "level must be a water level in metres between %(low)s and %(high)s (the ground "
+                "of %(dem)s lies from %(ground_low)s to %(ground_high)s m), not “%(value)s”."
+            )
+            % {
+                "low": _g(round(low - 10, 1)),
+                "high": _g(round(high + 50, 1)),
+                "dem": dem.title,
+                "ground_low": _g(round(low, 2)),
+                "ground_high": _g(round(high, 2)),
+                "value": raw[:MAX_PARAM_CHARS],
+            }
+        )
+    return level
+
+
+def _hazard_param(request: HttpRequest, inputs: HazardInputs) -> flood.HazardChoice:
+    """The hazard chosen by the query (documented in the README); BadInput when unusable."""
+    kinds = inputs.kinds
+    kind = _choice_param(request, "hazard", flood.HAZARD_KINDS, kinds[0])
+    if kind not in kinds:
+        raise BadInput(
+            _("This municipality has no data for the hazard “%(value)s”. Choose one of: %(kinds)s.")
+            % {"value": kind, "kinds": ", ".join(kinds)}
+        )
+    if kind == flood.ZONES:
+        return flood.HazardChoice(kind=kind, event=_event_param(request, inputs.events))
+    if kind == flood.DEPTH:
+        return flood.HazardChoice(
+            kind=kind,
+            raster=_dataset_param(request, "raster", inputs.depth_rasters, role="depth"),
+        )
+    dem = _dataset_param(request, "dem", inputs.dems, role="dem")
+    meta = dem.raster_metadata or {}
+    cells = int(meta.get("width") or 0) * int(meta.get("height") or 0)
+    if cells > settings.MUEANG_BATHTUB_MAX_CELLS:
+        # The bathtub holds the whole DEM in memory, once per level asked for.
+        raise BadInput(
+            _(
+                "The elevation model “%(dem)s” has %(cells)s cells; a water level can be spread "
+                "over at most %(limit)s. Cut it to the municipality or coarsen it first."
+            )
+            % {
+                "dem": dem.title,
+                "cells": _fmt(cells, 0),
+                "limit": _fmt(settings.MUEANG_BATHTUB_MAX_CELLS, 0),
+            }
+        )
+    return flood.HazardChoice(
+        kind=kind,
+        dem=dem,
+        # Centimetres are as fine as a level is known; coarser keys keep the cache small.
+        level_m=round(_level_param(request, dem), 2),
+        seed=_dataset_param(request, "seed", inputs.seeds),
+    )
+
+
+def _situation(
+    municipality: Municipality, hazard: flood.HazardChoice, profile: flood.NeedsProfile
+) -> flood.FloodSituation:
+    """The assessment; a bathtub whose seed misses the DEM is bad input, not a server error."""
+    try:
+        return flood.flood_situation(municipality=municipality, hazard=hazard, needs=profile)
+    except ValueError as error:
+        if hazard.kind != flood.BATHTUB:
+            raise
+        raise BadInput(
+            _("The water cannot spread from “%(seed)s” over “%(dem)s”: %(reason)s.")
+            % {"seed": hazard.seed.title, "dem": hazard.dem.title, "reason": str(error)}
+        ) from None
+
+
+def _hazard_context(
+    inputs: HazardInputs, hazard: flood.HazardChoice, situation: flood.FloodSituation | None
+) -> dict[str, object]:
+    """What the hazard form and the hazard line of every flood page show."""
+    labels = _hazard_kind_labels()
+    level = hazard.level_m if hazard.kind == flood.BATHTUB else None
+    dem = hazard.dem or next(
+        (d for d in inputs.dems if (d.raster_metadata or {}).get("role") == "dem"),
+        inputs.dems[0] if inputs.dems else None,
+    )
+    depth = hazard.raster or next(
+        (d for d in inputs.depth_rasters if (d.raster_metadata or {}).get("role") == "depth"),
+        inputs.depth_rasters[0] if inputs.depth_rasters else None,
+    )
+    return {
+        "hazard": hazard,
+        "raster_selected": depth.slug if depth else "",
+        "dem_selected": dem.slug if dem else "",
+        "seed_selected": (hazard.seed or (inputs.seeds[0] if inputs.seeds else None)).slug
+        if inputs.seeds
+        else "",
+        "hazard_kinds": [(k, labels[k], k in inputs.kinds) for k in flood.HAZARD_KINDS],
+        "hazard_label": labels[hazard.kind],
+        "event": next((e for e in inputs.events if e.name == hazard.event), None),
+        "events": inputs.events,
+        "rasters": inputs.rasters,
+        "depth_rasters": inputs.depth_rasters,
+        "dems": inputs.dems,
+        "seeds": inputs.seeds,
+        "level_value": _g(level if level is not None else level_default_m(dem)) if dem else "",
+        "flooded_km2": _fmt(situation.flooded_cells * _cell_area_km2(hazard.dem), 2)
+        if situation is not None and situation.flooded_cells is not None
+        else "",
+        "hazard_query": _query(**hazard.query()),
+    }
+
+
+def _cell_area_km2(dem: Dataset | None) -> float:
+    meta = (dem.raster_metadata or {}) if dem is not None else {}
+    if meta.get("geographic") or "resolution" not in meta:
+        return math.nan
+    x, y = meta["resolution"]
+    return x * y / 1e6
+
+
 # --- The dashboard -----------------------------------------------------------------------------
 
 
@@ -177,6 +380,7 @@ def _map_options() -> FloodMapOptions:
         "landmark_dry": _("Landmark not flooded"),
         "legend_hazard": _("Flood zones, buildings and landmarks by hazard class"),
         "legend_other": _("Also on the map"),
+        "depth": _("Flood depth by hazard class"),
     }
     return FloodMapOptions(
         assets=MapAssets(
@@ -220,6 +424,8 @@ def _map_frames(municipality: Municipality, situation: flood.FloodSituation) -> 
         pieces=pieces,
         landmarks=_landmarks_with_access(situation),
         buildings=buildings[["id", "hazard_class", "population", "geometry"]],
+        depth=situation.depth,
+        depth_breaks_m=tuple(situation.scheme.breaks_m),
     )
 
 
@@ -498,29 +704,34 @@ def _map_html(
 
 @login_required
 def flood_dashboard(request: HttpRequest, code: str) -> HttpResponse:
-    """One flood event: map, people affected and displaced, needs, roads, landmarks, access."""
+    """One hazard: map, people affected and displaced, needs, roads, landmarks, access.
+
+    The hazard comes from the query (see `_hazard_param`): ``hazard=zones&event=...``,
+    ``hazard=depth&raster=<slug>`` or ``hazard=bathtub&dem=<slug>&level=<m>&seed=<slug>``.
+    """
     municipality = municipality_requiring(request.user, code, Action.VIEW_FLOOD)
-    events = flood.flood_event_list(municipality=municipality)
+    inputs = _hazard_inputs(municipality)
     profile = flood.needs_profile_current(municipality=municipality)
     context: dict[str, object] = {
         "municipality": municipality,
-        "events": events,
+        "events": inputs.events,
+        "has_hazard": bool(inputs.kinds),
         "profile": profile,
         **_nav(request, municipality),
     }
-    if not events:
+    if not inputs.kinds:
         return render(request, "geoapp/flood/dashboard.html", context)
     try:
-        event = _event_param(request, events)
+        hazard = _hazard_param(request, inputs)
+        situation = _situation(municipality, hazard, profile)
     except BadInput as error:
         return _bad_request(request, municipality, str(error))
-    situation = flood.flood_situation(municipality=municipality, event=event, needs=profile)
     scheme = situation.scheme
-    hazard = _hazard_labels()
+    labels = _hazard_labels()
     has_shelter = bool((situation.landmarks["category"] == Landmark.Category.SHELTER).any())
     context.update(
         {
-            "event": next(e for e in events if e.name == event),
+            **_hazard_context(inputs, hazard, situation),
             "map": _map_html(request, municipality, situation),
             "headline": _headline(situation),
             "road_table": _road_table(situation),
@@ -531,8 +742,8 @@ def flood_dashboard(request: HttpRequest, code: str) -> HttpResponse:
             "facilities": _facility_rows(situation),
             "has_shelter": has_shelter,
             "impassable_m": _g(scheme.impassable_m),
-            "impassable_classes": [hazard.get(c, c) for c in scheme.impassable_classes],
-            "query": _query(event=event),
+            "impassable_classes": [labels.get(c, c) for c in scheme.impassable_classes],
+            "query": _query(**hazard.query()),
         }
     )
     return render(request, "geoapp/flood/dashboard.html", context)
@@ -721,7 +932,9 @@ def _aid_csv(rows: list[AidRow], filename: str) -> HttpResponse:
     return response
 
 
-def _aid_geojson(rows: list[AidRow], filename: str, *, event: str) -> HttpResponse:
+def _aid_geojson(
+    rows: list[AidRow], filename: str, *, event: str, hazard: dict[str, str]
+) -> HttpResponse:
     geometries = gpd.GeoSeries([r.geometry for r in rows], crs=WGS84)
     features = [
         {
@@ -749,7 +962,13 @@ def _aid_geojson(rows: list[AidRow], filename: str, *, event: str) -> HttpRespon
         }
         for r, g in zip(rows, geometries.to_numpy(), strict=True)
     ]
-    body = {"type": "FeatureCollection", "name": filename, "event": event, "features": features}
+    body = {
+        "type": "FeatureCollection",
+        "name": filename,
+        "event": event,
+        "hazard": hazard,
+        "features": features,
+    }
     response = HttpResponse(
         json.dumps(body, ensure_ascii=False).encode("utf-8"), content_type="application/geo+json"
     )
@@ -759,35 +978,42 @@ def _aid_geojson(rows: list[AidRow], filename: str, *, event: str) -> HttpRespon
 
 @login_required
 def flood_aid_priority(request: HttpRequest, code: str) -> HttpResponse:
-    """Households ranked for aid, with the reasons; printable (A4), CSV and GeoJSON."""
+    """Households ranked for aid, with the reasons; printable (A4), CSV and GeoJSON.
+
+    The same hazard query as the dashboard chooses the flood.
+    """
     municipality = municipality_requiring(request.user, code, Action.EDIT_FLOOD)
-    events = flood.flood_event_list(municipality=municipality)
-    context: dict[str, object] = {"municipality": municipality, **_nav(request, municipality)}
-    if not events:
+    inputs = _hazard_inputs(municipality)
+    context: dict[str, object] = {
+        "municipality": municipality,
+        "events": inputs.events,
+        "has_hazard": bool(inputs.kinds),
+        **_nav(request, municipality),
+    }
+    if not inputs.kinds:
         return render(request, "geoapp/flood/aid_priority.html", context)
     subdistricts = selectors.subdistrict_frame(municipality=municipality)
     codes = [str(c) for c in subdistricts["code"]]
+    profile = flood.needs_profile_current(municipality=municipality)
     try:
-        event = _event_param(request, events)
+        hazard = _hazard_param(request, inputs)
         export = _choice_param(request, "format", EXPORT_FORMATS, "html")
         subdistrict = _choice_param(request, "subdistrict", codes, "")
         top = _top_param(request)
+        situation = _situation(municipality, hazard, profile)
     except BadInput as error:
         return _bad_request(request, municipality, str(error))
-    profile = flood.needs_profile_current(municipality=municipality)
-    situation = flood.flood_situation(municipality=municipality, event=event, needs=profile)
     rows = aid_rows(situation, subdistrict=subdistrict, top=top)
     filename = f"flood-aid-{municipality.code}" + (f"-{subdistrict}" if subdistrict else "")
     if export == "csv":
         return _aid_csv(rows, filename)
     if export == "geojson":
-        return _aid_geojson(rows, filename, event=event)
+        return _aid_geojson(rows, filename, event=_hazard_name(hazard), hazard=hazard.query())
     names = _subdistrict_names(subdistricts)
-    query = {"event": event, "subdistrict": subdistrict, "top": str(top or "")}
+    query = {**hazard.query(), "subdistrict": subdistrict, "top": str(top or "")}
     context.update(
         {
-            "event": next(e for e in events if e.name == event),
-            "events": events,
+            **_hazard_context(inputs, hazard, situation),
             "rows": rows,
             "shown": f"{len(rows):,}",
             "total": f"{len(situation.assessment.priority):,}",
@@ -801,6 +1027,19 @@ def flood_aid_priority(request: HttpRequest, code: str) -> HttpResponse:
         }
     )
     return render(request, "geoapp/flood/aid_priority.html", context)
+
+
+def _hazard_name(hazard: flood.HazardChoice) -> str:
+    """One line naming the hazard (the GeoJSON's "event" member)."""
+    if hazard.kind == flood.ZONES:
+        return hazard.event
+    if hazard.kind == flood.DEPTH:
+        return hazard.raster.title
+    return _("water level %(level)s m over %(dem)s from %(seed)s") % {
+        "level": _g(hazard.level_m),
+        "dem": hazard.dem.title,
+        "seed": hazard.seed.title,
+    }
 
 
 # --- The minimum needs profile -----------------------------------------------------------------
@@ -884,6 +1123,20 @@ def flood_needs_profile(request: HttpRequest, code: str) -> HttpResponse:
     municipality = municipality_requiring(request.user, code, Action.VIEW_FLOOD)
     can_edit = can(request.user, municipality, Action.EDIT_FLOOD)
     profile = flood.needs_profile_current(municipality=municipality)
+    inputs = _hazard_inputs(municipality)
+    hazard_context: dict[str, object] = {}
+    if inputs.kinds and request.method != "POST":
+        # The weekly totals follow the hazard chosen on the dashboard (same query).
+        try:
+            hazard = _hazard_param(request, inputs)
+            situation = _situation(municipality, hazard, profile)
+        except BadInput as error:
+            return _bad_request(request, municipality, str(error))
+        hazard_context = {
+            **_hazard_context(inputs, hazard, situation),
+            "hazard_needs": _needs_rows(situation.assessment.needs, profile),
+            "hazard_displaced": _fmt(situation.assessment.population.displaced),
+        }
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied(f"{Action.EDIT_FLOOD} is not allowed")
@@ -897,7 +1150,9 @@ def flood_needs_profile(request: HttpRequest, code: str) -> HttpResponse:
                 form.add_error(None, error)
             else:
                 messages.success(request, _("The minimum needs profile was saved."))
-                return redirect(reverse("flood-needs-profile", kwargs={"code": code}))
+                back = reverse("flood-needs-profile", kwargs={"code": code})
+                query = request.GET.urlencode()
+                return redirect(f"{back}?{query}" if query else back)
     else:
         form = NeedsProfileForm(initial=_profile_initial(profile))
     labels = _needs_labels()
@@ -938,6 +1193,7 @@ def flood_needs_profile(request: HttpRequest, code: str) -> HttpResponse:
             "per_person": per_person,
             "form": form if can_edit else None,
             "history": history,
+            **hazard_context,
             **_nav(request, municipality),
         },
     )

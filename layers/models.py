@@ -122,6 +122,12 @@ class Dataset(TenantModel):
     purpose = models.TextField(_("purpose of processing (PDPA)"), blank=True)
     is_generated = models.BooleanField(_("generated (synthetic) data"), default=False)
     source_checksum = models.CharField(max_length=64, blank=True, editable=False)
+    #: A raster dataset's description, written by `layers.imports.raster` (empty otherwise):
+    #: crs, bounds, bounds_wgs84, width, height, resolution, dtype, nodata, band_count, bands
+    #: (min, max, units, scale, offset, description per band), overviews, role, file_bytes.
+    raster_metadata = models.JSONField(
+        _("raster metadata"), default=dict, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     created_by = models.ForeignKey(
@@ -166,6 +172,11 @@ class FeatureModel(TenantModel):
         abstract = True
 
 
+def _paging_index(name: str) -> models.Index:
+    """Pages of a municipality's features in id order (the Features API, `offset` and `after`)."""
+    return models.Index(fields=["municipality", "id"], name=f"{name}_paging")
+
+
 def _source_id_unique(name: str) -> models.UniqueConstraint:
     return models.UniqueConstraint(
         fields=["municipality", "source_id"],
@@ -205,6 +216,7 @@ class Road(FeatureModel):
         verbose_name = _("road")
         verbose_name_plural = _("roads")
         constraints = [_source_id_unique("road")]
+        indexes = [_paging_index("road")]
 
     def __str__(self) -> str:
         return self.name_th or self.name_en or self.source_id or f"#{self.pk}"
@@ -242,6 +254,7 @@ class Landmark(FeatureModel):
         verbose_name = _("landmark")
         verbose_name_plural = _("landmarks")
         constraints = [_source_id_unique("landmark")]
+        indexes = [_paging_index("landmark")]
 
     def __str__(self) -> str:
         return self.name_th or self.name_en or self.source_id or f"#{self.pk}"
@@ -266,6 +279,7 @@ class Building(FeatureModel):
         verbose_name = _("building")
         verbose_name_plural = _("buildings")
         constraints = [_source_id_unique("building")]
+        indexes = [_paging_index("building")]
 
     def __str__(self) -> str:
         return self.name_th or self.name_en or self.source_id or f"#{self.pk}"
@@ -297,6 +311,7 @@ class FloodZone(FeatureModel):
         verbose_name = _("flood zone")
         verbose_name_plural = _("flood zones")
         constraints = [_source_id_unique("floodzone")]
+        indexes = [_paging_index("floodzone")]
 
     def __str__(self) -> str:
         return f"{self.event} ({self.get_hazard_class_display()})"
@@ -353,7 +368,10 @@ class DengueCase(FeatureModel):
                 name="denguecase_report_after_onset",
             ),
         ]
-        indexes = [models.Index(fields=["municipality", "onset_date"])]
+        indexes = [
+            models.Index(fields=["municipality", "onset_date"]),
+            _paging_index("denguecase"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source_id or self.pk} ({self.onset_date:%Y-%m-%d})"
@@ -582,3 +600,123 @@ class MinimumNeedsProfile(TenantModel):
             "family_kits": 1.0 / self.people_per_family_kit,
             "toilets": 1.0 / self.people_per_toilet,
         }
+
+
+class ImportRun(TenantModel):
+    """One committed import of a file: who, when, which dataset, what it changed.
+
+    Its id tags every history row the import wrote (`FeatureHistory.import_run`), so the whole
+    import can be rolled back (`layers.history.import_rollback`). A refused or dry-run import
+    leaves no run: it is written in the import's own transaction.
+    """
+
+    dataset = models.ForeignKey(
+        Dataset,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("dataset"),
+    )
+    kind = models.CharField(_("kind"), max_length=20)
+    file_name = models.CharField(_("file"), max_length=255)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("imported by"),
+    )
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    created = models.PositiveIntegerField(_("features created"), default=0)
+    updated = models.PositiveIntegerField(_("features changed"), default=0)
+    deleted = models.PositiveIntegerField(_("features deleted"), default=0)
+    unchanged = models.PositiveIntegerField(_("features unchanged"), default=0)
+    rolled_back_at = models.DateTimeField(_("rolled back"), null=True, blank=True)
+    rolled_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("rolled back by"),
+    )
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["municipality", "dataset", "-started_at"], name="importrun_dataset"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} ({self.file_name})"
+
+
+class FeatureHistory(models.Model):
+    """One change to one feature of a layer, written by database triggers (never by Django).
+
+    Statement-level triggers with transition tables (migration `0009_feature_history`) record
+    every INSERT, UPDATE and DELETE on the layer tables, whatever issued it: the ORM, a bulk
+    `update()`, an import's `INSERT ... SELECT`, raw SQL. An insert keeps only the key (the row
+    itself is the new state); an update or delete keeps the row as it was (`old_row` without
+    its geometry, `old_geom` exactly) and an update the names of the columns it changed.
+    Users, imports and datasets are plain numbers: deleting them never rewrites history.
+    """
+
+    class Op(models.TextChoices):
+        INSERT = "insert", _("feature created")
+        UPDATE = "update", _("feature changed")
+        DELETE = "delete", _("feature deleted")
+
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("municipality"),
+    )
+    layer = models.CharField(_("layer"), max_length=20)
+    feature_id = models.BigIntegerField(_("feature"))
+    dataset_id = models.BigIntegerField(_("dataset"), null=True)
+    op = models.CharField(_("change"), max_length=6, choices=Op.choices)
+    changed_at = models.DateTimeField(_("changed at"))
+    user_ref = models.BigIntegerField(_("user number"), null=True)
+    import_run = models.ForeignKey(
+        ImportRun,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+        verbose_name=_("import"),
+    )
+    context = models.CharField(_("context"), max_length=200, blank=True, default="")
+    old_row = models.JSONField(_("row before"), null=True)
+    old_geom = models.GeometryField(
+        _("geometry before"), srid=WGS84, null=True, spatial_index=False
+    )
+    changed_columns = models.JSONField(_("changed columns"), null=True)
+
+    class Meta:
+        verbose_name = _("feature history")
+        verbose_name_plural = _("feature history")
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["municipality", "layer", "feature_id", "id"], name="history_feature"
+            ),
+            models.Index(fields=["dataset_id", "id"], name="history_dataset"),
+            models.Index(
+                fields=["import_run"],
+                name="history_import",
+                condition=models.Q(import_run__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.layer} {self.feature_id} {self.op} ({self.changed_at:%Y-%m-%d %H:%M})"

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from layers.models import DengueCase, DengueCasePersonal, PersonalDataAccess
 
 PERSONAL_FIELDS = ("full_name", "national_id", "phone", "address")
+#: The transaction-local setting that lets this module (and only it) delete feature history.
+HISTORY_ERASE_SETTING = "mueang.history_erase"
 
 
 @dataclass(frozen=True)
@@ -56,17 +59,75 @@ def access_log(*, municipality_id: int, limit: int = 200):
     ]
 
 
+def digits_only(value: str | None) -> str:
+    """The decimal digits of `value` as Arabic digits ("๐๑ 2-3" -> "0123"); everything else goes."""
+    return "".join(
+        str(unicodedata.decimal(ch))
+        for ch in value or ""
+        if unicodedata.decimal(ch, None) is not None
+    )
+
+
+def identifier_normalise(value: str | None) -> str:
+    """A national ID or phone number as Arabic digits only: Thai digits translated, separators gone.
+
+    "๑-๒๓๔๕-๖๗๘๙๐-๑๒-๑", "1 2345 67890 12 1" and "1234567890121" are one identifier (any
+    Unicode decimal digit counts). A phone in international form (+66 ...) becomes its national
+    form (0 ...), so "+66 81 234 5678", "+66 (0)81 234 5678", "0066 81 234 5678" and
+    "081-234-5678" are one number too.
+    """
+    digits = digits_only(value)
+    if digits.startswith("00"):  # "0066 ...": the international prefix dialled from Thailand
+        digits = digits[2:]
+    if digits.startswith("66") and len(digits) in (10, 11, 12):
+        # "+66 81 ..." and "+66 (0)81 ...": the national form keeps one leading 0.
+        digits = "0" + digits[2:].removeprefix("0")
+    return digits
+
+
+def national_id_check_digit_ok(digits: str) -> bool:
+    """Whether 13 digits end with the Thai national ID check digit (mod 11 over weights 13..2)."""
+    if len(digits) != 13 or not digits.isascii() or not digits.isdigit():
+        return False
+    weights = range(13, 1, -1)
+    total = sum(int(digit) * weight for digit, weight in zip(digits[:12], weights, strict=True))
+    return (11 - total % 11) % 10 == int(digits[12])
+
+
 def identifier_digest(value: str) -> str:
-    """HMAC-SHA256 of a national ID or phone number, digits only, keyed by the PII key.
+    """HMAC-SHA256 of a national ID or phone number, normalised, keyed by the PII key.
 
     Lets a data subject request find a person's rows without decrypting the table. Digests
     must be recomputed (`pdpa_reindex`) if the first key of MUEANG_PII_KEYS changes.
     """
-    digits = "".join(ch for ch in value if ch.isdigit())
+    digits = identifier_normalise(value)
     if not digits:
         return ""
     key = hashlib.sha256(b"mueang-pii-index:" + settings.MUEANG_PII_KEYS[0].encode()).digest()
     return hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()
+
+
+@transaction.atomic
+def personal_identifiers_reindex() -> int:
+    """Normalise stored national IDs and phones, recompute their digests; returns rows changed.
+
+    For rows written before normalisation (Thai digits, separators) or under an earlier first
+    key of MUEANG_PII_KEYS. The caller opens the tenant scope (`pdpa_reindex` takes all).
+    """
+    changed = 0
+    for personal in DengueCasePersonal.objects.select_for_update().order_by("pk").iterator():
+        national_id = identifier_normalise(personal.national_id)
+        phone = identifier_normalise(personal.phone)
+        values = {
+            "national_id": national_id,
+            "phone": phone,
+            "national_id_digest": identifier_digest(national_id),
+            "phone_digest": identifier_digest(phone),
+        }
+        if any(getattr(personal, name) != value for name, value in values.items()):
+            DengueCasePersonal.objects.filter(pk=personal.pk).update(**values)
+            changed += 1
+    return changed
 
 
 @transaction.atomic
@@ -79,8 +140,8 @@ def case_personal_write(
         defaults={
             "municipality_id": case.municipality_id,
             "full_name": full_name,
-            "national_id": national_id,
-            "phone": phone,
+            "national_id": identifier_normalise(national_id),
+            "phone": identifier_normalise(phone),
             "address": address,
             "national_id_digest": identifier_digest(national_id),
             "phone_digest": identifier_digest(phone),
@@ -172,15 +233,47 @@ def person_erase(
             )
         else:
             case.delete()
+    # Earlier versions of the case (and the anonymising change itself) hold the exact house.
+    _case_history_erase(
+        "feature_id = ANY(%s)", [[personal.case_id for personal in rows]], municipality_id
+    )
     return len(rows)
+
+
+def _case_history_erase(condition: str, params: list, municipality_id: int | None = None) -> int:
+    """Delete dengue-case history rows matching `condition` (the history guard allows it here)."""
+    scope = "" if municipality_id is None else "AND municipality_id = %s"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, 'pdpa', true)", [HISTORY_ERASE_SETTING])
+        try:
+            cursor.execute(
+                "DELETE FROM layers_featurehistory "
+                f"WHERE layer = 'cases' AND ({condition}) {scope}",
+                [*params, *([] if municipality_id is None else [municipality_id])],
+            )
+            return cursor.rowcount
+        finally:
+            cursor.execute("SELECT set_config(%s, '', true)", [HISTORY_ERASE_SETTING])
 
 
 @transaction.atomic
 def personal_data_purge(*, older_than_years: int, today=None) -> int:
-    """Delete personal data of cases reported more than N years ago (retention); returns count."""
+    """Delete personal data of cases reported more than N years ago (retention); returns count.
+
+    The history of those cases goes too (earlier locations and source ids), and so does the
+    history of deleted cases reported before the cutoff.
+    """
     today = today or timezone.localdate()
-    cutoff = today.replace(year=today.year - older_than_years)
+    try:
+        cutoff = today.replace(year=today.year - older_than_years)
+    except ValueError:  # 29 February, in a year that has none
+        cutoff = today.replace(year=today.year - older_than_years, day=28)
     stale = DengueCasePersonal.objects.filter(case__report_date__lt=cutoff)
     count = stale.count()
     stale.delete()
+    _case_history_erase(
+        "feature_id IN (SELECT id FROM layers_denguecase WHERE report_date < %s) "
+        "OR (old_row ->> 'report_date')::date < %s",
+        [cutoff, cutoff],
+    )
     return count

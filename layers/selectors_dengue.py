@@ -12,6 +12,7 @@ Callers check `Action.VIEW_CASES_EXACT` first: several results hold exact case l
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -54,6 +55,8 @@ ROUNDS_LOOKBACK_DAYS = 90
 RADIUS_CACHE_SECONDS = 600
 RADIUS_PERMUTATIONS = 199
 RADIUS_SEED = 2569
+#: The radius options the page costs and backtests (besides the recommended ones).
+RADIUS_OPTIONS_M = (50.0, 100.0, 150.0, 200.0)
 
 CASE_FIELDS = ("id", "onset_date", "report_date", "investigated_at", "diagnosis", "is_generated")
 
@@ -143,10 +146,27 @@ class DengueSituation:
         return [r for r in self.rounds if r.zone_key in keys]
 
 
-def dengue_situation(*, municipality: Municipality, on: date) -> DengueSituation:
-    """Everything the dashboard and the spray plan need about the cases known on `on`."""
+def dengue_situation(
+    *,
+    municipality: Municipality,
+    on: date,
+    radius_m: float | None = None,
+    round_days: tuple[int, ...] | None = None,
+    case_ids: Collection[int] | None = None,
+    reported_from: date | None = None,
+) -> DengueSituation:
+    """Everything the dashboard and the spray plan need about the cases known on `on`.
+
+    The radius and the round days are the municipality's unless given; `case_ids` and
+    `reported_from` narrow the cases (the spray-plan process plans for a chosen set).
+    """
     srid = municipality.metric_srid
-    cases = dengue_case_frame_known_on(municipality=municipality, known_on=on).to_crs(srid)
+    cases = dengue_case_frame_known_on(municipality=municipality, known_on=on)
+    if case_ids is not None:
+        cases = cases[cases["id"].isin(list(case_ids))]
+    if reported_from is not None:
+        cases = cases[pd.to_datetime(cases["report_date"]).dt.date >= reported_from]
+    cases = cases.reset_index(drop=True).to_crs(srid)
     cases["onset_date"] = pd.to_datetime(cases["onset_date"])
     cases["report_date"] = pd.to_datetime(cases["report_date"])
     cases = space_time_clusters(
@@ -154,7 +174,7 @@ def dengue_situation(*, municipality: Municipality, on: date) -> DengueSituation
     ).reset_index(drop=True)
     zones = spray_zones(
         cases,
-        radius_m=float(municipality.spray_radius_m),
+        radius_m=float(municipality.spray_radius_m if radius_m is None else radius_m),
         active_days=ZONE_ACTIVE_DAYS,
         as_of=on,
         id_col="id",
@@ -204,7 +224,7 @@ def dengue_situation(*, municipality: Municipality, on: date) -> DengueSituation
         landmarks=landmarks,
         households=households,
         rounds=rounds,
-        round_days=spray_round_days(municipality),
+        round_days=spray_round_days(municipality) if round_days is None else tuple(round_days),
     )
 
 
@@ -630,26 +650,70 @@ def dengue_radius_evidence(*, municipality: Municipality, known_on: date) -> dic
     cached = cache.get(cache_key)
     if cached is not None:
         return cached
+    result = dengue_radius_compute(municipality=municipality, known_on=known_on)
+    cache.set(cache_key, result, RADIUS_CACHE_SECONDS)
+    return result
+
+
+def dengue_radius_compute(
+    *,
+    municipality: Municipality,
+    known_on: date,
+    radii_m: tuple[float, ...] = RADIUS_OPTIONS_M,
+    permutations: int = RADIUS_PERMUTATIONS,
+    seed: int = RADIUS_SEED,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
+    """What `dengue_radius_evidence` returns, computed afresh for the given options.
+
+    `radii_m` are the options costed and backtested (the 80% and 90% radii are added);
+    `progress(done, total)` counts permutations, then the costs and each backtested radius
+    (weighed as `permutations // 50` reshuffles each).
+    """
     srid = municipality.metric_srid
     cases = dengue_case_frame_known_on(municipality=municipality, known_on=known_on).to_crs(srid)
     cases["onset_date"] = pd.to_datetime(cases["onset_date"])
     cases["report_date"] = pd.to_datetime(cases["report_date"])
     households = household_frame(municipality=municipality).to_crs(srid)
-    recommendation = recommended_radius(cases, permutations=RADIUS_PERMUTATIONS, seed=RADIUS_SEED)
-    costs = radius_costs(
-        cases, households, recommendation=recommendation, active_days=ZONE_ACTIVE_DAYS
+    round_days = spray_round_days(municipality)
+    # A backtest of one radius takes about as long as a few dozen reshuffles: weigh it so.
+    per_radius = max(1, permutations // 50)
+    # The 80% and 90% radii may add two options to those given.
+    total = permutations + (len(set(radii_m) | {POLICY_RADIUS_M}) + 2 + 1) * per_radius
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done, total)
+
+    recommendation = recommended_radius(
+        cases, permutations=permutations, seed=seed, progress=step if progress else None
     )
-    backtests = [
-        backtest(
-            cases,
-            radius_m=float(radius),
-            round_days=round_days,
-            report_col="report_date",
-            active_days=ZONE_ACTIVE_DAYS,
-        ).to_dict()
-        for radius in costs["radius_m"]
-    ]
-    result = {
+    done = permutations
+    costs = radius_costs(
+        cases,
+        households,
+        radii_m=tuple(radii_m),
+        recommendation=recommendation,
+        active_days=ZONE_ACTIVE_DAYS,
+    )
+    total = permutations + (len(costs) + 1) * per_radius
+    step(per_radius)
+    backtests = []
+    for radius in costs["radius_m"]:
+        backtests.append(
+            backtest(
+                cases,
+                radius_m=float(radius),
+                round_days=round_days,
+                report_col="report_date",
+                active_days=ZONE_ACTIVE_DAYS,
+            ).to_dict()
+        )
+        step(per_radius)
+    return {
         "recommendation": recommendation.to_dict(),
         "costs": _records(costs),
         "backtests": backtests,
@@ -658,8 +722,6 @@ def dengue_radius_evidence(*, municipality: Municipality, known_on: date) -> dic
         "first_onset": cases["onset_date"].min().date() if len(cases) else None,
         "last_onset": cases["onset_date"].max().date() if len(cases) else None,
     }
-    cache.set(cache_key, result, RADIUS_CACHE_SECONDS)
-    return result
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

@@ -9,8 +9,10 @@ and an edit of any layer or of the needs profile gives a fresh one at once.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 import geopandas as gpd
 import shapely
@@ -20,15 +22,18 @@ from django.db.models import Count, Max, Min
 
 from analysis.flood import (
     DEFAULT_MINIMUM_NEEDS,
+    DepthRaster,
     FloodAssessment,
     HazardScheme,
+    bathtub_flood,
     depth_scheme,
     flood_assessment,
     zones_from_classes,
 )
 from layers import selectors
 from layers.frames import frame_from_queryset
-from layers.models import Building, FloodZone, MinimumNeedsProfile, Municipality
+from layers.models import WGS84, Building, Dataset, FloodZone, MinimumNeedsProfile, Municipality
+from layers.rasters import RasterPreview, array_preview, raster_file, raster_preview
 from layers.tiles import tile_version
 
 HOUSEHOLD_FIELDS = (
@@ -117,6 +122,96 @@ def household_frame(*, municipality: Municipality) -> gpd.GeoDataFrame:
     return frame
 
 
+# --- Hazards: flood zones, a depth raster, or a water level over a DEM ----------------------------
+
+ZONES, DEPTH, BATHTUB = "zones", "depth", "bathtub"
+HAZARD_KINDS = (ZONES, DEPTH, BATHTUB)
+#: Datasets whose features may seed a connected bathtub: flood zones, or a vector file
+#: (rivers, canals, drains).
+SEED_KINDS = (Dataset.Kind.FLOOD_ZONES, Dataset.Kind.OTHER)
+
+
+@dataclass(frozen=True)
+class HazardChoice:
+    """The flood the assessment runs on (DESIGN.md section 3: the three hazard forms).
+
+    `kind` ZONES uses the flood zones of `event`; DEPTH the depth raster dataset `raster`
+    (metres); BATHTUB the DEM dataset `dem` flooded to `level_m` metres from the features of
+    the dataset `seed` (connected cells only).
+    """
+
+    kind: str
+    event: str = ""
+    raster: Dataset | None = None
+    dem: Dataset | None = None
+    seed: Dataset | None = None
+    level_m: float | None = None
+
+    def key(self) -> str:
+        """What identifies the input (datasets by id and checksum or update time)."""
+
+        def of(dataset: Dataset | None) -> str:
+            if dataset is None:
+                return "-"
+            return f"{dataset.pk}:{dataset.source_checksum}:{dataset.updated_at.isoformat()}"
+
+        return "|".join(
+            [
+                self.kind,
+                self.event,
+                of(self.raster),
+                of(self.dem),
+                of(self.seed),
+                repr(self.level_m),
+            ]
+        )
+
+    def query(self) -> dict[str, str]:
+        """The query parameters that choose this hazard again (links, exports)."""
+        if self.kind == ZONES:
+            return {"hazard": ZONES, "event": self.event}
+        if self.kind == DEPTH:
+            return {"hazard": DEPTH, "raster": self.raster.slug}
+        return {
+            "hazard": BATHTUB,
+            "dem": self.dem.slug,
+            "level": f"{self.level_m:g}",
+            "seed": self.seed.slug,
+        }
+
+
+def raster_dataset_list(*, municipality: Municipality) -> list[Dataset]:
+    """The municipality's raster datasets with a stored file, by title."""
+    datasets = Dataset.objects.filter(municipality=municipality, kind=Dataset.Kind.RASTER)
+    return [
+        d
+        for d in datasets.select_related("municipality").order_by("title", "slug")
+        if raster_file(dataset=d)
+    ]
+
+
+def seed_dataset_list(*, municipality: Municipality) -> list[Dataset]:
+    """Datasets that can seed a bathtub flood: vector files first (drains, canals), then zones."""
+    datasets = Dataset.objects.filter(municipality=municipality, kind__in=SEED_KINDS)
+    order = {Dataset.Kind.OTHER: 0, Dataset.Kind.FLOOD_ZONES: 1}
+    return sorted(
+        datasets.select_related("municipality"), key=lambda d: (order[d.kind], d.title, d.slug)
+    )
+
+
+def seed_frame(*, dataset: Dataset) -> gpd.GeoDataFrame:
+    """The seed dataset's geometries in EPSG:4326 (flood zones, or a vector file's features)."""
+    if dataset.kind == Dataset.Kind.FLOOD_ZONES:
+        return frame_from_queryset(
+            FloodZone.objects.filter(municipality_id=dataset.municipality_id, dataset=dataset),
+            fields=("id",),
+        )
+    from layers.selectors_catalogue import dataset_frame
+
+    frame = dataset_frame(dataset=dataset)
+    return frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+
+
 # --- The minimum needs profile -----------------------------------------------------------------
 
 
@@ -199,10 +294,12 @@ def needs_profile_history(*, municipality: Municipality, limit: int = 10) -> lis
 
 @dataclass(frozen=True)
 class FloodSituation:
-    """One event's assessment and the frames it ran on (all frames in EPSG:4326).
+    """One hazard's assessment and the frames it ran on (all frames in EPSG:4326).
 
-    `key` names this exact input (municipality, event, layer versions, settings): what is built
-    from the situation alone (the map) may be cached under it.
+    `key` names this exact input (municipality, hazard, layer versions, settings): what is built
+    from the situation alone (the map) may be cached under it. `zones` are the flood zones of
+    an event (empty for raster hazards); `depth` is a preview grid of a raster hazard's depths
+    (None for zones); `flooded_cells` counts a bathtub's wet cells.
     """
 
     event: str
@@ -215,6 +312,9 @@ class FloodSituation:
     assessment: FloodAssessment
     metric_srid: int
     key: str
+    hazard: HazardChoice | None = None
+    depth: RasterPreview | None = None
+    flooded_cells: int | None = None
 
 
 def flood_scheme(*, municipality: Municipality) -> HazardScheme:
@@ -239,19 +339,25 @@ def _subdistricts_key(frame: gpd.GeoDataFrame) -> str:
 
 
 def flood_situation(
-    *, municipality: Municipality, event: str, needs: NeedsProfile
+    *,
+    municipality: Municipality,
+    needs: NeedsProfile,
+    event: str = "",
+    hazard: HazardChoice | None = None,
 ) -> FloodSituation:
-    """Run (or fetch from the cache) the whole flood assessment of one event.
+    """Run (or fetch from the cache) the whole flood assessment of one hazard.
 
-    Distances and areas are measured in the municipality's metric CRS; a road is impassable
-    from `municipality.impassable_depth_m`.
+    Without `hazard`, the flood zones of `event`. Distances and areas are measured in the
+    municipality's metric CRS; a road is impassable from `municipality.impassable_depth_m`.
+    Raises ValueError when a bathtub's seed does not touch its DEM.
     """
+    hazard = hazard or HazardChoice(kind=ZONES, event=event)
     subdistricts = selectors.subdistrict_frame(municipality=municipality)
     scheme = flood_scheme(municipality=municipality)
     key_text = "|".join(
         [
             str(municipality.pk),
-            event,
+            hazard.key(),
             flood_layers_version(municipality=municipality),
             _subdistricts_key(subdistricts),
             needs.key(),
@@ -263,23 +369,46 @@ def flood_situation(
     situation = cache.get(key)
     if situation is not None:
         return situation
-    zones = flood_event_zone_frame(municipality=municipality, event=event)
     roads = selectors.road_frame(municipality=municipality)
     landmarks = selectors.landmark_frame(municipality=municipality)
     households = household_frame(municipality=municipality)
-    hazard = zones_from_classes(zones, class_field="hazard_class", scheme=scheme)
-    assessment = flood_assessment(
-        hazard=hazard,
-        roads=roads,
-        landmarks=landmarks,
-        buildings=households,
-        aggregation=subdistricts,
-        aggregation_field=AGGREGATION_FIELD,
-        metric_crs=municipality.metric_srid,
-        needs_profile=needs.per_person,
-    )
+    common = {
+        "roads": roads,
+        "landmarks": landmarks,
+        "buildings": households,
+        "aggregation": subdistricts,
+        "aggregation_field": AGGREGATION_FIELD,
+        "metric_crs": municipality.metric_srid,
+        "needs_profile": needs.per_person,
+    }
+    zones = _no_zones()
+    depth = None
+    flooded_cells = None
+    if hazard.kind == ZONES:
+        zones = flood_event_zone_frame(municipality=municipality, event=hazard.event)
+        assessment = flood_assessment(
+            hazard=zones_from_classes(zones, class_field="hazard_class", scheme=scheme), **common
+        )
+    elif hazard.kind == DEPTH:
+        path = raster_file(dataset=hazard.raster)
+        assessment = flood_assessment(hazard=DepthRaster(path=path, scheme=scheme), **common)
+        depth = raster_preview(path)
+    else:
+        result = bathtub_flood(
+            dem=raster_file(dataset=hazard.dem),
+            level_m=hazard.level_m,
+            seed=seed_frame(dataset=hazard.seed),
+            scheme=scheme,
+        )
+        # The exposure analyses read a depth raster window by window: the bathtub's depths go
+        # to a private file for the length of the assessment.
+        with tempfile.TemporaryDirectory(prefix="mueang-bathtub-") as directory:
+            path = result.write(Path(directory) / "depth.tif")
+            assessment = flood_assessment(hazard=DepthRaster(path=path, scheme=scheme), **common)
+        depth = array_preview(result.depth_m, transform=result.transform, crs=result.crs)
+        flooded_cells = result.flooded_cells
     situation = FloodSituation(
-        event=event,
+        event=hazard.event,
         scheme=scheme,
         zones=zones,
         roads=roads,
@@ -289,6 +418,16 @@ def flood_situation(
         assessment=assessment,
         metric_srid=municipality.metric_srid,
         key=key,
+        hazard=hazard,
+        depth=depth,
+        flooded_cells=flooded_cells,
     )
     cache.set(key, situation, CACHE_SECONDS)
     return situation
+
+
+def _no_zones() -> gpd.GeoDataFrame:
+    frame = gpd.GeoDataFrame(
+        {"event": [], "hazard_class": []}, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84
+    )
+    return frame

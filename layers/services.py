@@ -12,8 +12,10 @@ from cryptography.fernet import InvalidToken
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection, transaction
 
+from analysis.osm import OSM_ATTRIBUTION, OSM_LICENCE
 from fixtures import demo_city
 from layers.fields import TOKEN_PREFIX, cipher
+from layers.imports.osm import osm_dataset_defaults
 from layers.models import (
     WGS84,
     Building,
@@ -30,8 +32,6 @@ from layers.models import (
 from layers.pdpa import identifier_digest
 from layers.tenancy import tenant_scope
 
-OSM_LICENCE = "ODbL 1.0"
-OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0 (openstreetmap.org/copyright)"
 MAPTHAI_ATTRIBUTION = (
     "Administrative boundaries: Royal Thai Survey Department / OCHA (HDX COD-AB), "
     "via the mapthai R package (P. Chitchumnong). CC BY 3.0 IGO."
@@ -157,6 +157,7 @@ def _city_layers_load(
         "licence": OSM_LICENCE,
         "attribution": OSM_ATTRIBUTION,
     }
+    osm_source = city.sources.get("osm", "")
     reports: dict[str, UpsertReport] = {}
     reports["subdistricts"] = _subdistricts_load(municipality, city.subdistricts)
     reports["roads"] = _load_layer(
@@ -166,11 +167,8 @@ def _city_layers_load(
         frame=city.roads,
         fields=["name_th", "name_en", "road_class", "surface", "lanes", "ref"],
         dataset_defaults={
-            "title": "ถนน (OpenStreetMap)",
+            **osm_dataset_defaults("roads", osm_source),
             "kind": Dataset.Kind.ROADS,
-            "division": "กองช่าง",
-            "visibility": Dataset.Visibility.PUBLIC,
-            **osm,
         },
     )
     reports["landmarks"] = _load_layer(
@@ -180,11 +178,8 @@ def _city_layers_load(
         frame=city.landmarks,
         fields=["name_th", "name_en", "category", "source_kind"],
         dataset_defaults={
-            "title": "สถานที่สำคัญ (OpenStreetMap)",
+            **osm_dataset_defaults("landmarks", osm_source),
             "kind": Dataset.Kind.LANDMARKS,
-            "division": "สำนักปลัดเทศบาล",
-            "visibility": Dataset.Visibility.PUBLIC,
-            **osm,
         },
     )
     if len(city.buildings):
@@ -234,8 +229,103 @@ def _city_layers_load(
                 "description": "A generated scenario for the demo, not an observed flood.",
             },
         )
+    if city.flood_rasters is not None:
+        reports |= _flood_rasters_load(municipality, city.flood_rasters)
     if city.dengue_cases is not None:
         reports["dengue_cases"] = _cases_load(municipality, city.dengue_cases)
+    return reports
+
+
+GENERATED_RASTER_NOTE = (
+    "GENERATED for the demo (fixtures/demo_city.py flood_rasters), consistent with the generated "
+    "flood scenario: not a survey, not a model run."
+)
+DEMO_RASTERS = {
+    "depth": (
+        "flood-depth-scenario-east",
+        "ความลึกน้ำท่วม: สถานการณ์จำลอง (ข้อมูลสร้างขึ้น)",
+        "Water depth in metres of the generated scenario, 10 m cells (EPSG:32647): 2.0 m on "
+        "the hypothetical drain, 1.5 m at 40 m, 0.7 m at 120 m, 0.1 m at 250 m, dry beyond. ",
+    ),
+    "dem": (
+        "dem-scenario-east",
+        "ความสูงภูมิประเทศ (DEM): สถานการณ์จำลอง (ข้อมูลสร้างขึ้น)",
+        "Ground elevation in metres of the generated scenario, 10 m cells (EPSG:32647): a "
+        "valley along the hypothetical drain (floor 2.0 m) and a closed hollow among houses "
+        "(floor 3.0 m). A water level of 4.0 m seeded on the drain gives back the depth raster; "
+        "the hollow stays dry because it is not connected. ",
+    ),
+}
+DRAIN_SLUG = "drain-scenario-east"
+
+
+def _flood_rasters_load(
+    municipality: Municipality, rasters: demo_city.FloodRasters
+) -> dict[str, UpsertReport]:
+    """The GENERATED depth raster, DEM and drainage line, through the import service."""
+    import tempfile
+
+    from layers.imports import layer_import
+    from layers.imports.raster import METADATA_VERSION, raster_dataset_path, raster_import
+    from layers.imports.sources import file_checksum
+
+    reports = {}
+    common = {
+        "division": "งานป้องกันและบรรเทาสาธารณภัย",
+        "visibility": Dataset.Visibility.INTERNAL,
+        "is_generated": True,
+        "source": "fixtures/demo_city.py (generated)",
+    }
+    with tempfile.TemporaryDirectory(prefix="mueang-demo-rasters-") as directory:
+        paths = rasters.write(Path(directory))
+        for name, (slug, title, description) in DEMO_RASTERS.items():
+            checksum = file_checksum(paths[name])
+            dataset = Dataset.objects.filter(municipality=municipality, slug=slug).first()
+            stored = raster_dataset_path(municipality_code=municipality.code, slug=slug)
+            if (
+                dataset is not None
+                and dataset.source_checksum == checksum
+                and dataset.raster_metadata.get("version") == METADATA_VERSION
+                and stored.is_file()
+            ):
+                reports[f"raster_{name}"] = UpsertReport(0, 0, 0, skipped=True)
+                continue
+            report = raster_import(
+                municipality=municipality,
+                path=paths[name],
+                slug=slug,
+                title=title,
+                dataset_defaults={
+                    **common,
+                    "description": description + GENERATED_RASTER_NOTE,
+                },
+            )
+            # The catalogue text follows the generator (import defaults only fill new entries).
+            Dataset.objects.filter(municipality=municipality, slug=slug).update(
+                **common, title=title, description=description + GENERATED_RASTER_NOTE
+            )
+            reports[f"raster_{name}"] = UpsertReport(report.created, report.updated, 0)
+        drain = Path(directory) / "drain.geojson"
+        demo_city.drain_frame(rasters).to_file(drain, driver="GeoJSON")
+        dataset = Dataset.objects.filter(municipality=municipality, slug=DRAIN_SLUG).first()
+        if dataset is not None and dataset.source_checksum == file_checksum(drain):
+            reports["drain"] = UpsertReport(0, 0, 0, skipped=True)
+        else:
+            report = layer_import(
+                municipality=municipality,
+                kind="dataset",
+                path=drain,
+                dataset_slug=DRAIN_SLUG,
+                dataset_title="ทางระบายน้ำสมมติฝั่งตะวันออก (ข้อมูลสร้างขึ้น)",
+            )
+            Dataset.objects.filter(municipality=municipality, slug=DRAIN_SLUG).update(
+                **common,
+                description=(
+                    "The hypothetical drainage line of the generated flood scenario: the seed "
+                    "of the connected bathtub. " + GENERATED_RASTER_NOTE
+                ),
+            )
+            reports["drain"] = UpsertReport(report.created, report.updated, report.deleted)
     return reports
 
 

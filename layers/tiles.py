@@ -2,6 +2,10 @@
 
 Rows are limited twice: by row-level security (the request's tenant scope) and by the
 municipality ids the caller passes (a role may see a layer in some municipalities only).
+
+Below a layer's `detail_zoom`, only its major classes go into tiles, merged by their
+attributes (a street of fifty segments is one line): a town seen whole stays a few kilobytes
+and a few hundred paths in the browser, instead of every residential lane.
 """
 
 from __future__ import annotations
@@ -29,10 +33,21 @@ class TileLayer:
     table: str
     columns: tuple[str, ...]
     min_zoom: int = 0
+    # Below detail_zoom, only rows whose class_column is one of `major` (merged by attributes).
+    class_column: str = ""
+    major: tuple[str, ...] = ()
+    detail_zoom: int = 0
 
 
+MAJOR_ROAD_CLASSES = ("motorway", "trunk", "primary", "secondary", "tertiary")
 TILE_LAYERS: dict[str, TileLayer] = {
-    "roads": TileLayer("layers_road", ("name_th", "name_en", "road_class", "surface")),
+    "roads": TileLayer(
+        "layers_road",
+        ("name_th", "name_en", "road_class", "surface"),
+        class_column="road_class",
+        major=MAJOR_ROAD_CLASSES,
+        detail_zoom=14,
+    ),
     "landmarks": TileLayer("layers_landmark", ("name_th", "name_en", "category")),
     "buildings": TileLayer("layers_building", ("building_type", "levels"), min_zoom=13),
     "flood_zones": TileLayer("layers_floodzone", ("event", "hazard_class")),
@@ -45,27 +60,40 @@ def tile_bounds_ok(z: int, x: int, y: int) -> bool:
     return 0 <= z <= 22 and 0 <= x < 2**z and 0 <= y < 2**z
 
 
-def tile_version(*, layer: str, municipality_ids: Iterable[int]) -> str:
-    """A short hash of the layer's versions in these municipalities (changes with any edit)."""
+def tile_version(
+    *,
+    layer: str,
+    municipality_ids: Iterable[int],
+    known: dict[tuple[int, str], int] | None = None,
+) -> str:
+    """A short hash of the layer's versions in these municipalities (changes with any edit).
+
+    `known`: versions already read in this transaction ((municipality id, layer) -> version),
+    e.g. with the request's tenant scope; read from the table otherwise.
+    """
     ids = sorted(set(municipality_ids))
-    versions = dict(
-        LayerVersion.objects.filter(layer=layer, municipality_id__in=ids).values_list(
-            "municipality_id", "version"
-        )
-    )
+    if known is not None:
+        versions = {pk: known[(pk, layer)] for pk in ids if (pk, layer) in known}
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT municipality_id, version FROM {LayerVersion._meta.db_table} "
+                "WHERE layer = %s AND municipality_id = ANY(%s)",
+                [layer, ids],
+            )
+            versions = dict(cursor.fetchall())
     key = ";".join(f"{pk}:{versions.get(pk, 0)}" for pk in ids)
     return hashlib.sha256(f"{layer}|{key}".encode()).hexdigest()[:20]
 
 
-def tile_mvt(*, layer: str, z: int, x: int, y: int, municipality_ids: Iterable[int]) -> bytes:
-    """The MVT bytes of one tile of a layer, for these municipalities only."""
+def tile_sql(layer: str, z: int) -> str:
+    """The ST_AsMVT query of one tile of a layer at zoom z (parameters: z, x, y, ids, ...)."""
     spec = TILE_LAYERS[layer]
-    ids = sorted(set(municipality_ids))
-    if z < spec.min_zoom or not ids:
-        return b""
-    columns = ", ".join(f"t.{c}" for c in ("id", *spec.columns))
+    generalised = z < spec.detail_zoom
+    columns = ", ".join(f"t.{c}" for c in (spec.columns if generalised else ("id", *spec.columns)))
+    where = f"t.{spec.class_column} = ANY(%(major)s)" if generalised else "true"
     # The envelope is transformed once to the storage SRID so the GiST index on geom is used.
-    sql = f"""
+    features = f"""
         WITH bounds AS (
             SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS merc,
                    ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 4326)
@@ -75,19 +103,40 @@ def tile_mvt(*, layer: str, z: int, x: int, y: int, municipality_ids: Iterable[i
                    ST_AsMVTGeom(ST_Transform(t.geom, 3857), bounds.merc,
                                 %(extent)s, %(buffer)s, true) AS geom
             FROM {spec.table} t, bounds
-            WHERE t.geom && bounds.wgs AND t.municipality_id = ANY(%(ids)s)
-        )
+            WHERE t.geom && bounds.wgs AND t.municipality_id = ANY(%(ids)s) AND {where}
+        )"""
+    if not generalised:
+        return f"""{features}
         SELECT ST_AsMVT(features.*, %(name)s, %(extent)s, 'geom', 'id')
         FROM features WHERE geom IS NOT NULL
-    """
+        """
+    names = ", ".join(c.split(" AS ")[-1] for c in spec.columns)
+    return f"""{features}, merged AS (
+            SELECT {names}, ST_LineMerge(ST_Collect(part)) AS geom
+            FROM (SELECT {names}, (ST_Dump(geom)).geom AS part
+                  FROM features WHERE geom IS NOT NULL) AS parts
+            GROUP BY {names}
+        )
+        SELECT ST_AsMVT(merged.*, %(name)s, %(extent)s, 'geom') FROM merged
+        """
+
+
+def tile_mvt(*, layer: str, z: int, x: int, y: int, municipality_ids: Iterable[int]) -> bytes:
+    """The MVT bytes of one tile of a layer, for these municipalities only."""
+    spec = TILE_LAYERS[layer]
+    ids = sorted(set(municipality_ids))
+    if z < spec.min_zoom or not ids:
+        return b""
+    sql = tile_sql(layer, z)
+    if connection.in_atomic_block:
+        # ST_AsMVTGeom's high declared cost lifts a z14 tile's estimate over jit_above_cost
+        # and into a parallel plan: JIT compilation (~100 ms) and worker start-up cost more
+        # than the query itself (about 6 ms per 1,000 features) and make it 3-5x slower;
+        # on 2 cores, workers also starve concurrent requests. Off for this transaction
+        # only (SET LOCAL); requests and tenant scopes always run in one. Sent with the
+        # query (psycopg2 returns the last statement's result): one round trip.
+        sql = f"{TILE_QUERY_SETTINGS};\n{sql}"
     with connection.cursor() as cursor:
-        if connection.in_atomic_block:
-            # ST_AsMVTGeom's high declared cost lifts a z14 tile's estimate over jit_above_cost
-            # and into a parallel plan: JIT compilation (~100 ms) and worker start-up cost more
-            # than the query itself (about 6 ms per 1,000 features) and make it 3-5x slower;
-            # on 2 cores, workers also starve concurrent requests. Off for this transaction
-            # only (SET LOCAL); requests and tenant scopes always run in one.
-            cursor.execute(TILE_QUERY_SETTINGS)
         cursor.execute(
             sql,
             {
@@ -99,6 +148,7 @@ def tile_mvt(*, layer: str, z: int, x: int, y: int, municipality_ids: Iterable[i
                 "extent": MVT_EXTENT,
                 "buffer": MVT_BUFFER,
                 "margin": MVT_BUFFER / MVT_EXTENT,
+                "major": list(spec.major),
             },
         )
         (data,) = cursor.fetchone()

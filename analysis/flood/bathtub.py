@@ -22,7 +22,14 @@ from rasterio.features import rasterize, shapes
 from scipy import ndimage
 
 from analysis.flood._common import geometry_array, require_geoframe
-from analysis.flood.hazard import HazardScheme, HazardZones, check_raster, depth_scheme, make_zones
+from analysis.flood.hazard import (
+    HazardScheme,
+    HazardZones,
+    band_values,
+    check_raster,
+    depth_scheme,
+    make_zones,
+)
 
 DEPTH_NODATA = -9999.0
 
@@ -144,8 +151,8 @@ def bathtub_flood(
         check_raster(src, band=band)
         ground = src.read(band, masked=True)
         transform, crs, shape = src.transform, src.crs, (src.height, src.width)
+        heights = band_values(src, np.ma.filled(ground.astype(np.float64), np.nan), band=band)
     valid = ~np.ma.getmaskarray(ground)
-    heights = np.ma.filled(ground.astype(np.float64), np.nan)
     valid &= ~np.isnan(heights)
     seed_geoms = geometry_array(seed.geometry.to_crs(crs))
     seed_geoms = seed_geoms[~(shapely.is_missing(seed_geoms) | shapely.is_empty(seed_geoms))]

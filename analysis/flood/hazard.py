@@ -533,9 +533,17 @@ def check_raster(src: rasterio.io.DatasetReader, *, band: int = 1) -> None:
 
 
 def read_window(src: rasterio.io.DatasetReader, window: Window, *, band: int = 1) -> np.ndarray:
-    """One window of a band as float64 with NaN for nodata (and for NaN cells)."""
+    """One window of a band in its units (scale and offset applied) as float64, NaN for nodata."""
     data = src.read(band, window=window, masked=True)
-    return np.ma.filled(data.astype(np.float64), np.nan)
+    return band_values(src, np.ma.filled(data.astype(np.float64), np.nan), band=band)
+
+
+def band_values(src: rasterio.io.DatasetReader, raw: np.ndarray, *, band: int = 1) -> np.ndarray:
+    """Stored values to real ones: a band kept as int16 centimetres has scale 0.01."""
+    scale, offset = src.scales[band - 1], src.offsets[band - 1]
+    if scale in (None, 1) and offset in (None, 0):
+        return raw
+    return raw * (1.0 if scale is None else scale) + (0.0 if offset is None else offset)
 
 
 def window_transform(transform: rasterio.Affine, window: Window) -> rasterio.Affine:

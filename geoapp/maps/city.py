@@ -332,6 +332,28 @@ def landmark_layer(
     )
 
 
+def flood_zone_layer(
+    zones: gpd.GeoDataFrame, *, labels: dict[str, str], hazard_labels: dict[str, str]
+) -> folium.GeoJson:
+    """Flood zones filled by hazard class (class `mueang-flood`), event names escaped."""
+    props = escaped_columns(zones, ["event"])
+    props["hazard_class"] = zones["hazard_class"].values
+    props["hazard"] = [
+        html.escape(hazard_labels.get(value, value)) for value in zones["hazard_class"]
+    ]
+    return folium.GeoJson(
+        feature_collection(zones, props),
+        name=labels["flood_zones"],
+        style_function=lambda f: {
+            "color": HAZARD_COLOURS.get(f["properties"]["hazard_class"], "#6baed6"),
+            "weight": 1,
+            "fillOpacity": 0.45,
+            "className": "mueang-flood",
+        },
+        **feature_details(zones, labels, ["event", "hazard"]),
+    )
+
+
 def _road_geojson(roads: gpd.GeoDataFrame, options: CityMapOptions) -> folium.GeoJson:
     """Roads inline as GeoJSON (small towns), styled by class."""
     labels = options.labels
@@ -409,6 +431,19 @@ class _RoadTiles(folium.map.Layer):
         self.field_labels = field_labels
 
 
+def compact_on_phones(map_name: str, control_name: str) -> str:
+    """JS folding the open layer switcher on narrow screens, where it would hide the map.
+
+    Its button opens it again; a tap on the map folds it.
+    """
+    return (
+        "if (window.matchMedia('(max-width: 600px)').matches) {"
+        f"{control_name}.collapse();"
+        f"{map_name}.on('click', function () {{ {control_name}.collapse(); }});"
+        "}"
+    )
+
+
 def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
     """Build the municipality map with a layer switcher, a legend and local assets only."""
     labels = options.labels
@@ -427,22 +462,8 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
     subdistricts = subdistrict_layer(frames.subdistricts, labels=labels).add_to(fmap)
     layer_names["subdistricts"] = subdistricts.get_name()
 
-    flood_props = escaped_columns(frames.flood_zones, ["event"])
-    flood_props["hazard_class"] = frames.flood_zones["hazard_class"].values
-    flood_props["hazard"] = [
-        html.escape(options.hazard_labels.get(value, value))
-        for value in frames.flood_zones["hazard_class"]
-    ]
-    flood = folium.GeoJson(
-        feature_collection(frames.flood_zones, flood_props),
-        name=labels["flood_zones"],
-        style_function=lambda f: {
-            "color": HAZARD_COLOURS.get(f["properties"]["hazard_class"], "#6baed6"),
-            "weight": 1,
-            "fillOpacity": 0.45,
-            "className": "mueang-flood",
-        },
-        **feature_details(frames.flood_zones, labels, ["event", "hazard"]),
+    flood = flood_zone_layer(
+        frames.flood_zones, labels=labels, hazard_labels=options.hazard_labels
     ).add_to(fmap)
     layer_names["flood_zones"] = flood.get_name()
 
@@ -518,11 +539,12 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
             )
         )
 
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    control = folium.LayerControl(collapsed=False).add_to(fmap)
     Legend("".join(legend)).add_to(fmap)
     registry = ", ".join(f"{json.dumps(key)}: {name}" for key, name in layer_names.items())
     MapScript(
-        f"{fmap.get_name()}.attributionControl.setPrefix(false);"
+        compact_on_phones(fmap.get_name(), control.get_name())
+        + f"{fmap.get_name()}.attributionControl.setPrefix(false);"
         f"{fmap.get_name()}.attributionControl.addAttribution("
         f"{json.dumps(html.escape(options.attribution))});"
         f"window.mueangMap = {{map: {fmap.get_name()}, layers: {{{registry}}}}};"

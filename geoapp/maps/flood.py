@@ -32,6 +32,8 @@ from geoapp.maps.city import (
     legend_html,
     subdistrict_layer,
 )
+from geoapp.maps.raster import classes_rgba, raster_overlay
+from layers.rasters import RasterPreview
 
 # Impassable road pieces: reds, darker with deeper water (the zones underneath are blues).
 IMPASSABLE_COLOURS: dict[str, str] = {"low": "#fc8d59", "medium": "#e34a33", "high": "#99000d"}
@@ -72,6 +74,8 @@ class FloodFrames:
     pieces: gpd.GeoDataFrame
     landmarks: gpd.GeoDataFrame
     buildings: gpd.GeoDataFrame
+    depth: RasterPreview | None = None
+    depth_breaks_m: tuple[float, ...] = ()
 
 
 def _class_labels(frame: gpd.GeoDataFrame, options: FloodMapOptions) -> list[str]:
@@ -312,6 +316,18 @@ def _cut_off_layer(frames: FloodFrames, options: FloodMapOptions) -> folium.GeoJ
     )
 
 
+def _depth_layer(
+    frames: FloodFrames, options: FloodMapOptions
+) -> folium.raster_layers.ImageOverlay:
+    """A raster hazard's depths coloured by class (dry cells clear), as one image overlay."""
+    classes = ["dry", "low", "medium", "high"][: len(frames.depth_breaks_m) + 1]
+    colours = [None, *(HAZARD_COLOURS.get(c) for c in classes[1:])]
+    rgba = classes_rgba(frames.depth.values, breaks=frames.depth_breaks_m, colours=colours)
+    return raster_overlay(
+        frames.depth, rgba, name=options.labels["depth"], class_name="mueang-flood-depth"
+    )
+
+
 def flood_map(frames: FloodFrames, options: FloodMapOptions) -> folium.Map:
     """Build the flood dashboard map with a layer switcher, a legend and local assets only."""
     labels = options.labels
@@ -325,9 +341,14 @@ def flood_map(frames: FloodFrames, options: FloodMapOptions) -> folium.Map:
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
 
     boundary_layer(frames.boundary, name=labels["boundary"]).add_to(fmap)
-    layers: dict[str, folium.GeoJson] = {
+    layers: dict[str, folium.map.Layer] = {
         "subdistricts": subdistrict_layer(frames.subdistricts, labels=labels),
-        "zones": _zones_layer(frames, options),
+    }
+    if frames.depth is not None:
+        layers["depth"] = _depth_layer(frames, options)
+    else:
+        layers["zones"] = _zones_layer(frames, options)
+    layers |= {
         "roads": _context_roads_layer(frames, options),
         "buildings": _buildings_layer(frames, options),
         "impassable_roads": _pieces_layer(frames, options),

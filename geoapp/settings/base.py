@@ -26,13 +26,18 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so it compresses what every other middleware wrote (pages, API JSON). Django pads
+    # compressed responses against BREACH; tiles come compressed from their cache already.
+    "django.middleware.gzip.GZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "geoapp.middleware.ContentSecurityPolicyMiddleware",
+    "geoapp.errors.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "geoapp.middleware.ThaiFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "geoapp.auth.SecondFactorMiddleware",
     "geoapp.middleware.TenantMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -123,6 +128,12 @@ STORAGES = {
 MUEANG_DATA_DIR = env("MUEANG_DATA_DIR", str(BASE_DIR / "fixtures" / "data"))
 # A basemap is off unless an administrator configures an XYZ tile URL and its attribution.
 MUEANG_BASEMAP_URL = env("MUEANG_BASEMAP_URL", "")
+# Above this many dengue cases the radius page runs its analysis as a background job.
+MUEANG_RADIUS_SYNC_MAX_CASES = env_int("MUEANG_RADIUS_SYNC_MAX_CASES", 5000)
+# A water level over a DEM reads the whole DEM (as float64) per level: cap its cells.
+MUEANG_BATHTUB_MAX_CELLS = env_int("MUEANG_BATHTUB_MAX_CELLS", 50_000_000)
+# Import wizard uploads older than this are removed when the next file is uploaded.
+MUEANG_IMPORT_UPLOAD_TTL_HOURS = env_int("MUEANG_IMPORT_UPLOAD_TTL_HOURS", 24)
 MUEANG_BASEMAP_ATTRIBUTION = env("MUEANG_BASEMAP_ATTRIBUTION", "")
 # Hosts (besides our own) that pages may contact; only the basemap host needs one.
 MUEANG_EXTRA_CSP_HOSTS = env_list("MUEANG_EXTRA_CSP_HOSTS", "")

@@ -75,10 +75,13 @@ def _suffix(name: str) -> str:
     return PurePosixPath(lowered).suffix
 
 
-def archive_check(path: Path, *, limits: ImportLimits) -> list[zipfile.ZipInfo]:
+def archive_check(
+    path: Path, *, limits: ImportLimits, suffixes: frozenset[str] | set[str] = UNPACKED_SUFFIXES
+) -> list[zipfile.ZipInfo]:
     """Check every entry of a zip archive without unpacking; return the entries to unpack.
 
-    Raises `ImportRefused` naming the first problem found.
+    `suffixes` are the data files wanted (GeoTIFF imports ask for `.tif`). Raises
+    `ImportRefused` naming the first problem found.
     """
     file = path.name
     try:
@@ -129,7 +132,7 @@ def archive_check(path: Path, *, limits: ImportLimits) -> list[zipfile.ZipInfo]:
                     ratio=int(ratio),
                     limit=limits.max_compression_ratio,
                 )
-        if suffix in UNPACKED_SUFFIXES and not PurePosixPath(info.filename).name.startswith("."):
+        if suffix in suffixes and not PurePosixPath(info.filename).name.startswith("."):
             wanted.append(info)
     return wanted
 
@@ -145,9 +148,15 @@ def _target(destination: Path, info: zipfile.ZipInfo) -> Path:
     return target
 
 
-def archive_unpack(path: Path, destination: Path, *, limits: ImportLimits) -> Unpacked:
+def archive_unpack(
+    path: Path,
+    destination: Path,
+    *,
+    limits: ImportLimits,
+    suffixes: frozenset[str] | set[str] = UNPACKED_SUFFIXES,
+) -> Unpacked:
     """Check the archive, then unpack the data files into `destination`, counting every byte."""
-    wanted = archive_check(path, limits=limits)
+    wanted = archive_check(path, limits=limits, suffixes=suffixes)
     wanted_names = {info.filename for info in wanted}
     written_total = 0
     files = []

@@ -167,7 +167,7 @@ def geometries_prepare(
 ) -> PreparedBatch:
     """Check, transform, repair and coerce one batch of WKB geometries (see module docstring)."""
     count = len(wkb)
-    missing = np.array([item is None for item in wkb], dtype=bool)
+    missing = np.equal(wkb, None) if count else np.zeros(0, dtype=bool)
     present = np.flatnonzero(~missing)
     problems: dict[int, Problem] = {
         int(i): Problem("geometry_missing") for i in np.flatnonzero(missing)
@@ -177,7 +177,8 @@ def geometries_prepare(
     geometries[present] = parsed
     problems.update({int(present[i]): problem for i, problem in unreadable.items()})
 
-    alive = np.array([g is not None and i not in problems for i, g in enumerate(geometries)])
+    alive = ~shapely.is_missing(geometries)
+    alive[_indices(problems)] = False
     vertices = np.zeros(count, dtype=np.int64)
     vertices[alive] = shapely.get_num_coordinates(geometries[alive])
     for index in np.flatnonzero(alive & (vertices > max_vertices)):
@@ -186,7 +187,7 @@ def geometries_prepare(
         )
     alive &= vertices <= max_vertices
     _check_coordinates(geometries, alive, problems, limit=source_limit)
-    alive &= ~np.isin(np.arange(count), list(problems))
+    alive[_indices(problems)] = False
     empty = np.zeros(count, dtype=bool)
     empty[alive] = shapely.is_empty(geometries[alive])
     for index in np.flatnonzero(empty):
@@ -195,9 +196,11 @@ def geometries_prepare(
 
     if to_wgs84.transformer is not None and alive.any():
         geometries[alive] = shapely.transform(geometries[alive], to_wgs84)
-    geometries[alive] = shapely.force_2d(geometries[alive])
+    extra = alive.copy()  # Z or M values, dropped
+    extra[alive] = shapely.has_z(geometries[alive]) | shapely.has_m(geometries[alive])
+    geometries[extra] = shapely.force_2d(geometries[extra])
     _check_coordinates(geometries, alive, problems, limit=None)
-    alive &= ~np.isin(np.arange(count), list(problems))
+    alive[_indices(problems)] = False
 
     repaired: dict[int, str] = {}
     valid = np.ones(count, dtype=bool)
@@ -212,9 +215,10 @@ def geometries_prepare(
         geometries[index] = fixed
         repaired[int(index)] = reason
     _coerce_simple(geometries, alive, target)
-    for index in np.flatnonzero(alive):
-        if target is None or shapely.get_type_id(geometries[index]) == _TARGET_IDS[target]:
-            continue
+    others = np.zeros(count, dtype=bool)
+    if target is not None:
+        others[alive] = shapely.get_type_id(geometries[alive]) != _TARGET_IDS[target]
+    for index in np.flatnonzero(others):
         coerced = geometry_coerce(geometries[index], target)
         if coerced is None:
             repaired.pop(int(index), None)
@@ -237,6 +241,10 @@ def geometries_prepare(
     return PreparedBatch(
         geometries=geometries, problems=problems, repaired=repaired, outside=outside
     )
+
+
+def _indices(problems: dict[int, Problem]) -> np.ndarray:
+    return np.fromiter(problems, dtype=np.int64, count=len(problems))
 
 
 def _check_coordinates(

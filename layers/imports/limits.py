@@ -22,7 +22,11 @@ class ImportLimits:
     ratio_check_from_bytes: int = MIB  # tiny entries (.cpg, .prj) may compress oddly
     max_vertices_per_feature: int = 200_000
     max_issues_listed: int = 100
-    batch_size: int = 2000
+    # GeoTIFF: what the header declares is checked before a pixel is read.
+    max_raster_side: int = 100_000  # cells across or down
+    max_raster_cells: int = 1_000_000_000  # width x height x bands
+    max_raster_bands: int = 32
+    batch_size: int = 10_000  # rows read, checked and written at a time
 
     @classmethod
     def from_settings(cls, **overrides: int) -> ImportLimits:

@@ -52,6 +52,116 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "ไฟล์ {name} เปิดได้ในรูปแบบ {driver} ซึ่งไม่ใช่รูปแบบที่รับ",
     ),
     "unreadable": (gettext_noop("cannot read the file: {detail}"), "อ่านไฟล์ไม่ได้: {detail}"),
+    # OpenStreetMap extracts (import_osm)
+    "osm_wrong_type": (
+        gettext_noop(
+            "{name} is not an OpenStreetMap extract; import_osm reads .osm (XML) and .osm.pbf "
+            "files (other formats go through import_layer)"
+        ),
+        "ไฟล์ {name} ไม่ใช่ไฟล์ข้อมูล OpenStreetMap คำสั่ง import_osm อ่านได้เฉพาะไฟล์ .osm (XML) "
+        "และ .osm.pbf (ไฟล์รูปแบบอื่นให้ใช้ import_layer)",
+    ),
+    "osm_xml_doctype": (
+        gettext_noop(
+            "the OSM XML declares a DOCTYPE or ENTITY (entity expansion or external entity "
+            "attack); it is refused"
+        ),
+        "ไฟล์ OSM XML ประกาศ DOCTYPE หรือ ENTITY (การโจมตีแบบขยาย entity หรือ external entity) จึงไม่รับ",
+    ),
+    "osm_nothing_inside": (
+        gettext_noop(
+            "no road or landmark of the file lies inside {municipality}; is it an extract of "
+            "another area?"
+        ),
+        "ไม่มีถนนหรือสถานที่สำคัญในไฟล์นี้ที่อยู่ในเขต{municipality} ไฟล์นี้อาจเป็นข้อมูลของพื้นที่อื่น",
+    ),
+    "osm_roads_read": (
+        gettext_noop(
+            "{inside} of the {read} OpenStreetMap roads read lie in the municipality (ways that "
+            "cross the boundary are kept whole)"
+        ),
+        "ถนนจาก OpenStreetMap อยู่ในเขตเทศบาล {inside} จาก {read} สายที่อ่าน (ถนนที่ข้ามแนวเขตเก็บไว้ทั้งสาย)",
+    ),
+    "osm_landmarks_read": (
+        gettext_noop(
+            "{inside} of the {read} OpenStreetMap landmarks read lie in the municipality (an "
+            "area such as temple grounds becomes a point inside it)"
+        ),
+        "สถานที่สำคัญจาก OpenStreetMap อยู่ในเขตเทศบาล {inside} จาก {read} แห่งที่อ่าน "
+        "(พื้นที่ เช่น เขตวัด เก็บเป็นจุดที่อยู่ภายในพื้นที่นั้น)",
+    ),
+    "osm_degenerate": (
+        gettext_noop(
+            "{count} OpenStreetMap features left out: their geometry is empty or has no length "
+            "({ids})"
+        ),
+        "ไม่ได้นำเข้า {count} รายการจาก OpenStreetMap เพราะรูปทรงว่างเปล่าหรือไม่มีความยาว ({ids})",
+    ),
+    # GeoTIFF rasters (layers.imports.raster)
+    "raster_kind": (
+        gettext_noop("a GeoTIFF is imported with KIND dataset (a raster dataset), not {kind}"),
+        "ไฟล์ GeoTIFF ต้องนำเข้าเป็นชนิด dataset (ชุดข้อมูลแรสเตอร์) ไม่ใช่ {kind}",
+    ),
+    "archive_no_raster": (
+        gettext_noop("the archive holds no GeoTIFF (.tif) file"),
+        "ในไฟล์บีบอัดไม่มีไฟล์ GeoTIFF (.tif)",
+    ),
+    "raster_too_wide": (
+        gettext_noop(
+            "the raster declares {width} x {height} cells; at most {limit} across or down"
+        ),
+        "แรสเตอร์ระบุขนาด {width} x {height} เซลล์ ด้านใดด้านหนึ่งต้องไม่เกิน {limit} เซลล์",
+    ),
+    "raster_too_many_bands": (
+        gettext_noop("the raster declares {bands} bands; the limit is {limit}"),
+        "แรสเตอร์ระบุว่ามี {bands} แบนด์ จำกัดไว้ที่ {limit}",
+    ),
+    "raster_too_large": (
+        gettext_noop(
+            "the raster declares {width} x {height} cells x {bands} bands ({cells} values); "
+            "the limit is {limit}"
+        ),
+        "แรสเตอร์ระบุขนาด {width} x {height} เซลล์ x {bands} แบนด์ ({cells} ค่า) จำกัดไว้ที่ {limit}",
+    ),
+    "raster_empty": (
+        gettext_noop("the raster declares no cells ({width} x {height}, {bands} bands)"),
+        "แรสเตอร์ไม่มีเซลล์เลย ({width} x {height}, {bands} แบนด์)",
+    ),
+    "raster_not_georeferenced": (
+        gettext_noop(
+            "the raster has no georeferencing (no geotransform); export it as a GeoTIFF with "
+            "coordinates"
+        ),
+        "แรสเตอร์ไม่มีการอ้างอิงพิกัด (ไม่มี geotransform) ส่งออกเป็น GeoTIFF ที่มีพิกัดก่อน",
+    ),
+    "raster_rotated": (
+        gettext_noop("the raster is rotated or sheared; warp it north-up first (gdalwarp)"),
+        "แรสเตอร์ถูกหมุนหรือเอียง แปลงให้ทิศเหนืออยู่ด้านบนก่อน (gdalwarp)",
+    ),
+    "raster_outside": (
+        gettext_noop(
+            "the raster (bounds {bounds} in WGS 84) does not touch the municipality; check the "
+            "coordinate system, or pass --confirm-outside to import it anyway"
+        ),
+        "แรสเตอร์ (ขอบเขต {bounds} ใน WGS 84) ไม่ทับเขตเทศบาลเลย ตรวจสอบระบบพิกัด "
+        "หรือใช้ --confirm-outside เพื่อนำเข้าต่อ",
+    ),
+    "raster_outside_confirmed": (
+        gettext_noop("the raster lies outside the municipality; imported as confirmed"),
+        "แรสเตอร์อยู่นอกเขตเทศบาล นำเข้าตามที่ยืนยันแล้ว",
+    ),
+    "raster_all_nodata": (
+        gettext_noop("every cell of band {band} is nodata"),
+        "ทุกเซลล์ของแบนด์ {band} ไม่มีข้อมูล (nodata)",
+    ),
+    "raster_converted": (
+        gettext_noop(
+            "{width} x {height} cells of {resolution} ({dtype}, {bands} bands, nodata {nodata}); "
+            "stored as a cloud-optimised GeoTIFF with {overviews} overview levels"
+        ),
+        "{width} x {height} เซลล์ ขนาด {resolution} ({dtype}, {bands} แบนด์, nodata {nodata}) "
+        "จัดเก็บเป็น Cloud-Optimised GeoTIFF พร้อมภาพย่อ {overviews} ระดับ",
+    ),
     # archives
     "archive_bad": (gettext_noop("not a valid zip archive"), "ไม่ใช่ไฟล์ zip ที่ถูกต้อง"),
     "archive_too_many_entries": (
@@ -356,6 +466,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "database_refused": (
         gettext_noop("the database refused the rows: {detail}; nothing was written"),
         "ฐานข้อมูลไม่รับข้อมูล: {detail} จึงไม่ได้บันทึกข้อมูลใดเลย",
+    ),
+    "database_unavailable": (
+        gettext_noop(
+            "the database connection was lost during the import ({detail}); nothing was "
+            "written, try again when the database is back"
+        ),
+        "การเชื่อมต่อฐานข้อมูลขาดระหว่างนำเข้า ({detail}) จึงไม่ได้บันทึกข้อมูลใดเลย "
+        "ลองใหม่เมื่อฐานข้อมูลกลับมาใช้งานได้",
     ),
     "cancelled": (
         gettext_noop("the import was cancelled; nothing was written"),

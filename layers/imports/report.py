@@ -62,6 +62,7 @@ class ImportReport:
     issue_count: int = 0
     notes: list[Issue] = dataclasses.field(default_factory=list)
     max_issues: int = 100
+    import_run: int | None = None  # the ImportRun of a committed import (for rollback)
 
     @property
     def errors(self) -> list[Issue]:
@@ -113,6 +114,11 @@ class ImportReport:
         hidden = self.issue_count - len(self.issues)
         if hidden > 0:
             lines.append(f"  ... {Issue('issues_truncated', params={'count': hidden})}")
+        if self.import_run is not None:
+            lines.append(
+                f"หมายเลขการนำเข้า / import id: {self.import_run} (ย้อนกลับได้ด้วย / undo with: "
+                f"manage.py rollback_import {self.municipality} {self.import_run})"
+            )
         if self.dry_run:
             lines.append("ทดลองนำเข้า ไม่ได้บันทึกข้อมูล / dry run: nothing was written")
         elif not self.ok:

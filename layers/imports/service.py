@@ -16,15 +16,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import shapely
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils.text import slugify
 
+from layers.history import import_run_recorded
 from layers.imports.crs import (
     WGS84,
     CrsChoice,
@@ -36,6 +37,7 @@ from layers.imports.crs import (
     transformation_to_wgs84,
 )
 from layers.imports.geometry import (
+    PreparedBatch,
     geometries_prepare,
     latlon_swapped,
     looks_like_degrees,
@@ -59,11 +61,20 @@ from layers.imports.messages import (
     quoted,
     refuse,
 )
+from layers.imports.raster import is_raster_file, raster_import
 from layers.imports.report import ImportReport
-from layers.imports.sources import RawBatch, Source, source_batches, source_open
+from layers.imports.sources import (
+    RawBatch,
+    Source,
+    read_ahead,
+    source_batches,
+    source_open,
+)
 from layers.imports.values import (
     ValueProblem,
     blank_value,
+    by_distinct_value,
+    by_distinct_value_flagged,
     field_parser,
     is_missing,
     json_value,
@@ -71,7 +82,7 @@ from layers.imports.values import (
 from layers.imports.writers import (
     DatasetFileWriter,
     LayerWriter,
-    Row,
+    RowBatch,
     dataset_file_path,
 )
 from layers.models import Dataset, DengueCase, FloodZone, Landmark, Municipality
@@ -332,93 +343,177 @@ def _hazard_from_depth(depth_m: object) -> str:
     return FloodZone.HazardClass.HIGH
 
 
+@dataclass(frozen=True)
+class _Refused:
+    """Stands for a value that cannot be stored: the message's code and parameters."""
+
+    code: str
+    params: dict[str, object]
+
+
+def _is_refused(value: object) -> bool:
+    return type(value) is _Refused
+
+
+@dataclass
+class _Checked:
+    """A batch's rows checked.
+
+    `issues` by row index (only rows that have some), the converted values per model field
+    (None where refused), and the source ids ('' where refused or not used).
+    """
+
+    issues: dict[int, list[Issue]]
+    values: dict[str, np.ndarray]
+    source_ids: np.ndarray
+
+
 class _RowReader:
-    """Converts one row's values for the plan's kind, collecting problems as issues."""
+    """Converts a batch's values for the plan's kind a column at a time, collecting problems.
+
+    Each distinct value of a column is converted once (`by_distinct_value`); the issues are
+    the same, row by row and in the same order, as converting every cell on its own would give.
+    """
 
     def __init__(self, plan: Plan, file: str):
         self.plan = plan
         self.file = file
         self.required = set(plan.kind.required())
-        self.parsers = {}
-        self.model_fields = {}
+        self.converters: dict[str, Callable[[object], object]] = {}
         if plan.kind.model is not None:
             for target in plan.mapping.fields:
                 model_field = plan.kind.model._meta.get_field(target)
-                self.model_fields[target] = model_field
-                self.parsers[target] = field_parser(
-                    model_field, synonyms=CHOICE_SYNONYMS.get(target)
+                self.converters[target] = self._converter(
+                    field_parser(model_field, synonyms=CHOICE_SYNONYMS.get(target)),
+                    blank=blank_value(model_field),
+                    required=target in self.required and target not in plan.derived,
                 )
 
-    def values(self, batch: RawBatch, index: int, number: int) -> tuple[dict, list[Issue]]:
-        if self.plan.kind.model is None:
-            return {
-                target: json_value(batch.values[column][index])
-                for target, column in self.plan.mapping.fields.items()
-            }, []
-        values, issues = {}, []
-        for target, column in self.plan.mapping.fields.items():
-            raw = batch.values[column][index]
-            where = {"file": self.file, "row": number, "field": column, "target": target}
-            if is_missing(raw):
-                if target in self.required and target not in self.plan.derived:
-                    issues.append(Issue("required_missing", **where))
-                values[target] = blank_value(self.model_fields[target])
-                continue
-            try:
-                values[target] = self.parsers[target](raw)
-            except ValueProblem as problem:
-                issues.append(Issue(problem.code, params=problem.params, **where))
-        self._derive(batch, index, number, values, issues)
-        return values, issues
+    @staticmethod
+    def _converter(
+        parse: Callable[[object], object], *, blank: object, required: bool
+    ) -> Callable[[object], object]:
+        missing = _Refused("required_missing", {}) if required else blank
 
-    def _derive(self, batch: RawBatch, index: int, number: int, values: dict, issues: list) -> None:
+        def convert(raw: object) -> object:
+            if is_missing(raw):
+                return missing
+            try:
+                return parse(raw)
+            except ValueProblem as problem:
+                return _Refused(problem.code, problem.params)
+
+        return convert
+
+    def check(self, batch: RawBatch, seen: dict[str, int]) -> _Checked:
+        """Convert every mapped column and the id column of `batch` (ids are added to `seen`)."""
+        count = len(batch)
+        issues: dict[int, list[Issue]] = {}
+        if self.plan.kind.model is None:
+            values = {
+                target: by_distinct_value(batch.values[column], json_value)
+                for target, column in self.plan.mapping.fields.items()
+            }
+            return _Checked(issues, values, self._source_ids(batch, seen, issues))
+        values = {}
+        for target, column in self.plan.mapping.fields.items():
+            converted, flags = by_distinct_value_flagged(
+                batch.values[column], self.converters[target], _is_refused
+            )
+            refused = np.flatnonzero(flags)
+            for index in refused:
+                problem = converted[index]
+                issues.setdefault(int(index), []).append(
+                    Issue(
+                        problem.code,
+                        file=self.file,
+                        row=batch.start + int(index) + 1,
+                        field=column,
+                        target=target,
+                        params=dict(problem.params),
+                    )
+                )
+            converted[refused] = None
+            values[target] = converted
+        self._derive(batch, count, values, issues)
+        return _Checked(issues, values, self._source_ids(batch, seen, issues))
+
+    def _derive(
+        self, batch: RawBatch, count: int, values: dict[str, np.ndarray], issues: dict
+    ) -> None:
         model = self.plan.kind.model
         fields = self.plan.mapping.fields
         if "source_kind" in self.plan.derived:
-            raw = batch.values[fields["category"]][index]
-            values["source_kind"] = "" if is_missing(raw) else str(raw).strip()[:SOURCE_KIND_MAX]
+            values["source_kind"] = by_distinct_value(
+                batch.values[fields["category"]],
+                lambda raw: "" if is_missing(raw) else str(raw).strip()[:SOURCE_KIND_MAX],
+            )
         if "hazard_class" in self.plan.derived:
-            depth = values.get("depth_max_m")
-            if depth is None:
-                issues.append(
-                    Issue("required_missing", file=self.file, row=number, field="hazard_class")
-                )
-            else:
-                values["hazard_class"] = _hazard_from_depth(depth)
-        if model is DengueCase:
-            onset, report = values.get("onset_date"), values.get("report_date")
-            if onset and report and report < onset:
-                issues.append(
+            depth = values.get("depth_max_m", np.full(count, None, dtype=object))
+            values["hazard_class"] = by_distinct_value(
+                depth, lambda value: None if value is None else _hazard_from_depth(value)
+            )
+            for index in np.flatnonzero(np.equal(depth, None)):
+                issues.setdefault(int(index), []).append(
                     Issue(
-                        "report_before_onset",
+                        "required_missing",
                         file=self.file,
-                        row=number,
-                        params={"report": report.isoformat(), "onset": onset.isoformat()},
+                        row=batch.start + int(index) + 1,
+                        field="hazard_class",
                     )
                 )
+        if model is DengueCase and "onset_date" in values and "report_date" in values:
+            pairs = zip(values["onset_date"], values["report_date"], strict=True)
+            for index, (onset, report) in enumerate(pairs):
+                if onset and report and report < onset:
+                    issues.setdefault(index, []).append(
+                        Issue(
+                            "report_before_onset",
+                            file=self.file,
+                            row=batch.start + index + 1,
+                            params={"report": report.isoformat(), "onset": onset.isoformat()},
+                        )
+                    )
 
-    def source_id(
-        self, batch: RawBatch, index: int, number: int, seen: dict[str, int]
-    ) -> tuple[str, Issue | None]:
+    def _source_ids(self, batch: RawBatch, seen: dict[str, int], issues: dict) -> np.ndarray:
+        """The id of each row ('' where there is none or it is refused); issues for the rest.
+
+        An id is taken (and later ones with it are duplicates) even when its row has other
+        problems.
+        """
+        count = len(batch)
         column = self.plan.id_field
+        ids = np.full(count, "", dtype=object)
         if column is None:
-            return "", None
-        raw = batch.values[column][index]
-        where = {"file": self.file, "row": number, "field": column}
-        if is_missing(raw):
-            return "", Issue("id_empty", **where)
-        value = raw.item() if isinstance(raw, np.generic) else raw
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        text = str(value).strip()
-        if len(text) > SOURCE_ID_MAX:
-            return "", Issue("id_too_long", params={"limit": SOURCE_ID_MAX}, **where)
-        if text in seen:
-            return "", Issue(
-                "id_duplicate", params={"value": quoted(text), "first": seen[text]}, **where
-            )
-        seen[text] = number
-        return text, None
+            return ids
+        texts = by_distinct_value(batch.values[column], _source_id_text)
+        for index, text in enumerate(texts.tolist()):
+            number = batch.start + index + 1
+            where = {"file": self.file, "row": number, "field": column}
+            if text is None:
+                issue = Issue("id_empty", **where)
+            elif len(text) > SOURCE_ID_MAX:
+                issue = Issue("id_too_long", params={"limit": SOURCE_ID_MAX}, **where)
+            elif text in seen:
+                issue = Issue(
+                    "id_duplicate", params={"value": quoted(text), "first": seen[text]}, **where
+                )
+            else:
+                seen[text] = number
+                ids[index] = text
+                continue
+            issues.setdefault(index, []).append(issue)
+        return ids
+
+
+def _source_id_text(raw: object) -> str | None:
+    """An id as text (12.0 as '12'), None when missing."""
+    if is_missing(raw):
+        return None
+    value = raw.item() if isinstance(raw, np.generic) else raw
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
 
 
 def _dataset_get(
@@ -430,6 +525,7 @@ def _dataset_get(
     source_name: str,
     user: object | None,
     create: bool,
+    defaults: dict[str, object],
 ) -> tuple[Dataset | None, bool]:
     dataset = Dataset.objects.filter(municipality=municipality, slug=slug).first()
     if dataset is not None:
@@ -445,14 +541,17 @@ def _dataset_get(
     if not create:
         return None, True
     dataset = Dataset.objects.create(
-        municipality=municipality,
-        slug=slug,
-        title=title[:200],
-        kind=kind.dataset_kind,
-        source=source_name,
-        visibility=kind.default_visibility,
-        created_by=user,
-        updated_by=user,
+        **{
+            "title": title[:200],
+            "source": source_name,
+            "visibility": kind.default_visibility,
+            **defaults,
+            "municipality": municipality,
+            "slug": slug,
+            "kind": kind.dataset_kind,
+            "created_by": user,
+            "updated_by": user,
+        }
     )
     return dataset, True
 
@@ -530,72 +629,212 @@ def layer_import(
         What was (or in a dry run would be) done. A dry run with problems returns a report
         whose `ok` is False; a real import with problems raises `ImportRefused` carrying it.
     """
-    spec = kind_get(kind)
+    kind_get(kind)
     limits = limits or ImportLimits.from_settings()
+    if is_raster_file(path):
+        return _raster_import(
+            municipality=municipality,
+            kind=kind,
+            path=Path(path),
+            layer=layer,
+            crs=crs,
+            dry_run=dry_run,
+            confirm_outside=confirm_outside,
+            dataset_slug=dataset_slug,
+            dataset_title=dataset_title,
+            user=user,
+            limits=limits,
+            display_name=display_name,
+        )
     with source_open(
         path, layer=layer, encoding=encoding, limits=limits, display_name=display_name
     ) as source:
-        notes = list(source.notes)
-        plan = _plan(
+        job = import_job_prepare(
             source,
             municipality=municipality,
-            kind=spec,
+            kind=kind,
             crs=crs,
-            mapping=mapping or {},
+            mapping=mapping,
             id_field=id_field,
+            dataset_slug=dataset_slug,
+            dataset_title=dataset_title,
+            dry_run=dry_run,
             limits=limits,
-            notes=notes,
         )
-        slug = dataset_slug or default_slug(source.name, kind)
-        if not SLUG.match(slug) or len(slug) > 80:
-            raise refuse("slug_invalid", file=source.name, slug=quoted(slug))
-        report = _report_start(source, plan, kind=kind, municipality=municipality, limits=limits)
-        report.notes.extend(notes)
-        report.dataset = slug
-        report.dataset_title = dataset_title or Path(source.name).name.split(".", 1)[0]
-        report.dry_run = dry_run
-        file_writer: DatasetFileWriter | None = None
-        try:
-            with (
-                tenant_scope(municipality_ids=[municipality.pk], user_id=getattr(user, "pk", None)),
-                transaction.atomic(),
-            ):
-                file_writer = _execute(
-                    source,
-                    plan,
-                    report,
+        import_jobs_run(
+            [job],
+            municipality=municipality,
+            user=user,
+            limits=limits,
+            dry_run=dry_run,
+            confirm_outside=confirm_outside,
+            delete_missing=delete_missing,
+            progress=progress,
+        )
+    return job.report
+
+
+@dataclass
+class ImportJob:
+    """One source going into one dataset: what was decided, and the report being filled."""
+
+    source: Source
+    plan: Plan
+    report: ImportReport
+    dataset_defaults: dict[str, object] = field(default_factory=dict)
+
+
+def import_job_prepare(
+    source: Source,
+    *,
+    municipality: Municipality,
+    kind: str,
+    crs: str | None = None,
+    mapping: dict[str, str] | None = None,
+    id_field: str | None = None,
+    dataset_slug: str | None = None,
+    dataset_title: str | None = None,
+    dataset_defaults: dict[str, object] | None = None,
+    dry_run: bool = False,
+    limits: ImportLimits,
+) -> ImportJob:
+    """Plan the import of an opened source (mapping, CRS, dataset) without reading its rows.
+
+    `dataset_defaults` are catalogue fields (licence, attribution, ...) of a dataset created by
+    the import.
+    """
+    spec = kind_get(kind)
+    notes = list(source.notes)
+    plan = _plan(
+        source,
+        municipality=municipality,
+        kind=spec,
+        crs=crs,
+        mapping=mapping or {},
+        id_field=id_field,
+        limits=limits,
+        notes=notes,
+    )
+    slug = dataset_slug or default_slug(source.name, kind)
+    if not SLUG.match(slug) or len(slug) > 80:
+        raise refuse("slug_invalid", file=source.name, slug=quoted(slug))
+    report = _report_start(source, plan, kind=kind, municipality=municipality, limits=limits)
+    report.notes.extend(notes)
+    report.dataset = slug
+    report.dataset_title = dataset_title or Path(source.name).name.split(".", 1)[0]
+    report.dry_run = dry_run
+    return ImportJob(source, plan, report, dict(dataset_defaults or {}))
+
+
+def import_jobs_run(
+    jobs: list[ImportJob],
+    *,
+    municipality: Municipality,
+    user: object | None = None,
+    limits: ImportLimits,
+    dry_run: bool = False,
+    confirm_outside: bool = False,
+    delete_missing: bool = False,
+    progress: Progress | None = None,
+) -> None:
+    """Read, check and write every job in one transaction: every row of every job, or none.
+
+    Raises `ImportRefused` (carrying the report of the job that failed) when any job has an
+    error; otherwise fills each job's report.
+    """
+    file_writers: list[DatasetFileWriter] = []
+    job = jobs[0]
+    try:
+        with (
+            tenant_scope(municipality_ids=[municipality.pk], user_id=getattr(user, "pk", None)),
+            transaction.atomic(),
+        ):
+            for job in jobs:
+                # Each source is one import run: its history rows carry the run's id (undo).
+                with import_run_recorded(
                     municipality=municipality,
+                    kind=job.report.kind,
+                    file_name=job.source.name,
                     user=user,
-                    limits=limits,
-                    dry_run=dry_run,
-                    confirm_outside=confirm_outside,
-                    delete_missing=delete_missing,
-                    progress=progress,
-                )
-                if not report.ok and not dry_run:
-                    raise ImportRefused(report.errors, report)
-                if dry_run:
-                    transaction.set_rollback(True)
-                elif file_writer is not None:
+                    report=job.report,
+                    enabled=not dry_run,
+                ):
+                    file_writer = _execute(
+                        job.source,
+                        job.plan,
+                        job.report,
+                        municipality=municipality,
+                        user=user,
+                        limits=limits,
+                        dry_run=dry_run,
+                        confirm_outside=confirm_outside,
+                        delete_missing=delete_missing,
+                        progress=progress,
+                        dataset_defaults=job.dataset_defaults,
+                    )
+                    if file_writer is not None:
+                        file_writers.append(file_writer)
+                    if not job.report.ok and not dry_run:
+                        raise ImportRefused(job.report.errors, job.report)
+                if file_writer is not None:
+                    # Recorded now: the file it replaces is kept for this run's rollback.
+                    file_writer.import_run_id = job.report.import_run
+            if dry_run:
+                transaction.set_rollback(True)
+            else:
+                for file_writer in file_writers:
                     transaction.on_commit(file_writer.commit)
-        except ImportCancelled:
-            _discard(file_writer)
-            raise ImportRefused([Issue("cancelled", file=source.name)], report) from None
-        except DatabaseError as error:
-            _discard(file_writer)
-            detail = quoted(str(error).splitlines()[0] if str(error) else type(error).__name__)
-            raise ImportRefused(
-                [Issue("database_refused", file=source.name, params={"detail": detail})], report
-            ) from None
-        except BaseException:
-            _discard(file_writer)
-            raise
-    report.written = not dry_run
-    return report
+    except ImportCancelled:
+        _discard(file_writers)
+        raise ImportRefused([Issue("cancelled", file=job.source.name)], job.report) from None
+    except (DatabaseError, InterfaceError) as error:  # InterfaceError is no DatabaseError
+        _discard(file_writers)
+        detail = quoted(str(error).splitlines()[0] if str(error) else type(error).__name__)
+        # A lost connection (server restart, network) is not a refusal of the data.
+        code = (
+            "database_unavailable"
+            if isinstance(error, (OperationalError, InterfaceError))
+            else "database_refused"
+        )
+        raise ImportRefused(
+            [Issue(code, file=job.source.name, params={"detail": detail})], job.report
+        ) from None
+    except BaseException:
+        _discard(file_writers)
+        raise
+    for job in jobs:
+        job.report.written = not dry_run
 
 
-def _discard(writer: DatasetFileWriter | None) -> None:
-    if writer is not None:
+def _raster_import(
+    *,
+    municipality: Municipality,
+    kind: str,
+    path: Path,
+    dataset_slug: str | None,
+    dataset_title: str | None,
+    display_name: str | None,
+    **options,
+) -> ImportReport:
+    """GeoTIFFs (and zips holding one) become raster datasets (`layers.imports.raster`)."""
+    name = display_name or path.name
+    if kind != "dataset":
+        raise refuse("raster_kind", file=name, kind=quoted(kind))
+    slug = dataset_slug or default_slug(name, kind)
+    if not SLUG.match(slug) or len(slug) > 80:
+        raise refuse("slug_invalid", file=name, slug=quoted(slug))
+    return raster_import(
+        municipality=municipality,
+        path=path,
+        slug=slug,
+        title=dataset_title or Path(name).name.split(".", 1)[0],
+        display_name=display_name,
+        **options,
+    )
+
+
+def _discard(writers: list[DatasetFileWriter]) -> None:
+    for writer in writers:
         writer.discard()
 
 
@@ -611,6 +850,7 @@ def _execute(
     confirm_outside: bool,
     delete_missing: bool,
     progress: Progress | None,
+    dataset_defaults: dict[str, object],
 ) -> DatasetFileWriter | None:
     """Read, check and (unless a dry run) write every row; fill `report`."""
     kind = plan.kind
@@ -622,6 +862,7 @@ def _execute(
         source_name=source.name,
         user=user,
         create=not dry_run,
+        defaults=dataset_defaults,
     )
     report.dataset_created = created
     if kind.model is None:
@@ -645,55 +886,44 @@ def _execute(
     seen: dict[str, int] = {}
     outside_rows: list[int] = []
     total = source.feature_count
-    for batch in source_batches(
-        source,
-        columns=plan.read_columns,
-        batch_size=limits.batch_size,
-        read_geometry=not plan.csv_points,
-    ):
-        coordinate_problems: dict[int, tuple[str, object]] = {}
-        wkb = batch.wkb
-        if plan.csv_points:
-            wkb, coordinate_problems = _csv_wkb(batch, plan)
-        prepared = geometries_prepare(
-            wkb,
-            to_wgs84=plan.to_wgs84,
-            source_limit=coordinate_limit(plan.crs.crs),
-            target=kind.geometry,
-            max_vertices=limits.max_vertices_per_feature,
-            boundary=plan.boundary,
-        )
-        rows = []
-        for index in range(len(batch)):
-            number = batch.start + index + 1
-            issues = _geometry_issues(source.name, number, index, prepared, coordinate_problems)
-            values, value_issues = reader.values(batch, index, number)
-            source_id, id_issue = reader.source_id(batch, index, number, seen)
-            issues += value_issues + ([id_issue] if id_issue else [])
-            report.features += 1
-            if issues:
-                report.rejected += 1
-                for issue in issues:
-                    report.add(issue)
-                continue
-            if index in prepared.repaired:
-                report.repaired += 1
-                report.add(
-                    Issue(
-                        "geometry_repaired",
-                        Severity.WARNING,
-                        file=source.name,
-                        row=number,
-                        params={"reason": prepared.repaired[index]},
-                    )
-                )
-            if prepared.outside[index]:
-                report.outside += 1
-                outside_rows.append(number)
-                report.add(Issue("outside", Severity.WARNING, file=source.name, row=number))
-            rows.append(Row(number, source_id, values, prepared.geometries[index]))
+
+    def checked_batches() -> Iterator[_Ready]:
+        for batch in source_batches(
+            source,
+            columns=plan.read_columns,
+            batch_size=limits.batch_size,
+            read_geometry=not plan.csv_points,
+        ):
+            coordinate_problems: dict[int, tuple[str, object]] = {}
+            wkb = batch.wkb
+            if plan.csv_points:
+                wkb, coordinate_problems = _csv_wkb(batch, plan)
+            prepared = geometries_prepare(
+                wkb,
+                to_wgs84=plan.to_wgs84,
+                source_limit=coordinate_limit(plan.crs.crs),
+                target=kind.geometry,
+                max_vertices=limits.max_vertices_per_feature,
+                boundary=plan.boundary,
+            )
+            checked = reader.check(batch, seen)
+            refused = _refused_rows(len(batch), prepared, coordinate_problems, checked)
+            accepted = np.flatnonzero(~refused)
+            rows = RowBatch(
+                numbers=batch.start + 1 + accepted,
+                source_ids=checked.source_ids[accepted],
+                values={name: column[accepted] for name, column in checked.values.items()},
+                geometries=prepared.geometries[accepted],
+            )
+            encoded = writer.encode(rows) if apply else None
+            yield _Ready(batch, prepared, coordinate_problems, checked, refused, rows, encoded)
+
+    # The next batch is read, checked and encoded while this one is written (nothing there
+    # touches the database or the report).
+    for ready in read_ahead(checked_batches()):
+        _report_rows(report, source.name, ready, outside_rows)
         blocked = not report.ok or (outside_rows and not confirm_outside)
-        planned = writer.add(rows, apply=apply and not blocked)
+        planned = writer.add(ready.rows, apply=apply and not blocked, encoded=ready.encoded)
         report.created += planned.created
         report.updated += planned.updated
         report.unchanged += planned.unchanged
@@ -724,6 +954,70 @@ def _execute(
             dataset.source = source.name
         dataset.save(update_fields=["source_checksum", "updated_by", "source", "updated_at"])
     return writer if isinstance(writer, DatasetFileWriter) else None
+
+
+def _refused_rows(
+    count: int,
+    prepared: PreparedBatch,
+    coordinate_problems: dict[int, tuple[str, object]],
+    checked: _Checked,
+) -> np.ndarray:
+    """Which rows of a batch have an issue (and are not written)."""
+    refused = np.zeros(count, dtype=bool)
+    for indices in (list(coordinate_problems), list(prepared.problems), list(checked.issues)):
+        refused[np.asarray(indices, dtype=np.int64)] = True
+    return refused
+
+
+@dataclass
+class _Ready:
+    """A batch read and checked: what the report needs, and the accepted rows to write."""
+
+    batch: RawBatch
+    prepared: PreparedBatch
+    coordinate_problems: dict[int, tuple[str, object]]
+    checked: _Checked
+    refused: np.ndarray
+    rows: RowBatch
+    encoded: object | None  # the writer's `encode(rows)`
+
+
+def _report_rows(report: ImportReport, file: str, ready: _Ready, outside_rows: list[int]) -> None:
+    """Count the batch's rows and report their issues, repairs and outside features.
+
+    Row by row, in the order a row-at-a-time reader would report them.
+    """
+    batch, prepared, checked, refused = ready.batch, ready.prepared, ready.checked, ready.refused
+    coordinate_problems = ready.coordinate_problems
+    count = len(batch)
+    report.features += count
+    noted = np.zeros(count, dtype=bool)
+    noted[np.asarray(list(prepared.repaired), dtype=np.int64)] = True
+    noted |= prepared.outside
+    for index in np.flatnonzero(refused | noted).tolist():
+        number = batch.start + index + 1
+        if refused[index]:
+            issues = _geometry_issues(file, number, index, prepared, coordinate_problems)
+            issues += checked.issues.get(index, [])
+            report.rejected += 1
+            for issue in issues:
+                report.add(issue)
+            continue
+        if index in prepared.repaired:
+            report.repaired += 1
+            report.add(
+                Issue(
+                    "geometry_repaired",
+                    Severity.WARNING,
+                    file=file,
+                    row=number,
+                    params={"reason": prepared.repaired[index]},
+                )
+            )
+        if prepared.outside[index]:
+            report.outside += 1
+            outside_rows.append(number)
+            report.add(Issue("outside", Severity.WARNING, file=file, row=number))
 
 
 def _geometry_issues(

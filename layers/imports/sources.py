@@ -11,19 +11,23 @@ opens it with the matching driver (`ALLOWED_DRIVERS`). Archives are checked and 
 from __future__ import annotations
 
 import hashlib
+import queue
 import re
 import shutil
 import sqlite3
 import tempfile
+import threading
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pyogrio
 import pyogrio.errors
+from django.utils import timezone
 from pyogrio.raw import read as ogr_read
 
 from layers.imports.archives import DRIVER_FILE_SUFFIXES, archive_unpack
@@ -56,6 +60,8 @@ ARCHIVE_SUFFIXES = {".zip", ".kmz"}
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SHAPEFILE_MAGIC = b"\x00\x00\x27\x0a"
 SCAN_CHUNK = 1024 * 1024
+T = TypeVar("T")
+_END = object()
 _XML_DANGER = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _NETWORK_LINK = re.compile(rb"<\s*(?:\w+:)?NetworkLink[\s>]", re.IGNORECASE)
 # SQLite virtual table modules a GeoPackage may use (its spatial index).
@@ -92,6 +98,12 @@ class Source:
     fast_seek: bool
     checksum: str
     notes: list[Issue] = field(default_factory=list)
+    # A GeoPackage table's integer primary key: batches are read by ranges of it (an offset
+    # would make SQLite step over every earlier row again for each batch).
+    fid_column: str | None = None
+    # A reader of its own (an OSM extract's features, already selected and converted):
+    # called as batches(columns, batch_size, read_geometry) instead of reading `path` with GDAL.
+    batches: Callable[[Sequence[str], int, bool], Iterator[RawBatch]] | None = None
 
     @property
     def pyogrio_encoding(self) -> str | None:
@@ -233,7 +245,10 @@ def _choose_data_file(
             if layer.casefold() in (candidate.name.casefold(), candidate.stem.casefold()):
                 return candidate, True
     raise refuse(
-        "archive_many_data", file=name, names=", ".join(quoted(p.name) for p in candidates)
+        "archive_many_data",
+        file=name,
+        names=", ".join(quoted(p.name) for p in candidates),
+        choices=[p.name for p in candidates],  # for the wizard's layer chooser
     )
 
 
@@ -264,7 +279,13 @@ def _layer_choose(path: Path, *, layer: str | None, name: str, fmt: str) -> tupl
         spatial = [n for n in spatial if pyogrio.read_info(path, layer=n)["features"] != 0]
     if len(spatial) == 1:
         return spatial[0], names
-    raise refuse("layer_ambiguous", file=name, names=", ".join(quoted(n) for n in spatial or names))
+    offered = spatial or names
+    raise refuse(
+        "layer_ambiguous",
+        file=name,
+        names=", ".join(quoted(n) for n in offered),
+        choices=offered,  # for the wizard's layer chooser
+    )
 
 
 def _open(
@@ -317,6 +338,7 @@ def _open(
         fast_seek=bool(info.get("capabilities", {}).get("fast_set_next_by_index")),
         checksum=checksum,
         notes=notes,
+        fid_column=(info.get("fid_column") or None) if info["driver"] == "GPKG" else None,
     )
 
 
@@ -396,6 +418,9 @@ def source_batches(
     source: Source, *, columns: Sequence[str], batch_size: int, read_geometry: bool = True
 ) -> Iterator[RawBatch]:
     """The layer's features in batches of `batch_size`, only the given columns."""
+    if source.batches is not None:
+        yield from source.batches(columns, batch_size, read_geometry)
+        return
     wanted = set(columns)
     columns = [column for column in source.columns if column in wanted]  # pyogrio's order
     kwargs = {
@@ -406,21 +431,43 @@ def source_batches(
     }
 
     def read(**extra: object) -> tuple[np.ndarray, list[np.ndarray]]:
+        wkb, values, _fids = read_with_fids(**extra)
+        return wkb, values
+
+    def read_with_fids(**extra: object) -> tuple[np.ndarray, list[np.ndarray], np.ndarray | None]:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                _meta, _fids, wkb, values = ogr_read(source.path, **kwargs, **extra)
+                _meta, fids, wkb, values = ogr_read(source.path, **kwargs, **extra)
         except UnicodeDecodeError:
             raise _encoding_refusal(source.name, source.encoding) from None
         except READ_ERRORS as error:
             raise refuse("unreadable", file=source.name, detail=quoted(error)) from None
         if wkb is None:
             wkb = np.full(len(values[0]) if values else 0, None, dtype=object)
-        return wkb, values
+        return wkb, values, fids
 
     def batch(start: int, wkb: np.ndarray, values: list[np.ndarray]) -> RawBatch:
         return RawBatch(start, wkb, dict(zip(columns, values, strict=True)))
 
+    if source.fid_column:
+        # Rows in primary key order, as a plain read gives them; each batch starts after the
+        # last key of the one before (SQLite seeks there in the key's b-tree).
+        key = '"' + source.fid_column.replace('"', '""') + '"'
+        start, last = 0, None
+        while True:
+            wkb, values, fids = read_with_fids(
+                where=None if last is None else f"{key} > {last}",
+                max_features=batch_size,
+                return_fids=True,
+            )
+            if not len(wkb):
+                return
+            yield batch(start, wkb, values)
+            start += len(wkb)
+            last = int(fids[-1])
+            if len(wkb) < batch_size:
+                return
     if source.fast_seek:
         start = 0
         while True:
@@ -435,3 +482,45 @@ def source_batches(
     for start in range(0, len(wkb), batch_size):
         end = start + batch_size
         yield batch(start, wkb[start:end], [column[start:end] for column in values])
+
+
+def read_ahead(items: Iterator[T]) -> Iterator[T]:
+    """The items of `items`, each computed in a worker thread while the caller uses the last.
+
+    Reading and checking a batch (GDAL, shapely, numpy) then overlaps with writing the previous
+    one (the database works while psycopg2 waits without the GIL). At most two items exist
+    beyond the one in use. An exception of the worker is raised in the caller at the item it
+    replaced; when the caller stops early (an error, a cancel), the worker ends after its current
+    item. The worker uses the caller's time zone (dates without one are read in it).
+    """
+    ready: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    zone = timezone.get_current_timezone()
+
+    def work() -> None:
+        try:
+            with timezone.override(zone):
+                for item in items:
+                    ready.put((item, None))
+                    if stop.is_set():
+                        return
+            ready.put((_END, None))
+        except BaseException as error:  # handed to the caller, raised there
+            ready.put((_END, error))
+
+    worker = threading.Thread(target=work, name="import-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = ready.get()
+            if error is not None:
+                raise error
+            if item is _END:
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            with suppress(queue.Empty):
+                ready.get(timeout=0.05)
+        worker.join()

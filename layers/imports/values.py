@@ -295,3 +295,60 @@ def json_value(value: object) -> object:
     if isinstance(value, np.ndarray | list | tuple):
         return [json_value(item) for item in value]
     return str(value)
+
+
+def objects(items: list) -> np.ndarray:
+    """`items` as a one-dimensional object array (even when they are tuples or lists)."""
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return array
+
+
+# Kinds of object columns whose equal values convert alike (unlike 1, 1.0 and True).
+_ONE_KIND = {"string", "integer", "floating", "boolean", "decimal", "date", "datetime", "empty"}
+
+
+def by_distinct_value(values: np.ndarray, convert: Callable[[object], object]) -> np.ndarray:
+    """`convert` of every value, called once per distinct value (an object array).
+
+    Columns from files repeat their values (classes, names, lane counts), so converting each
+    distinct value once and spreading the results is much faster than a call per row. Values
+    pandas calls missing (None, NaN, NaT) are converted once per type; every value of a column
+    that mixes kinds of values (1 == 1.0 == True would share a result; lists cannot be
+    hashed) is converted one by one.
+    """
+    return by_distinct_value_flagged(values, convert, None)[0]
+
+
+def by_distinct_value_flagged(
+    values: np.ndarray,
+    convert: Callable[[object], object],
+    flag: Callable[[object], bool] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`by_distinct_value`, and which results `flag` holds true for (asked once per result)."""
+    count = len(values)
+    flags = np.zeros(count, dtype=bool)
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in _ONE_KIND:
+        result = objects([convert(value) for value in values])
+        if flag is not None:
+            flags[:] = [flag(item) for item in result]
+        return result, flags
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    converted = objects([convert(value) for value in uniques] + [None])
+    result = converted[codes]  # code -1 (missing) takes the last slot, filled below
+    if flag is not None:
+        flags = np.array([flag(item) for item in converted], dtype=bool)[codes]
+    missing = np.flatnonzero(codes < 0)
+    if len(missing):
+        # Missing values of one type (None, NaN, NaT) cannot differ: one call per type.
+        by_type: dict[type, object] = {}
+        filled = []
+        for value in values[missing]:
+            kind = type(value)
+            if kind not in by_type:
+                by_type[kind] = convert(value)
+            filled.append(by_type[kind])
+        result[missing] = objects(filled)
+        if flag is not None:
+            flags[missing] = [flag(item) for item in filled]
+    return result, flags

@@ -20,19 +20,25 @@ import datetime
 import io
 import json
 import os
+import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
+import numpy as np
 import shapely
 from django.contrib.gis.db.models.functions import AsWKB
 from django.db import connection
 from django.utils import timezone
 
+from layers.imports.values import by_distinct_value, objects
 from layers.models import WGS84, Dataset, FeatureModel, Municipality
 
 GEOMETRY_TOLERANCE = 1e-12
 SQL_BATCH = 1000
+COPY_CHUNK = 1024 * 1024  # bytes handed to COPY at a time
 
 
 @dataclass
@@ -43,6 +49,52 @@ class Row:
     source_id: str
     values: dict[str, object]
     geometry: shapely.Geometry
+
+
+@dataclass
+class RowBatch:
+    """Accepted rows of one batch as columns: numbers in the file, ids, values and geometries.
+
+    `values` holds one object array per model field (the converted values); `geometries` are
+    in WGS 84. `rows()` gives the same rows one at a time.
+    """
+
+    numbers: np.ndarray
+    source_ids: np.ndarray
+    values: dict[str, np.ndarray]
+    geometries: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def take(self, indices: np.ndarray) -> RowBatch:
+        """The rows at `indices`, in that order."""
+        return RowBatch(
+            numbers=self.numbers[indices],
+            source_ids=self.source_ids[indices],
+            values={name: column[indices] for name, column in self.values.items()},
+            geometries=self.geometries[indices],
+        )
+
+    def rows(self) -> Iterator[Row]:
+        """One `Row` per row."""
+        names = list(self.values)
+        columns = [column.tolist() for column in self.values.values()]
+        for index, (number, source_id, geometry) in enumerate(
+            zip(self.numbers.tolist(), self.source_ids.tolist(), self.geometries, strict=True)
+        ):
+            values = {name: column[index] for name, column in zip(names, columns, strict=True)}
+            yield Row(number, source_id, values, geometry)
+
+    @classmethod
+    def of_rows(cls, rows: list[Row], fields: list[str]) -> RowBatch:
+        """The columns of `rows` (the inverse of `rows()`)."""
+        return cls(
+            numbers=np.array([row.number for row in rows], dtype=np.int64),
+            source_ids=objects([row.source_id for row in rows]),
+            values={name: objects([row.values[name] for row in rows]) for name in fields},
+            geometries=objects([row.geometry for row in rows]),
+        )
 
 
 @dataclass
@@ -64,17 +116,14 @@ def _csv_value(value: object) -> str:
     return '"' + text.replace('"', '""') + '"'  # quoted: an empty string stays a string
 
 
-def _csv_line(values: list[object]) -> str:
-    """One row for COPY ... (FORMAT csv)."""
-    return ",".join(_csv_value(value) for value in values) + "\n"
-
-
 class LayerWriter:
     """Upserts rows of one dataset into a layer model (Road, Landmark, ...).
 
-    Rows are written a batch at a time: COPY into a temporary table, then one INSERT ... SELECT
-    (new ids) and one UPDATE ... FROM (known ids). PostgreSQL refuses COPY straight into a table
-    with row-level security; INSERT and UPDATE are checked by its policies like any write.
+    Rows are written a batch at a time: COPY of the values that differ between rows (WKB, mapped
+    fields, ids) into a temporary table, then one INSERT ... SELECT (new ids, constant columns
+    as parameters) and one UPDATE ... FROM (known ids). PostgreSQL refuses COPY straight into a
+    table with row-level security; INSERT and UPDATE are checked by its policies like any
+    write.
     """
 
     def __init__(
@@ -99,6 +148,7 @@ class LayerWriter:
         self._columns = [
             f for f in model._meta.concrete_fields if not f.primary_key and f.name != "geom"
         ]
+        self._column_of = {f.name: f.column for f in self._columns}
 
     def _in_dataset(self):
         return self.model.objects.filter(municipality=self.municipality, dataset=self.dataset)
@@ -123,35 +173,45 @@ class LayerWriter:
             self._dataset_slugs[dataset_id] = slug or "-"
         return self._dataset_slugs[dataset_id]
 
-    def add(self, rows: list[Row], *, apply: bool) -> Planned:
-        """Plan (and with `apply`, write) one batch of rows."""
+    def encode(self, batch: RowBatch) -> io.BytesIO | None:
+        """The COPY text of a batch that can only create rows (no ids to match), else None.
+
+        Needs no database (a worker thread builds it while the previous batch is written);
+        hand it to `add`.
+        """
+        if self.id_mode:
+            return None
+        return self._csv(np.full(len(batch), None, dtype=object), batch, self._varying())
+
+    def add(self, batch: RowBatch, *, apply: bool, encoded: io.BytesIO | None = None) -> Planned:
+        """Plan (and with `apply`, write) one batch of rows; `encoded` is `encode(batch)`."""
         planned = Planned(conflicts=[])
-        to_create: list[Row] = []
+        create = np.ones(len(batch), dtype=bool)
         to_update: list[tuple[int, Row]] = []
-        existing: dict[str, dict] = {}
-        if self.id_mode and rows:
+        if self.id_mode and len(batch):
             found = (
                 self.model.objects.filter(
-                    municipality=self.municipality, source_id__in=[row.source_id for row in rows]
+                    municipality=self.municipality, source_id__in=batch.source_ids.tolist()
                 )
                 .annotate(_wkb=AsWKB("geom"))
                 .values("pk", "source_id", "dataset_id", "_wkb", *self.fields)
             )
             existing = {item["source_id"]: item for item in found}
-        dataset_id = self.dataset.pk if self.dataset else None
-        for row in rows:
-            match = existing.get(row.source_id)
-            if match is not None and (dataset_id is None or match["dataset_id"] != dataset_id):
-                planned.conflicts.append((row, self._slug(match["dataset_id"])))
-            elif match is None:
-                to_create.append(row)
-            elif self._same(match, row):
-                planned.unchanged += 1
-            else:
-                to_update.append((match["pk"], row))
+            dataset_id = self.dataset.pk if self.dataset else None
+            known = np.flatnonzero(np.isin(batch.source_ids, list(existing)))
+            create[known] = False
+            for row in batch.take(known).rows():
+                match = existing[row.source_id]
+                if dataset_id is None or match["dataset_id"] != dataset_id:
+                    planned.conflicts.append((row, self._slug(match["dataset_id"])))
+                elif self._same(match, row):
+                    planned.unchanged += 1
+                else:
+                    to_update.append((match["pk"], row))
+        to_create = batch.take(np.flatnonzero(create))
         planned.created, planned.updated = len(to_create), len(to_update)
-        if apply and (to_create or to_update):
-            self._write(to_create, to_update)
+        if apply and (len(to_create) or to_update):
+            self._write(to_create, to_update, encoded if len(to_create) == len(batch) else None)
         return planned
 
     def _same(self, existing: dict, row: Row) -> bool:
@@ -160,65 +220,118 @@ class LayerWriter:
         stored = shapely.from_wkb(bytes(existing["_wkb"]))
         return bool(shapely.equals_exact(stored, row.geometry, tolerance=GEOMETRY_TOLERANCE))
 
-    def _row_values(self, row: Row, now: datetime.datetime) -> list[object]:
-        values = []
-        for model_field in self._columns:
-            name = model_field.name
-            if name == "municipality":
-                values.append(self.municipality.pk)
-            elif name == "dataset":
-                values.append(self.dataset.pk)
-            elif name == "source_id":
-                values.append(row.source_id)
-            elif name == "updated_at":
-                values.append(now)
-            elif name in row.values:
-                values.append(row.values[name])
-            else:
-                values.append(model_field.get_default())
-        return values
-
-    def _write(self, to_create: list[Row], to_update: list[tuple[int, Row]]) -> None:
+    def _write(
+        self,
+        to_create: RowBatch,
+        to_update: list[tuple[int, Row]],
+        encoded: io.BytesIO | None = None,
+    ) -> None:
+        """COPY the rows into the staging table, then one INSERT and one UPDATE from it."""
         table = connection.ops.quote_name(self.model._meta.db_table)
         columns = [connection.ops.quote_name(f.column) for f in self._columns]
-        now = timezone.now()
-        with connection.cursor() as cursor:
-            staging = self._staging_table(cursor, table, columns)
-            buffer = io.StringIO()
-            for pk, row in [(None, row) for row in to_create] + to_update:
-                geometry = shapely.to_wkb(
-                    shapely.set_srid(row.geometry, WGS84), hex=True, include_srid=True
-                )
-                buffer.write(_csv_line([pk, geometry, *self._row_values(row, now)]))
-            buffer.seek(0)
-            cursor.execute(f"TRUNCATE {staging}")
-            cursor.copy_expert(
-                f"COPY {staging} (id, geom, {', '.join(columns)}) FROM STDIN WITH (FORMAT csv)",
-                buffer,
+        ids = np.full(len(to_create), None, dtype=object)
+        rows = to_create
+        if to_update:
+            updates = RowBatch.of_rows([row for _pk, row in to_update], list(to_create.values))
+            ids = np.concatenate([ids, objects([pk for pk, _row in to_update])])
+            rows = RowBatch(
+                numbers=np.concatenate([to_create.numbers, updates.numbers]),
+                source_ids=np.concatenate([to_create.source_ids, updates.source_ids]),
+                values={
+                    name: np.concatenate([column, updates.values[name]])
+                    for name, column in to_create.values.items()
+                },
+                geometries=np.concatenate([to_create.geometries, updates.geometries]),
             )
-            if to_create:
-                cursor.execute(
+        quote = connection.ops.quote_name
+        varying = self._varying()
+        # Constant columns (the municipality, the dataset, the time, defaults) are parameters
+        # of the INSERT; only what differs between rows goes through COPY.
+        constants = {
+            "municipality": self.municipality.pk,
+            "dataset": self.dataset.pk if self.dataset else None,
+            "updated_at": timezone.now(),
+            "source_id": "",
+        }
+        selected, parameters = [], []
+        for model_field in self._columns:
+            if model_field.name in varying:
+                selected.append(f"s.{quote(model_field.column)}")
+            else:
+                selected.append("%s")
+                parameters.append(constants.get(model_field.name, model_field.get_default()))
+        geometry = f"ST_GeomFromWKB(s.wkb, {WGS84})"
+        with connection.cursor() as cursor:
+            staging = self._staging_table(cursor, table, varying)
+            copied = ", ".join(["id", "wkb", *(quote(self._column_of[n]) for n in varying)])
+            cursor.copy_expert(
+                f"COPY {staging} ({copied}) FROM STDIN WITH (FORMAT csv)",
+                encoded if encoded is not None and not to_update else self._csv(ids, rows, varying),
+                COPY_CHUNK,
+            )
+            # One round trip for the writes and the emptying of the staging table (each call
+            # costs the main thread a wait for the GIL while the read-ahead worker runs).
+            statements, arguments = [], []
+            if len(to_create):
+                statements.append(
                     f"INSERT INTO {table} (geom, {', '.join(columns)}) "
-                    f"SELECT geom, {', '.join(columns)} FROM {staging} WHERE id IS NULL"
+                    f"SELECT {geometry}, {', '.join(selected)} "
+                    f"FROM {staging} AS s WHERE s.id IS NULL"
                 )
+                arguments += parameters
             if to_update:
-                written = [f.column for f in self._columns if f.name in self.fields]
+                # A file may map no attribute at all (an id and a geometry): just the geometry.
                 assignments = ", ".join(
-                    f"{connection.ops.quote_name(column)} = s.{connection.ops.quote_name(column)}"
-                    for column in [*written, "geom", "updated_at"]
+                    [
+                        f"geom = {geometry}",
+                        *(
+                            f"{quote(self._column_of[name])} = s.{quote(self._column_of[name])}"
+                            for name in self.fields
+                        ),
+                        "updated_at = %s",
+                    ]
                 )
-                cursor.execute(
-                    f"UPDATE {table} AS t SET {assignments} FROM {staging} AS s "
-                    "WHERE s.id IS NOT NULL AND t.id = s.id"
+                statements.append(
+                    f"UPDATE {table} AS t SET {assignments} "
+                    f"FROM {staging} AS s WHERE s.id IS NOT NULL AND t.id = s.id"
                 )
+                arguments.append(constants["updated_at"])
+            statements.append(f"TRUNCATE {staging}")
+            cursor.execute("; ".join(statements), arguments)
 
-    def _staging_table(self, cursor, table: str, columns: list[str]) -> str:
+    def _varying(self) -> list[str]:
+        """Fields whose values differ between rows: the written ones, and ids if matched by."""
+        return [
+            f.name
+            for f in self._columns
+            if f.name in self.fields or (f.name == "source_id" and self.id_mode)
+        ]
+
+    def _csv(self, ids: np.ndarray, rows: RowBatch, varying: list[str]) -> io.BytesIO:
+        """The batch as COPY csv: a column at a time, each distinct value rendered once."""
+        wkb = shapely.to_wkb(rows.geometries)
+        cells = [
+            [_csv_value(pk) for pk in ids] if any(pk is not None for pk in ids) else repeat(""),
+            [f"\\x{item.hex()}" for item in wkb],
+        ]
+        for name in varying:
+            column = rows.source_ids if name == "source_id" else rows.values[name]
+            cells.append(by_distinct_value(column, _csv_value).tolist())
+        # A constant id column repeats without end: the rows end with the listed columns.
+        lines = map(",".join, zip(*cells, strict=False))
+        text = "\n".join(lines) + "\n"
+        return io.BytesIO(text.encode())
+
+    def _staging_table(self, cursor, table: str, varying: list[str]) -> str:
         if self._staging is None:
             self._staging = connection.ops.quote_name(f"import_staging_{uuid.uuid4().hex[:12]}")
-            # Same column types as the layer; dropped with the transaction at the latest.
+            columns = ["id", "NULL::bytea AS wkb"]
+            columns += [connection.ops.quote_name(self._column_of[n]) for n in varying]
+            # The layer's column types, the geometry as WKB; no indexes, no WAL (temporary);
+            # dropped with the transaction at the latest.
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {self._staging} ON COMMIT DROP AS "
-                f"SELECT id, geom, {', '.join(columns)} FROM {table} WITH NO DATA"
+                f"SELECT {', '.join(columns)} FROM {table} WITH NO DATA"
             )
         return self._staging
 
@@ -255,8 +368,22 @@ def dataset_file_path(*, municipality_code: str, slug: str) -> Path:
     return Path(settings.MEDIA_ROOT) / "datasets" / municipality_code / f"{slug}.geojson"
 
 
+def dataset_file_before_path(path: Path, import_run_id: int) -> Path:
+    """Where the file as it was before import `import_run_id` is kept (for its rollback).
+
+    A `.absent` twin of this path says there was no file: the import created the dataset.
+    """
+    return path.parent / ".history" / f"{path.stem}.before-{import_run_id}{path.suffix}"
+
+
 class DatasetFileWriter:
-    """Writes a `dataset` import's features as one GeoJSON file, swapped in on commit."""
+    """Writes a `dataset` import's features as one GeoJSON file, swapped in on commit.
+
+    With `import_run_id` set (the import was recorded), the file it replaces is kept first
+    (`dataset_file_before_path`), so `layers.history.rollback_import` can put it back.
+    """
+
+    import_run_id: int | None = None
 
     def __init__(self, *, path: Path, id_mode: bool, delete_missing: bool):
         self.path = path
@@ -300,10 +427,14 @@ class DatasetFileWriter:
         feature["geometry"] = json.loads(shapely.to_geojson(row.geometry))
         return feature
 
-    def add(self, rows: list[Row], *, apply: bool) -> Planned:
+    def encode(self, batch: RowBatch) -> None:
+        """Nothing to prepare ahead (see `LayerWriter.encode`)."""
+        return None
+
+    def add(self, batch: RowBatch, *, apply: bool, encoded: None = None) -> Planned:
         """Plan (and with `apply`, write) one batch of rows."""
         planned = Planned(conflicts=[])
-        for row in rows:
+        for row in batch.rows():
             feature = self.feature(row, with_id=self.id_mode)
             old = self.old.get(row.source_id) if self.id_mode else None
             if old is None:
@@ -345,6 +476,13 @@ class DatasetFileWriter:
     def commit(self) -> None:
         """Move the new file into place (run on commit of the import's transaction)."""
         if self.temporary is not None and self.temporary.exists():
+            if self.import_run_id is not None:
+                before = dataset_file_before_path(self.path, self.import_run_id)
+                before.parent.mkdir(parents=True, exist_ok=True)
+                if self.path.is_file():
+                    shutil.copy2(self.path, before)
+                else:
+                    before.with_suffix(".absent").touch()
             os.replace(self.temporary, self.path)
 
     def discard(self) -> None:

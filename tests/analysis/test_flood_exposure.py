@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import rasterio
 import shapely
 from pyproj import Transformer
 from shapely import Point, box
@@ -34,6 +35,20 @@ def test_building_straddling_two_cells_takes_the_max_of_both(raster):
     # Cells (0, 0) = 0.2 and (0, 1) = 1.1; the building's centroid lies in the shallow one.
     result = depths([box(2, 22, 12, 28)], raster)
     assert result.tolist() == [pytest.approx(1.1)]
+
+
+def test_a_raster_stored_as_scaled_integers_reads_in_metres(tmp_path, raster):
+    # The same depths kept as int16 centimetres (scale 0.01), as some flood models write them.
+    centimetres = np.where(DEPTHS == NODATA, -1, np.round(DEPTHS * 100)).astype("int16")
+    scaled = write_raster(
+        tmp_path / "depth-cm.tif", centimetres, origin=(0, 30), nodata=-1, dtype="int16"
+    )
+    with rasterio.open(scaled, "r+") as dst:
+        dst.scales = (0.01,)
+    buildings = [box(2, 22, 12, 28), Point(5, 5), box(12, 12, 18, 18)]
+
+    expected = depths(buildings, raster).tolist()
+    assert depths(buildings, scaled).tolist() == pytest.approx(expected, nan_ok=True)
 
 
 def test_cell_meeting_a_building_only_along_an_edge_does_not_count(raster):

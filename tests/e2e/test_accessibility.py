@@ -20,7 +20,7 @@ SCREENSHOTS = Path(__file__).parent / "screenshots"
 BLOCKING = {"serious", "critical"}
 MAP_READY = "window.mueangMap !== undefined"
 
-# (name, path, logged in as nst-health, wait for a map)
+# (name, path, logged in (as nst-health unless USERS says otherwise), wait for a map)
 PAGES = [
     ("landing", "/", False, False),
     ("login", "/accounts/login/", False, False),
@@ -29,10 +29,16 @@ PAGES = [
     ("map", f"/m/{NST}/map/", True, True),
     ("dengue", f"/m/{NST}/dengue/", True, False),
     ("flood", f"/m/{NST}/flood/", True, False),
+    ("flood_depth", f"/m/{NST}/flood/?hazard=bathtub", True, False),
+    ("raster_dataset", f"/m/{NST}/catalogue/flood-depth-scenario-east/", True, False),
     ("cases", f"/m/{NST}/cases/", True, False),
     ("open_dengue", f"/open/{NST}/dengue/", False, False),
     ("api_collections", "/api/collections?f=html", True, False),
+    ("home_planner", f"/m/{NST}/", True, True),
+    ("dashboard_settings", f"/m/{NST}/dashboard/settings/", True, False),
 ]
+# Pages checked as another role than nst-health.
+USERS = {"home_planner": "nst-planner", "dashboard_settings": "nst-admin"}
 
 # Only markup we do not write is left out: the internals Leaflet (via folium) generates inside
 # the map container. The container itself, our legend and our controls are still checked.
@@ -69,7 +75,7 @@ def test_no_serious_accessibility_violations(visit, viewport, name, path, logged
     page = visit.page
     page.set_viewport_size(viewport)
     if logged_in:
-        visit.login("nst-health")
+        visit.login(USERS.get(name, "nst-health"))
     response = visit.goto(path)
     assert response is not None, path
     assert response.status == 200, f"{path}: HTTP {response.status}"

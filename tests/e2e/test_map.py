@@ -179,7 +179,12 @@ def test_a_large_road_network_comes_as_vector_tiles_with_escaped_popups(visit, s
     visit.login("nst-planner")
 
     page = visit.goto(MAP)
-    visit.page.wait_for_function("document.querySelectorAll('path.mueang-road-tile').length > 100")
+    # Functions, not expression strings: Playwright polls strings with eval, which CSP forbids.
+    visit.page.wait_for_function("() => document.querySelectorAll('path.mueang-road-tile').length")
+    visit.page.evaluate("() => window.mueangMap.map.setZoom(15, {animate: false})")
+    visit.page.wait_for_function(
+        "() => document.querySelectorAll('path.mueang-road-tile').length > 100"
+    )
 
     assert page.status == 200
     assert visit.page.locator("path.mueang-road").count() == 0  # no inline GeoJSON roads
@@ -201,3 +206,44 @@ def test_a_large_road_network_comes_as_vector_tiles_with_escaped_popups(visit, s
     settings.MUEANG_MAP_TILE_THRESHOLD = 100_000
     inline_bytes = len(visit.goto(MAP).body())
     assert tiled_bytes < inline_bytes - 300_000  # the roads left the page
+
+
+def drawn_road_colours(page) -> set[str]:
+    return set(
+        page.evaluate(
+            """() => Array.from(document.querySelectorAll('path.mueang-road-tile'))
+                .map(p => p.getAttribute('stroke'))"""
+        )
+    )
+
+
+def test_a_tiled_map_still_shows_every_layer_and_minor_roads_from_z14(visit, settings):
+    from geoapp.maps.city import ROAD_STYLES
+    from layers.tiles import MAJOR_ROAD_CLASSES
+
+    settings.MUEANG_MAP_TILE_THRESHOLD = 100
+    visit.login("nst-health")
+    response = visit.goto(MAP)
+    visit.page.wait_for_function("() => document.querySelectorAll('path.mueang-road-tile').length")
+    visit.page.evaluate("() => window.mueangMap.map.setZoom(13, {animate: false})")
+    visit.page.wait_for_load_state("networkidle")
+    overview = drawn_road_colours(visit.page)
+    visit.page.evaluate("() => window.mueangMap.map.setZoom(15, {animate: false})")
+    visit.page.wait_for_load_state("networkidle")
+    detail = drawn_road_colours(visit.page)
+
+    counts = rendered_counts(visit.page)
+    expected = database_counts(NST, with_cases=True)
+    major = {ROAD_STYLES[name][0] for name in MAJOR_ROAD_CLASSES}
+    assert response.status == 200
+    assert {k: counts[k] for k in ("landmarks", "flood_zones", "cases", "masked_cases")} == {
+        k: expected[k] for k in ("landmarks", "flood_zones", "cases", "masked_cases")
+    }
+    assert counts["roads"] == 0  # roads come as tiles
+    overlays = visit.page.locator(".leaflet-control-layers-overlays label")
+    assert overlays.count() == 5  # subdistricts, flood zones, roads, landmarks, cases
+    assert overview
+    assert overview <= major  # below z14: major classes only
+    assert ROAD_STYLES["residential"][0] in detail  # from z14: every class
+    assert visit.console_errors == []
+    assert visit.foreign_hosts() == set()

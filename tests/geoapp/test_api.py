@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.gis.geos import LineString, MultiLineString
 from django.db import connection
 from django.test import Client
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
 from geoapp.tokens import api_token_create
-from layers.models import DengueCase, Road
+from layers.models import DengueCase, Municipality, Road
+from layers.tenancy import all_tenants_scope
 
 NST = "nakhon-si-thammarat"
 
@@ -196,3 +199,147 @@ def test_unknown_api_paths_answer_json_404(openapi, path):
 
     assert status == 404
     check_schema(openapi, "exception", body)
+
+
+def walk(client: Client, url: str, on_page=None) -> list[int]:
+    """Follow `next` links from url; the ids in the order served."""
+    seen: list[int] = []
+    while url:
+        status, page = get_json(client, url)
+        assert status == 200, page
+        seen += [feature["id"] for feature in page["features"]]
+        if on_page:
+            on_page(page)
+        url = next((link["href"] for link in page["links"] if link["rel"] == "next"), None)
+    return seen
+
+
+def test_next_links_keep_every_feature_once_while_rows_are_added_and_removed(openapi):
+    """Keyset paging: offsets would skip a feature for every row removed from earlier pages."""
+    municipality = Municipality.objects.get(code=NST)
+    roads = Road.objects.filter(municipality=municipality)
+    with all_tenants_scope():  # the openapi fixture's anonymous request left no tenant
+        before = set(roads.values_list("id", flat=True))
+    added: list[int] = []
+    removed: list[int] = []
+
+    def meanwhile(page: dict) -> None:
+        check_schema(openapi, "featureCollection", page)
+        if len(added) >= 3:
+            return
+        first = page["features"][0]["id"]
+        removed.append(first)
+        with all_tenants_scope():
+            roads.filter(pk=first).delete()
+            added.append(
+                Road.objects.create(
+                    municipality=municipality,
+                    name_th=f"ถนนใหม่ {len(added)}",
+                    road_class=Road.RoadClass.RESIDENTIAL,
+                    geom=MultiLineString(LineString((99.96, 8.43), (99.961, 8.431)), srid=4326),
+                ).pk
+            )
+
+    seen = walk(
+        client_for("nst-planner"), f"/api/collections/{NST}.roads/items?limit=300", meanwhile
+    )
+
+    assert len(seen) == len(set(seen))
+    assert seen == sorted(seen)
+    assert set(seen) == before | set(added)  # removed rows were served before they went
+    assert set(removed) <= before
+    assert len(added) == 3
+
+
+@pytest.mark.parametrize(
+    "bbox",
+    [
+        (99.962, 8.428, 99.966, 8.432),  # a few streets: through the spatial index
+        (99.9, 8.3, 100.1, 8.6),  # the whole town: through the id index
+    ],
+)
+def test_bbox_pages_with_after_and_offset_match_postgis_in_id_order(db, bbox):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT r.id FROM layers_road r JOIN layers_municipality m ON m.id = r.municipality_id "
+            "WHERE m.code = %s AND r.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) ORDER BY r.id",
+            [NST, *bbox],
+        )
+        expected = [row[0] for row in cursor.fetchall()]
+    client = client_for("nst-viewer")
+    url = f"/api/collections/{NST}.roads/items?bbox={','.join(map(str, bbox))}"
+
+    walked = walk(client, f"{url}&limit=7")
+    _status, skipped = get_json(client, f"{url}&limit=5&offset=3&after={expected[1]}")
+
+    assert len(expected) > 7
+    assert walked == expected
+    assert [f["id"] for f in skipped["features"]] == expected[5:10]
+
+
+def test_number_matched_is_never_a_full_count_of_a_big_table(db, monkeypatch):
+    from django.test.utils import CaptureQueriesContext
+
+    from layers import features
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE layers_road")  # the planner's estimate: 1,600-odd rows
+    monkeypatch.setattr(features, "CHEAP_COUNT_ROWS", 1000)  # a big table, then
+    total = Road.objects.filter(municipality__code=NST).count()
+    client = client_for("nst-planner")
+    url = f"/api/collections/{NST}.roads/items"
+
+    with CaptureQueriesContext(connection) as queries:
+        _status, middle = get_json(client, f"{url}?limit=100&offset=200")
+    statements = [q["sql"] for q in queries]  # the next request clears Django's query log
+    _status, last = get_json(client, f"{url}?limit=100&offset={total - 40}")
+    _status, small = get_json(client, f"{url}?limit=100&offset=0&road_class=trunk")
+    monkeypatch.setattr(features, "CHEAP_COUNT_ROWS", 10**9)
+    _status, counted = get_json(client, f"{url}?limit=100&offset=200")
+
+    assert "numberMatched" not in middle
+    assert len(statements) > 2
+    assert not any("count(*) FROM (SELECT 1 FROM layers_road" in sql for sql in statements)
+    assert last["numberMatched"] == total  # the last page knows what came before it
+    assert small["numberMatched"] == small["numberReturned"] > 0
+    assert counted["numberMatched"] == total
+
+
+@pytest.mark.parametrize("after", ["abc", "-1", str(2**63)])
+def test_a_bad_after_cursor_gets_400(openapi, after):
+    status, body = get_json(
+        client_for("nst-planner"), f"/api/collections/{NST}.roads/items?after={after}"
+    )
+
+    assert status == 400
+    check_schema(openapi, "exception", body)
+    assert "after" in body["description"]
+
+
+def test_the_paging_index_serves_id_order_under_row_level_security(db):
+    """Pages walk (municipality_id, id) in order: no sort of the town, RLS quals in the index."""
+    municipality = Municipality.objects.get(code=NST)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute(
+            "EXPLAIN SELECT t.id FROM layers_road t WHERE t.municipality_id = %s AND t.id > 0 "
+            "ORDER BY t.id LIMIT 1000 OFFSET 500",
+            [municipality.pk],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "road_paging" in plan
+    assert "Sort" not in plan
+
+
+def test_a_client_that_accepts_gzip_gets_the_same_page_compressed(db):
+    client = client_for("nst-planner")
+    url = f"/api/collections/{NST}.roads/items?limit=1000"
+
+    plain = client.get(url)
+    compressed = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+
+    assert compressed["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(compressed.content)) == json.loads(plain.content)
+    assert len(compressed.content) < len(plain.content) / 3

@@ -22,6 +22,15 @@ ALL_NST = {
     "buildings-osm",
     "flood-scenario-east",
     "dengue-cases-generated",
+    "flood-depth-scenario-east",
+    "dem-scenario-east",
+    "drain-scenario-east",
+}
+FLOOD_SCENARIO = {
+    "flood-scenario-east",
+    "flood-depth-scenario-east",
+    "dem-scenario-east",
+    "drain-scenario-east",
 }
 
 
@@ -82,8 +91,9 @@ def test_private_dataset_of_other_kinds_is_for_dataset_managers(db, nst):
         ({"q": "OpenStreetMap"}, {"roads-osm", "landmarks-osm", "buildings-osm"}),
         ({"q": "ถนน"}, {"roads-osm"}),
         ({"q": "roads"}, {"roads-osm"}),  # the kind's English label
-        ({"q": "น้ำท่วม"}, {"flood-scenario-east"}),
-        ({"q": "scenario"}, {"flood-scenario-east"}),  # English description
+        ({"q": "น้ำท่วม"}, {"flood-scenario-east", "flood-depth-scenario-east"}),
+        ({"q": "scenario"}, FLOOD_SCENARIO),  # English description
+        ({"kind": "raster"}, {"flood-depth-scenario-east", "dem-scenario-east"}),
         ({"division": "กองช่าง"}, {"roads-osm", "buildings-osm"}),
         ({"kind": "landmarks"}, {"landmarks-osm"}),
         ({"visibility": "public"}, {"roads-osm", "landmarks-osm"}),

@@ -64,3 +64,36 @@ def test_every_page_allows_only_its_own_origin(db, path):
     assert "object-src 'none'" in policy
     assert "frame-ancestors 'self'" in policy
     assert "http" not in policy  # no other host unless a basemap is configured
+
+
+def test_production_serves_static_files_precompressed_with_whitenoise():
+    """Static files need a server in production: WhiteNoise, after SecurityMiddleware."""
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {
+        **inherited,
+        "DJANGO_SETTINGS_MODULE": "geoapp.settings.production",
+        "SECRET_KEY": "x" * 20 + "production-test-key-with-enough-entropy-0123456789",
+        "MUEANG_PII_KEYS": "x" * 43 + "=",
+    }
+    code = (
+        "from django.conf import settings; m = settings.MIDDLEWARE; "
+        "print(m.index('whitenoise.middleware.WhiteNoiseMiddleware') "
+        "- m.index('django.middleware.security.SecurityMiddleware'), "
+        "m[0], settings.STORAGES['staticfiles']['BACKEND'])"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "1",
+        "django.middleware.gzip.GZipMiddleware",
+        "whitenoise.storage.CompressedManifestStaticFilesStorage",
+    ]

@@ -65,9 +65,89 @@ def url_for(name: str, code: str = "nakhon-si-thammarat") -> str:
         kwargs["slug"] = "roads-osm"
     if "fmt" in converters:
         kwargs["fmt"] = "geojson"
-    unknown = converters - {"code", "case_id", "zone_key", "slug", "fmt"}
+    if "job_id" in converters:
+        from django.contrib.auth import get_user_model
+
+        from geoapp.models import Job
+
+        job = Job.objects.filter(municipality__code=code, kind="import_layer").first()
+        if job is None:
+            job = Job.objects.create(
+                municipality=DengueCase.objects.filter(municipality__code=code)
+                .first()
+                .municipality,
+                user=get_user_model().objects.get(username="nst-admin"),
+                kind="import_layer",
+                params={"upload": "none.geojson", "kind": "roads"},
+            )
+        kwargs["job_id"] = job.pk
+    if "upload_id" in converters:
+        kwargs["upload_id"] = _wizard_upload(code).pk
+    if "feature_id" in converters:
+        from layers.models import Road
+
+        kwargs["feature_id"] = (
+            Road.objects.filter(municipality__code=code, dataset__slug=kwargs["slug"])
+            .order_by("id")
+            .values_list("pk", flat=True)[0]
+        )
+    if "import_id" in converters:
+        kwargs["import_id"] = _import_run(code, kwargs["slug"]).pk
+    unknown = converters - {
+        "code",
+        "case_id",
+        "zone_key",
+        "slug",
+        "fmt",
+        "feature_id",
+        "import_id",
+        "job_id",
+        "upload_id",
+    }
     assert not unknown, f"teach url_for to fill {unknown} for {name}"
     return reverse(name, kwargs=kwargs)
+
+
+WIZARD_UPLOAD = "7e57ab1e-0000-4000-8000-000000000001"
+
+
+def _wizard_upload(code: str):
+    """An import wizard upload of nst-admin's (a small, valid GeoJSON of landmarks)."""
+    from geoapp.job_kinds import upload_root
+    from geoapp.models import ImportUpload
+
+    municipality = Municipality.objects.get(code=code)
+    upload = ImportUpload.objects.filter(pk=WIZARD_UPLOAD).first()
+    if upload is None:
+        upload = ImportUpload.objects.create(
+            pk=WIZARD_UPLOAD,
+            municipality=municipality,
+            user=get_user_model().objects.get(username="nst-admin"),
+            kind="landmarks",
+            stored_name=f"{WIZARD_UPLOAD.replace('-', '')}/upload.geojson",
+            display_name="isolation.geojson",
+        )
+    path = upload_root(municipality) / upload.stored_name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+        '{"name": "วัดพระมหาธาตุ"}, "geometry": {"type": "Point", "coordinates": [99.955, 8.43]}}]}',
+        encoding="utf-8",
+    )
+    return upload
+
+
+def _import_run(code: str, slug: str):
+    """An import of the dataset (the demo loader records none): one made for the walk."""
+    from layers.models import Dataset, ImportRun
+
+    dataset = Dataset.objects.get(municipality__code=code, slug=slug)
+    run, _created = ImportRun.objects.get_or_create(
+        municipality=dataset.municipality,
+        dataset=dataset,
+        defaults={"kind": dataset.kind, "file_name": f"{slug}.geojson"},
+    )
+    return run
 
 
 def client_for(username: str) -> Client:

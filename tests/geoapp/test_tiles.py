@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import gzip
 import math
 
 import mapbox_vector_tile
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
+from geoapp.models import Membership
 from layers.models import Landmark, Municipality
+from layers.tiles import MAJOR_ROAD_CLASSES, tile_version
 
 NST_CENTRE = (99.965, 8.43)
 
@@ -134,7 +139,6 @@ def test_a_rolled_back_change_never_hands_its_version_on(db):
     from django.db import transaction
 
     from layers.models import LayerVersion
-    from layers.tiles import tile_version
 
     municipality = Municipality.objects.get(code="nakhon-si-thammarat")
     landmarks = Landmark.objects.filter(municipality=municipality)
@@ -152,3 +156,118 @@ def test_a_rolled_back_change_never_hands_its_version_on(db):
 
     assert tile_version(layer="landmarks", municipality_ids=[municipality.pk]) != seen_inside[0]
     assert LayerVersion.objects.filter(municipality=municipality, layer="landmarks").exists()
+
+
+def road_attributes_in_tile(z: int, x: int, y: int, *, classes=None) -> set[tuple]:
+    """Reference: the attributes of NST roads meeting the tile, optionally of some classes."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT t.road_class, t.name_th, t.name_en, t.surface FROM layers_road t "
+            "JOIN layers_municipality m ON m.id = t.municipality_id "
+            "WHERE m.code = 'nakhon-si-thammarat' AND ST_Intersects(ST_Transform(t.geom, 3857), "
+            "ST_TileEnvelope(%s, %s, %s, margin => 64.0 / 4096)) "
+            "AND (%s::text[] IS NULL OR t.road_class = ANY(%s::text[]))",
+            [z, x, y, classes, classes],
+        )
+        return set(cursor.fetchall())
+
+
+def decoded_roads(response) -> list[dict]:
+    return mapbox_vector_tile.decode(response.content).get("roads", {"features": []})["features"]
+
+
+def test_minor_road_classes_are_left_out_below_z14_and_major_ones_merged_by_name(db):
+    client = client_for("nst-planner")
+    x13, y13 = tile_of(*NST_CENTRE, 13)
+    x14, y14 = tile_of(*NST_CENTRE, 14)
+
+    overview = decoded_roads(client.get(f"/tiles/roads/13/{x13}/{y13}.pbf"))
+    detail = decoded_roads(client.get(f"/tiles/roads/14/{x14}/{y14}.pbf"))
+
+    attributes = ("road_class", "name_th", "name_en", "surface")
+    overview_keys = [tuple(f["properties"][a] for a in attributes) for f in overview]
+    assert set(overview_keys) == road_attributes_in_tile(
+        13, x13, y13, classes=list(MAJOR_ROAD_CLASSES)
+    )
+    assert len(overview_keys) == len(set(overview_keys))  # one (merged) feature per road
+    assert "residential" not in {key[0] for key in overview_keys}
+    detail_classes = {f["properties"]["road_class"] for f in detail}
+    assert "residential" in detail_classes  # every class from z14
+    assert {key[0] for key in road_attributes_in_tile(14, x14, y14)} == detail_classes
+    assert all("id" in f for f in detail)
+
+
+def test_a_cached_tile_costs_no_tile_query_and_few_queries(db):
+    x, y = tile_of(*NST_CENTRE, 14)
+    url = f"/tiles/roads/14/{x}/{y}.pbf?m=nakhon-si-thammarat"
+    client = client_for("nst-planner")
+    first = client.get(url)
+
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(url)
+
+    statements = [
+        q["sql"]
+        for q in queries.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+    ]
+    assert again.content == first.content
+    assert not any("ST_AsMVT" in sql for sql in statements)
+    # The session, the user, then one round trip: scope, memberships and layer versions.
+    assert len(statements) <= 3, statements
+
+
+def test_if_none_match_answers_304_without_reading_the_tile_for_gzip_and_plain(db):
+    x, y = tile_of(*NST_CENTRE, 14)
+    url = f"/tiles/roads/14/{x}/{y}.pbf"
+    client = client_for("nst-planner")
+    plain = client.get(url)
+    gzipped = client.get(url, HTTP_ACCEPT_ENCODING="gzip, deflate")
+
+    cache.clear()  # a 304 needs no tile bytes, cached or not
+    with CaptureQueriesContext(connection) as queries:
+        not_modified = client.get(
+            url, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=gzipped["ETag"]
+        )
+
+    assert gzipped["Content-Encoding"] == "gzip"
+    assert gzip.decompress(gzipped.content) == plain.content
+    assert gzipped["ETag"] != plain["ETag"]
+    assert "Accept-Encoding" in gzipped["Vary"]
+    assert not_modified.status_code == 304
+    assert not_modified.content == b""
+    assert not any("ST_AsMVT" in q["sql"] for q in queries.captured_queries)
+    assert client.get(url, HTTP_IF_NONE_MATCH=gzipped["ETag"]).status_code == 200  # no gzip
+
+
+def test_a_revoked_membership_gets_no_tile_from_the_next_request_on(db):
+    """The bound is one request: memberships are read with the tenant scope of every request."""
+    x, y = tile_of(*NST_CENTRE, 14)
+    client = client_for("nst-planner")
+    with_code = f"/tiles/roads/14/{x}/{y}.pbf?m=nakhon-si-thammarat"
+    without_code = f"/tiles/roads/14/{x}/{y}.pbf"
+    cached = client.get(with_code)
+    etag = cached["ETag"]
+    assert cached.status_code == 200
+    assert mapbox_vector_tile.decode(cached.content)["roads"]
+    assert client.get(without_code).status_code == 200
+
+    Membership.objects.filter(
+        user__username="nst-planner", municipality__code="nakhon-si-thammarat"
+    ).delete()
+
+    assert client.get(with_code).status_code == 404
+    assert client.get(with_code, HTTP_IF_NONE_MATCH=etag).status_code == 404
+    assert client.get(without_code).status_code == 404
+
+
+def test_the_etag_from_the_scope_query_matches_the_layer_versions_table(db):
+    municipality = Municipality.objects.get(code="nakhon-si-thammarat")
+    x, y = tile_of(*NST_CENTRE, 14)
+    client = client_for("nst-planner")
+    Landmark.objects.filter(municipality=municipality).update(name_th="ใหม่")  # a fresh version
+
+    etag = client.get(f"/tiles/landmarks/14/{x}/{y}.pbf")["ETag"]
+
+    version = tile_version(layer="landmarks", municipality_ids=[municipality.pk])
+    assert etag == f'"landmarks-14-{x}-{y}-{version}-{municipality.pk}"'

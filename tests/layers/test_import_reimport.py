@@ -39,6 +39,23 @@ def test_a_changed_attribute_updates_that_feature_only(nst, tmp_path):
     assert roads(nst).count() == 5
 
 
+def test_a_file_of_ids_and_geometries_only_updates_the_moved_feature(nst, tmp_path):
+    import shapely
+
+    frame = roads_frame(4)[["id", "geometry"]].copy()
+    path = write_geojson(frame, tmp_path / "roads.geojson")
+    layer_import(municipality=nst, kind="roads", path=path, id_field="id")
+
+    moved = shapely.affinity.translate(frame.geometry.iloc[1], xoff=0.0005)
+    frame.loc[frame.index[1], "geometry"] = moved
+    write_geojson(frame, path)
+    report = layer_import(municipality=nst, kind="roads", path=path, id_field="id")
+
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 3)
+    stored = shapely.from_wkb(bytes(roads(nst).get(source_id=frame["id"].iloc[1]).geom.wkb))
+    assert shapely.equals(stored, moved)  # stored as a MultiLineString of the moved line
+
+
 def test_a_partial_file_keeps_the_features_it_does_not_mention(nst, tmp_path):
     frame = roads_frame(5)
     path = write_geojson(frame, tmp_path / "roads.geojson")

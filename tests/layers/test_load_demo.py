@@ -138,3 +138,21 @@ def test_loading_again_changes_nothing(db):
 
     assert _fingerprint() == before
     assert "skipped (unchanged)" in out.getvalue()
+
+
+def test_loading_again_leaves_the_generated_rasters_and_their_files_alone(db):
+    from layers.imports.raster import raster_dataset_path
+
+    files = [
+        raster_dataset_path(municipality_code="nakhon-si-thammarat", slug=slug)
+        for slug in ("flood-depth-scenario-east", "dem-scenario-east")
+    ]
+    before = [(path.stat().st_mtime_ns, path.read_bytes()) for path in files]
+    out = io.StringIO()
+
+    call_command("load_demo", stdout=out)
+
+    line = next(x for x in out.getvalue().splitlines() if x.startswith("nakhon-si-thammarat:"))
+    for layer in ("raster_depth", "raster_dem", "drain"):
+        assert f"{layer}: skipped (unchanged)" in line
+    assert [(path.stat().st_mtime_ns, path.read_bytes()) for path in files] == before

@@ -2,35 +2,26 @@
 
 from __future__ import annotations
 
-import sys
-
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from layers.imports import KINDS, ImportLimits, ImportRefused, layer_import
+from layers.imports.cli import USAGE_ERROR, RowProgress, import_errors, refusal_text
 from layers.imports.mapping import parse_map_options
 from layers.imports.messages import Issue, quoted
 from layers.imports.service import kind_get
 from layers.models import Municipality
 
-MAX_ERRORS_SHOWN = 20
-USAGE_ERROR = 2
-
-
-def _refusal_text(refused: ImportRefused) -> str:
-    shown = [str(issue) for issue in refused.issues[:MAX_ERRORS_SHOWN]]
-    hidden = len(refused.issues) - len(shown)
-    if hidden > 0:
-        shown.append(str(Issue("issues_truncated", params={"count": hidden})))
-    return "\n".join(shown)
-
 
 class Command(BaseCommand):
+    # System checks (about 0.5 s) belong to deploys and `manage.py check`, not to every import.
+    requires_system_checks: list[str] = []
     help = (
         "Import a GeoJSON, GeoPackage, zipped Shapefile, KML/KMZ or CSV file into a "
         "municipality's layer, in one transaction (นำเข้าข้อมูลเชิงพื้นที่). KIND: "
         + ", ".join(KINDS)
-        + ". Without --id-field a re-import replaces the dataset's features; with it, rows "
+        + ". A GeoTIFF (.tif, or zipped) with KIND dataset becomes a raster dataset, stored as a "
+        "cloud-optimised GeoTIFF (--crs and --dry-run apply)."
+        + " Without --id-field a re-import replaces the dataset's features; with it, rows "
         "update the features with the same id and other features are kept."
     )
 
@@ -75,58 +66,36 @@ class Command(BaseCommand):
             if municipality is None:
                 raise ImportRefused([Issue("municipality_unknown", params={"code": quoted(code)})])
         except ImportRefused as refused:
-            raise CommandError(_refusal_text(refused), returncode=USAGE_ERROR) from None
+            raise CommandError(refusal_text(refused), returncode=USAGE_ERROR) from None
         limits = ImportLimits.from_settings(
             max_vertices_per_feature=options["max_vertices"], batch_size=options["batch_size"]
         )
-        bar = None
-
-        def progress(done: int, total: int) -> None:
-            nonlocal bar
-            if bar is None:
-                bar = tqdm(total=total, unit=" rows", file=sys.stderr, disable=None, leave=False)
-            bar.update(done - bar.n)
-
+        progress = RowProgress()
         try:
-            report = layer_import(
-                municipality=municipality,
-                kind=options["kind"],
-                path=options["file"],
-                layer=options["layer"],
-                crs=options["crs"],
-                encoding=options["encoding"],
-                mapping=mapping,
-                id_field=options["id_field"],
-                dry_run=options["dry_run"],
-                confirm_outside=options["confirm_outside"],
-                delete_missing=options["delete_missing"],
-                dataset_slug=options["dataset"],
-                dataset_title=options["title"],
-                limits=limits,
-                progress=progress,
-            )
-        except ImportRefused as refused:
-            if refused.report is not None:
-                for line in refused.report.lines():
-                    self.stdout.write(line)
-            raise CommandError(
-                _refusal_text(refused) + "\nไม่ได้นำเข้าข้อมูลใดเลย / nothing was imported"
-            ) from None
-        except Exception as error:
-            if options.get("traceback"):
-                raise
-            # A file must never show a stack trace: say what broke and that nothing changed.
-            raise CommandError(
-                f"{options['file']}: เกิดข้อผิดพลาดที่ไม่คาดคิด ไม่ได้นำเข้าข้อมูลใดเลย / "
-                f"unexpected error ({type(error).__name__}: {error}); nothing was imported"
-            ) from None
+            with import_errors(self, options["file"], traceback=bool(options.get("traceback"))):
+                report = layer_import(
+                    municipality=municipality,
+                    kind=options["kind"],
+                    path=options["file"],
+                    layer=options["layer"],
+                    crs=options["crs"],
+                    encoding=options["encoding"],
+                    mapping=mapping,
+                    id_field=options["id_field"],
+                    dry_run=options["dry_run"],
+                    confirm_outside=options["confirm_outside"],
+                    delete_missing=options["delete_missing"],
+                    dataset_slug=options["dataset"],
+                    dataset_title=options["title"],
+                    limits=limits,
+                    progress=progress,
+                )
         finally:
-            if bar is not None:
-                bar.close()
+            progress.close()
         for line in report.lines():
             self.stdout.write(line)
         if report.dry_run and not report.ok:
             raise CommandError(
-                _refusal_text(ImportRefused(report.errors))
+                refusal_text(ImportRefused(report.errors))
                 + "\nทดลองนำเข้า: การนำเข้าจริงจะถูกปฏิเสธ / dry run: the import would be refused"
             )

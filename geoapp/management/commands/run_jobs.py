@@ -1,0 +1,34 @@
+"""Run background jobs (imports, analyses) queued by pages and the API (`geoapp.jobs`)."""
+
+from __future__ import annotations
+
+import signal
+
+from django.core.management.base import BaseCommand
+
+from geoapp.jobs import Worker
+
+
+class Command(BaseCommand):
+    help = (
+        "Run queued background jobs until stopped (ทำงานเบื้องหลังที่รอคิว). Several workers may run "
+        "at once; each job runs once. --once runs what is queued now and exits."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="empty the queue, then exit")
+        parser.add_argument("--poll", type=float, default=2.0, help="seconds between queue checks")
+
+    def handle(self, *args, **options):
+        worker = Worker(poll_s=options["poll"])
+        if options["once"]:
+            count = 0
+            while (job := worker.run_once()) is not None:
+                count += 1
+                self.stdout.write(f"{job.kind} {job.pk}: {job.status}")
+            self.stdout.write(f"งานที่ทำ / jobs run: {count}")
+            return
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_args: worker.stopping.set())
+        self.stdout.write(f"job worker {worker.name} waiting for jobs")
+        worker.run_forever()

@@ -1,0 +1,278 @@
+"""Feature history pages of the catalogue: a feature's versions, restore, roll back an import.
+
+Whoever may read a dataset (`views_catalogue.dataset_access`) may read its history; restoring
+a feature or rolling back an import needs the right to edit the dataset's layer
+(`EDIT_ACTIONS`). Features and imports are looked up inside the dataset, so an id from another
+dataset or municipality answers 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from geoapp import permissions
+from geoapp.permissions import Action
+from geoapp.templatetags.thaidate import thai_date
+from geoapp.views_catalogue import dataset_access
+from layers.history import (
+    KIND_LAYERS,
+    HistoryError,
+    feature_history,
+    restore_feature,
+    rollback_import,
+)
+from layers.models import Dataset, FeatureHistory, ImportRun, Municipality
+from layers.selectors_catalogue import dataset_get
+
+#: The action that allows changing the features of a dataset of each kind.
+EDIT_ACTIONS = {
+    Dataset.Kind.ROADS: Action.EDIT_INFRASTRUCTURE,
+    Dataset.Kind.LANDMARKS: Action.EDIT_INFRASTRUCTURE,
+    Dataset.Kind.BUILDINGS: Action.EDIT_INFRASTRUCTURE,
+    Dataset.Kind.FLOOD_ZONES: Action.EDIT_FLOOD,
+    Dataset.Kind.DENGUE_CASES: Action.EDIT_CASES,
+}
+
+
+def can_edit(user, municipality: Municipality, dataset: Dataset) -> bool:
+    """Whether the user may restore features of the dataset or roll back its imports."""
+    action = EDIT_ACTIONS.get(dataset.kind)
+    return action is not None and permissions.can(user, municipality, action)
+
+
+def when(moment) -> str:
+    """A moment as an officer reads it: `21 พ.ย. 2569 15:38` (Buddhist era in Thai)."""
+    local = timezone.localtime(moment)
+    return f"{thai_date(local.date())} {local:%H:%M}"
+
+
+def op_label(op: str) -> str:
+    """What a change did, in words."""
+    return str(FeatureHistory.Op(op).label)
+
+
+def refusal_text(error: HistoryError) -> str:
+    """The refusal in the page's language."""
+    return error.english if translation.get_language() == "en" else error.thai
+
+
+def _dataset(request: HttpRequest, code: str, slug: str) -> tuple[Municipality, Dataset, str]:
+    municipality = permissions.municipality_requiring(request.user, code, Action.VIEW_LAYERS)
+    dataset = dataset_get(
+        municipality=municipality, slug=slug, access=dataset_access(request.user, municipality)
+    )
+    layer = KIND_LAYERS.get(dataset.kind) if dataset is not None else None
+    if layer is None:
+        raise Http404("No such dataset, or it keeps no feature history")
+    return municipality, dataset, layer
+
+
+def _versions(municipality: Municipality, dataset: Dataset, layer: str, feature_id: int):
+    versions = feature_history(municipality=municipality, layer=layer, feature_id=feature_id)
+    touched = {v.before.get("dataset_id") for v in versions if v.before} | {
+        v.after.get("dataset_id") for v in versions if v.after
+    }
+    if not versions or dataset.pk not in touched:
+        raise Http404("No such feature in this dataset")
+    return versions
+
+
+def _label(versions) -> str:
+    for version in reversed(versions):
+        for row in (version.after, version.before):
+            if row:
+                name = row.get("name_th") or row.get("event") or row.get("source_id")
+                if name:
+                    return str(name)
+    return ""
+
+
+@login_required
+@require_http_methods(["GET"])
+def feature_history_page(
+    request: HttpRequest, code: str, slug: str, feature_id: int
+) -> HttpResponse:
+    """Every version of one feature: who, when, what changed, which import; restore buttons."""
+    municipality, dataset, layer = _dataset(request, code, slug)
+    versions = _versions(municipality, dataset, layer, feature_id)
+    deleted = versions[-1].op == FeatureHistory.Op.DELETE
+    editable = can_edit(request.user, municipality, dataset)
+    rows = []
+    for version in reversed(versions):
+        rows.append(
+            {
+                "version": version,
+                "when": when(version.changed_at),
+                "what": op_label(version.op),
+                # The state after it is kept (it is neither the latest nor a deletion).
+                "restorable": version.after_entry_id is not None,
+            }
+        )
+    return render(
+        request,
+        "geoapp/catalogue/feature_history.html",
+        {
+            "municipality": municipality,
+            "dataset": dataset,
+            "feature_id": feature_id,
+            "label": _label(versions),
+            "rows": rows,
+            "deleted": deleted,
+            "editable": editable,
+            "last_entry": versions[-1].entry_id,
+            "restore_url": reverse(
+                "catalogue-feature-restore",
+                kwargs={"code": municipality.code, "slug": dataset.slug, "feature_id": feature_id},
+            ),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def feature_restore_page(
+    request: HttpRequest, code: str, slug: str, feature_id: int
+) -> HttpResponse:
+    """GET: what a restore would do; POST: restore (the latest state, or `version`)."""
+    municipality, dataset, layer = _dataset(request, code, slug)
+    if not can_edit(request.user, municipality, dataset):
+        raise PermissionDenied("restoring needs the right to edit this layer")
+    versions = _versions(municipality, dataset, layer, feature_id)
+    history_url = reverse(
+        "catalogue-feature-history",
+        kwargs={"code": municipality.code, "slug": dataset.slug, "feature_id": feature_id},
+    )
+    error = ""
+    raw = request.POST.get("version") or request.GET.get("version") or ""
+    version = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 9 else None
+    if request.method == "POST":
+        try:
+            seen = request.POST.get("last", "")
+            result = restore_feature(
+                municipality=municipality,
+                layer=layer,
+                feature_id=feature_id,
+                version=version,
+                user=request.user,
+                expected_last=int(seen) if seen.isascii() and seen.isdigit() else None,
+            )
+        except HistoryError as refused:
+            error = refusal_text(refused)
+        else:
+            messages.success(
+                request,
+                _("Feature %(id)s restored as at version %(version)s.")
+                % {"id": feature_id, "version": result.version},
+            )
+            return redirect(history_url)
+    return render(
+        request,
+        "geoapp/catalogue/feature_restore.html",
+        {
+            "municipality": municipality,
+            "dataset": dataset,
+            "feature_id": feature_id,
+            "label": _label(versions),
+            "deleted": versions[-1].op == FeatureHistory.Op.DELETE,
+            "version": version,
+            "error": error,
+            "history_url": history_url,
+        },
+        status=409 if error else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_rollback_page(
+    request: HttpRequest, code: str, slug: str, import_id: int
+) -> HttpResponse:
+    """GET: what rolling back the import would do (a dry run); POST: roll it back."""
+    municipality, dataset, _layer = _dataset(request, code, slug)
+    if not can_edit(request.user, municipality, dataset):
+        raise PermissionDenied("rolling back needs the right to edit this layer")
+    run = (
+        ImportRun.objects.filter(municipality=municipality, dataset=dataset, pk=import_id)
+        .select_related("user", "rolled_back_by")
+        .first()
+    )
+    if run is None:
+        raise Http404("No such import of this dataset")
+    dataset_url = reverse(
+        "catalogue-dataset", kwargs={"code": municipality.code, "slug": dataset.slug}
+    )
+    force = request.POST.get("force") == "1"
+    error = ""
+    preview = None
+    if request.method == "POST":
+        try:
+            result = rollback_import(
+                municipality=municipality, import_id=run.pk, user=request.user, force=force
+            )
+        except HistoryError as refused:
+            error = refusal_text(refused)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Import %(id)s rolled back: %(removed)s features removed, %(restored)s "
+                    "put back as they were, %(recreated)s recreated."
+                )
+                % {
+                    "id": run.pk,
+                    "removed": result.removed,
+                    "restored": result.restored,
+                    "recreated": result.recreated,
+                },
+            )
+            return redirect(dataset_url + "#history-title")
+    if run.rolled_back_at is None:
+        try:
+            preview = rollback_import(
+                municipality=municipality, import_id=run.pk, dry_run=True, force=True
+            )
+        except HistoryError as refused:
+            error = error or refusal_text(refused)
+    return render(
+        request,
+        "geoapp/catalogue/import_rollback.html",
+        {
+            "municipality": municipality,
+            "dataset": dataset,
+            "run": run,
+            "started": when(run.started_at),
+            "rolled_back": when(run.rolled_back_at) if run.rolled_back_at else "",
+            "preview": preview,
+            "error": error,
+            "dataset_url": dataset_url,
+        },
+        status=409 if error else 200,
+    )
+
+
+def dataset_history_context(request: HttpRequest, municipality: Municipality, dataset: Dataset):
+    """The dataset page's history section: recent changes and imports (empty for files)."""
+    from layers.history import dataset_history, dataset_imports
+
+    if dataset.kind not in KIND_LAYERS:
+        return {}
+    changes = dataset_history(dataset=dataset)
+    for entry in changes:
+        entry.when = when(entry.changed_at)
+        entry.what = op_label(entry.op)
+    imports = dataset_imports(dataset=dataset)
+    for run in imports:
+        run.when = when(run.started_at)
+    return {
+        "history": changes,
+        "imports": imports,
+        "history_editable": can_edit(request.user, municipality, dataset),
+    }
