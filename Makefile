@@ -12,12 +12,13 @@ PORT ?= 8000
 SYSTEM_PACKAGES := postgresql postgresql-postgis gdal-bin chromium gettext \
 	python3 python3-venv python3-dev fonts-thai-tlwg ca-certificates
 
-.PHONY: help setup db messages demo serve test lint pytest bench loadtest backup restore clean
+.PHONY: help setup db messages demo serve test lint pytest fuzz bench loadtest backup restore clean
 
 help:
 	@echo "make demo   install, start PostGIS, load the demo municipality, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install and run every check (ruff, import-linter, migrations, pytest, browser)"
 	@echo "make bench  run the benchmarks (ratios against a baseline measured in the same run)"
+	@echo "make fuzz   the fuzz and property tests with new random examples (300 per form)"
 	@echo "make loadtest  50 users for 60 s on loopback, p50/p95 latency per request kind"
 	@echo "make backup / make restore FILE=backups/....tar   database + uploaded files"
 
@@ -78,6 +79,12 @@ test: lint
 bench: db
 	$(BIN)/python manage.py load_demo -v 0
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# The fuzz and property tests with fresh random examples (make test repeats fixed ones).
+fuzz: db
+	MUEANG_HYPOTHESIS=hunt MUEANG_FUZZ_EXAMPLES=$${MUEANG_FUZZ_EXAMPLES:-300} \
+	$(BIN)/python -m pytest tests/geoapp/test_forms_fuzz.py tests/geoapp/test_api_fuzz.py $(PYTEST_ARGS)
+	MUEANG_HYPOTHESIS=hunt $(BIN)/python -m pytest -m "not e2e" tests/analysis tests/layers $(PYTEST_ARGS)
 
 # 50 users for 60 s over map pages, tiles and the API on loopback (gunicorn); p50/p95 per kind.
 loadtest: db

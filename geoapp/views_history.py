@@ -162,7 +162,9 @@ def feature_restore_page(
                 feature_id=feature_id,
                 version=version,
                 user=request.user,
-                expected_last=int(seen) if seen.isascii() and seen.isdigit() else None,
+                expected_last=(
+                    int(seen) if seen.isascii() and seen.isdigit() and len(seen) < 19 else None
+                ),
             )
         except HistoryError as refused:
             error = refusal_text(refused)

@@ -87,7 +87,7 @@ def spray_round_days(municipality: Municipality) -> tuple[int, ...]:
     days = set()
     for part in str(municipality.spray_round_days).replace(";", ",").split(","):
         part = part.strip()
-        if part.isdigit():
+        if part.isascii() and part.isdigit() and len(part) <= 3:
             days.add(int(part))
     return tuple(sorted(days)) or DEFAULT_ROUND_DAYS
 

@@ -48,6 +48,7 @@ _DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[T ](.*))?$")
 _THAI_MONTH = re.compile(r"^(\d{1,2})\s*([^\d\s]+)\s*(?:พ\.ศ\.|ค\.ศ\.)?\s*(\d{4})(?:\s+(.*))?$")
 _TIME = re.compile(r"^(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?(?:\s*น\.)?$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
+MAX_INTEGER_DIGITS = 30  # past any column's range; keeps int() clear of its 4,300-digit limit
 TRUE_WORDS = {"true", "t", "yes", "y", "1", "ใช่", "จริง", "มี"}
 FALSE_WORDS = {"false", "f", "no", "n", "0", "ไม่ใช่", "เท็จ", "ไม่มี"}
 
@@ -93,6 +94,8 @@ def parse_integer(value: object, *, low: int, high: int) -> int:
     else:
         text = _number_text(value)
         if _INTEGER.match(text):
+            if len(text.lstrip("+-0")) > MAX_INTEGER_DIGITS:  # int() refuses 4,300 digits
+                raise ValueProblem("number_out_of_range", value=quoted(value), low=low, high=high)
             number = int(text)
         else:
             try:
