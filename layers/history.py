@@ -233,8 +233,9 @@ def _entries(municipality_id: int, layer: str, feature_id: int) -> list[tuple]:
             "CASE WHEN old_row IS NULL THEN NULL "
             "ELSE old_row || jsonb_build_object('geom', old_geom::text) END "
             "FROM layers_featurehistory "
-            "WHERE municipality_id = %s AND layer = %s AND feature_id = %s ORDER BY id",
-            [municipality_id, layer, feature_id],
+            "WHERE municipality_id = %s AND layer = %s "
+            "AND (feature_id = %s OR inserted_ids @> %s::bigint) ORDER BY id",
+            [municipality_id, layer, feature_id, feature_id],
         )
         return cursor.fetchall()
 
@@ -610,14 +611,24 @@ def _rollback_layer(
     )
     with connection.cursor() as cursor:
         # The import's first change of each feature says what the feature was before it.
+        # Inserts name their keys as ranges (one entry per statement): one row per key here.
         cursor.execute(
             f"CREATE TEMPORARY TABLE {firsts} ON COMMIT DROP AS "
-            "SELECT DISTINCT ON (feature_id) id AS entry_id, feature_id, op "
-            "FROM layers_featurehistory "
-            "WHERE municipality_id = %s AND import_run_id = %s AND layer = %s "
-            "ORDER BY feature_id, id",
-            [run.municipality_id, run.pk, layer],
+            "SELECT DISTINCT ON (feature_id) entry_id, feature_id, op FROM ("
+            " SELECT id AS entry_id, feature_id, op FROM layers_featurehistory"
+            " WHERE municipality_id = %s AND import_run_id = %s AND layer = %s"
+            " AND feature_id IS NOT NULL"
+            " UNION ALL"
+            " SELECT h.id, k.id, h.op FROM layers_featurehistory h,"
+            " unnest(h.inserted_ids) AS r, generate_series(lower(r), upper(r) - 1) AS k(id)"
+            " WHERE h.municipality_id = %s AND h.import_run_id = %s AND h.layer = %s"
+            " AND h.inserted_ids IS NOT NULL"
+            ") AS e ORDER BY feature_id, entry_id",
+            [run.municipality_id, run.pk, layer] * 2,
         )
+        cursor.execute(f"ANALYZE {firsts}")
+        # Changes after the import's. A later insert of one of its keys (a restore) needs a
+        # delete first, which names the feature, so the per-feature entries are enough.
         cursor.execute(
             f"SELECT DISTINCT h.feature_id FROM layers_featurehistory h "
             f"JOIN {firsts} f ON f.feature_id = h.feature_id "
@@ -672,6 +683,11 @@ def dataset_history(*, dataset, limit: int = 50) -> list[FeatureHistory]:
         entry.changed_shown = [c for c in (entry.changed_columns or []) if c not in NOISE_COLUMNS]
         old = entry.old_row or {}
         entry.label = old.get("name_th") or old.get("source_id") or old.get("event") or ""
+        # An insert entry names all the features its statement created.
+        ranges = entry.inserted_ids.ranges() if entry.inserted_ids else []
+        entry.created_count = len(entry.inserted_ids) if entry.inserted_ids else 0
+        entry.first_feature_id = entry.feature_id or (ranges[0][0] if ranges else None)
+        entry.last_feature_id = ranges[-1][1] - 1 if ranges else entry.feature_id
     return entries
 
 

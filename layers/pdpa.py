@@ -234,24 +234,46 @@ def person_erase(
         else:
             case.delete()
     # Earlier versions of the case (and the anonymising change itself) hold the exact house.
+    case_ids = [personal.case_id for personal in rows]
     _case_history_erase(
-        "feature_id = ANY(%s)", [[personal.case_id for personal in rows]], municipality_id
-    )
+        "feature_id = ANY(%s)", [case_ids], municipality_id, keys="SELECT unnest(%s::bigint[])",
+        key_params=[case_ids],
+    )  # fmt: skip
     return len(rows)
 
 
-def _case_history_erase(condition: str, params: list, municipality_id: int | None = None) -> int:
-    """Delete dengue-case history rows matching `condition` (the history guard allows it here)."""
+def _case_history_erase(
+    condition: str,
+    params: list,
+    municipality_id: int | None = None,
+    *,
+    keys: str,
+    key_params: list,
+) -> None:
+    """Delete dengue-case history rows matching `condition` (the history guard allows it here).
+
+    Insert entries name the cases a statement created as key ranges: the keys of the erased
+    entries and those `keys` selects are taken out of them (an entry left with none goes).
+    """
     scope = "" if municipality_id is None else "AND municipality_id = %s"
+    scoped = [] if municipality_id is None else [municipality_id]
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config(%s, 'pdpa', true)", [HISTORY_ERASE_SETTING])
         try:
             cursor.execute(
-                "DELETE FROM layers_featurehistory "
-                f"WHERE layer = 'cases' AND ({condition}) {scope}",
-                [*params, *([] if municipality_id is None else [municipality_id])],
+                "WITH gone AS (DELETE FROM layers_featurehistory "
+                f"WHERE layer = 'cases' AND ({condition}) {scope} RETURNING feature_id), "
+                f"erased AS (SELECT range_agg(int8range(k, k, '[]')) AS keys FROM "
+                f"(SELECT feature_id AS k FROM gone UNION {keys}) AS e(k) WHERE k IS NOT NULL) "
+                "UPDATE layers_featurehistory h SET inserted_ids = h.inserted_ids - erased.keys "
+                f"FROM erased WHERE h.layer = 'cases' AND h.inserted_ids && erased.keys {scope}",
+                [*params, *scoped, *key_params, *scoped],
             )
-            return cursor.rowcount
+            cursor.execute(
+                "DELETE FROM layers_featurehistory "
+                f"WHERE layer = 'cases' AND inserted_ids = '{{}}'::int8multirange {scope}",
+                scoped,
+            )
         finally:
             cursor.execute("SELECT set_config(%s, '', true)", [HISTORY_ERASE_SETTING])
 
@@ -275,5 +297,7 @@ def personal_data_purge(*, older_than_years: int, today=None) -> int:
         "feature_id IN (SELECT id FROM layers_denguecase WHERE report_date < %s) "
         "OR (old_row ->> 'report_date')::date < %s",
         [cutoff, cutoff],
+        keys="SELECT id FROM layers_denguecase WHERE report_date < %s",
+        key_params=[cutoff],
     )
     return count

@@ -6,8 +6,15 @@ import pandas as pd
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 
-from layers.history import HistoryError, feature_history, restore_feature, rollback_import
+from layers.history import (
+    HistoryError,
+    dataset_history,
+    feature_history,
+    restore_feature,
+    rollback_import,
+)
 from layers.imports import layer_import
 from layers.models import (
     Building,
@@ -43,7 +50,9 @@ def row_text(table: str, pk: int) -> str | None:
 
 
 def history(layer: str, pk: int):
-    return FeatureHistory.objects.filter(layer=layer, feature_id=pk).order_by("id")
+    return FeatureHistory.objects.filter(
+        Q(feature_id=pk) | Q(inserted_ids__holds=pk), layer=layer
+    ).order_by("id")
 
 
 @pytest.fixture
@@ -207,8 +216,23 @@ def test_an_import_records_its_run_and_tags_its_history(nst, tmp_path, planner):
     assert run.dataset.slug == "hist"
     assert run.finished_at is not None
     tagged = FeatureHistory.objects.filter(import_run=run)
-    assert sorted(tagged.values_list("op", flat=True)) == ["insert"] * 4
+    # One insert entry for the statement that created the four roads, naming exactly them.
+    assert list(tagged.values_list("op", flat=True)) == ["insert"]
+    created = Road.objects.filter(dataset__slug="hist").values_list("pk", flat=True)
+    assert sorted(created) == [
+        k for low, high in tagged.get().inserted_ids.ranges() for k in range(low, high)
+    ]
     assert {e.user_ref for e in tagged} == {planner.pk}
+    # The dataset page lists that entry as four new features, and each road's history starts
+    # with it.
+    (entry,) = dataset_history(dataset=run.dataset)
+    assert (entry.created_count, entry.first_feature_id, entry.last_feature_id) == (
+        4,
+        min(created),
+        max(created),
+    )
+    first = feature_history(municipality=nst, layer="roads", feature_id=max(created))[0]
+    assert (first.op, first.import_run_id, first.entry_id) == ("insert", run.pk, entry.pk)
     # The import id ends with the import: a later edit in the same transaction is not the import's.
     road = Road.objects.filter(dataset__slug="hist").first()
     Road.objects.filter(pk=road.pk).update(name_th="แก้หลังนำเข้า")
