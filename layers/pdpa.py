@@ -236,9 +236,12 @@ def person_erase(
     # Earlier versions of the case (and the anonymising change itself) hold the exact house.
     case_ids = [personal.case_id for personal in rows]
     _case_history_erase(
-        "feature_id = ANY(%s)", [case_ids], municipality_id, keys="SELECT unnest(%s::bigint[])",
+        "feature_id = ANY(%s)",
+        [case_ids],
+        municipality_id,
+        keys="SELECT unnest(%s::bigint[])",
         key_params=[case_ids],
-    )  # fmt: skip
+    )
     return len(rows)
 
 
