@@ -25,9 +25,9 @@ import.gpkg   The file: a street grid of two-vertex segments (``import.SEGMENTS`
               staging table (COPY into a table with row-level security is refused), then per
               row the policy check and three more indexes than the scratch table (dataset,
               the (municipality, id) paging index, the partial unique source id; both have
-              the key and the GiST index, which the baseline builds once after loading while
-              the candidate adds to a GiST index shared with every municipality); per
-              statement the key checks (layers/0012) and the history entry (layers/0013).
+              the key and a GiST index, which GDAL 3.6 creates before its COPY, so both pay
+              for it row by row); per statement the key checks (layers/0012) and the history
+              entry (layers/0013).
               ``import.db_cpu_ms`` shows the database's share on its own.
 
 At full size one run takes minutes: the benchmark measures min(--repeat, 3) runs after its
