@@ -50,7 +50,19 @@ BEGIN
 END $$;
 '''
 
+# Going back would have to split range entries into one row per key, after every later change
+# in id order; rather than reorder history, it refuses while such entries exist.
 PER_ROW = r'''
+DO $$
+BEGIN
+    PERFORM set_config('mueang.tenants',
+                       (SELECT string_agg(id::text, ',') FROM layers_municipality), true);
+    IF EXISTS (SELECT 1 FROM layers_featurehistory WHERE inserted_ids IS NOT NULL) THEN
+        RAISE EXCEPTION 'feature history holds insert entries with key ranges: '
+                        'this migration cannot be reversed without reordering history';
+    END IF;
+    PERFORM set_config('mueang.tenants', '', true);
+END $$;
 DROP INDEX IF EXISTS history_inserted;
 CREATE OR REPLACE FUNCTION mueang_history_record() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
