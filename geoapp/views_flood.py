@@ -43,7 +43,7 @@ from geoapp.permissions import Action, can, municipality_requiring
 from geoapp.views import ATTRIBUTION
 from layers import selectors
 from layers import selectors_flood as flood
-from layers.imports.values import THAI_DIGITS
+from layers.imports.values import THAI_DIGITS, whole_number
 from layers.models import (
     NEEDS_PROFILE_LIMITS,
     WGS84,
@@ -140,15 +140,14 @@ def _top_param(request: HttpRequest) -> int | None:
     raw = request.GET.get("top", "").strip()
     if not raw:
         return None
-    number = raw.translate(THAI_DIGITS)  # "๑๐๐" as typed on a Thai keyboard
-    if not (number.isascii() and number.isdigit() and len(number) <= 7) or not (
-        1 <= int(number) <= 1_000_000
-    ):
+    # "๑๐๐" as typed on a Thai keyboard counts.
+    number = whole_number(raw.translate(THAI_DIGITS), max_digits=7)
+    if number is None or not 1 <= number <= 1_000_000:
         raise BadInput(
             _("top must be a whole number from 1 up, for example 100, not “%(value)s”.")
             % {"value": raw[:MAX_PARAM_CHARS]}
         )
-    return int(number)
+    return number
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from layers.history import (
     restore_feature,
     rollback_import,
 )
+from layers.imports.values import whole_number
 from layers.models import Dataset, FeatureHistory, ImportRun, Municipality
 from layers.selectors_catalogue import dataset_get
 
@@ -152,7 +153,7 @@ def feature_restore_page(
     )
     error = ""
     raw = request.POST.get("version") or request.GET.get("version") or ""
-    version = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 9 else None
+    version = whole_number(raw, max_digits=8)
     if request.method == "POST":
         try:
             seen = request.POST.get("last", "")
@@ -162,9 +163,7 @@ def feature_restore_page(
                 feature_id=feature_id,
                 version=version,
                 user=request.user,
-                expected_last=(
-                    int(seen) if seen.isascii() and seen.isdigit() and len(seen) < 19 else None
-                ),
+                expected_last=whole_number(seen, max_digits=18),
             )
         except HistoryError as refused:
             error = refusal_text(refused)

@@ -685,7 +685,7 @@ def dataset_history(*, dataset, limit: int = 50) -> list[FeatureHistory]:
         entry.label = old.get("name_th") or old.get("source_id") or old.get("event") or ""
         # An insert entry names all the features its statement created.
         ranges = entry.inserted_ids.ranges() if entry.inserted_ids else []
-        entry.created_count = len(entry.inserted_ids) if entry.inserted_ids else 0
+        entry.created_count = sum(high - low for low, high in ranges)
         entry.first_feature_id = entry.feature_id or (ranges[0][0] if ranges else None)
         entry.last_feature_id = ranges[-1][1] - 1 if ranges else entry.feature_id
     return entries

@@ -691,9 +691,6 @@ class KeyRanges(str):
     def __len__(self) -> int:  # how many keys
         return sum(high - low for low, high in self.ranges())
 
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, int) and any(low <= key < high for low, high in self.ranges())
-
 
 class KeyRangesField(models.Field):
     """A set of bigint keys stored as PostgreSQL ranges (``int8multirange``), read-only here."""

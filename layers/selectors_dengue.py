@@ -35,6 +35,7 @@ from analysis.dengue import (
     zone_features,
 )
 from layers.frames import frame_from_queryset
+from layers.imports.values import whole_number
 from layers.models import Building, DengueCase, Municipality, SprayRound
 from layers.selectors import landmark_frame, road_frame
 
@@ -86,9 +87,9 @@ def spray_round_days(municipality: Municipality) -> tuple[int, ...]:
     """The municipality's rounds as days after the report, e.g. ``(0, 7)`` or ``(0, 3, 7)``."""
     days = set()
     for part in str(municipality.spray_round_days).replace(";", ",").split(","):
-        part = part.strip()
-        if part.isascii() and part.isdigit() and len(part) <= 3:
-            days.add(int(part))
+        day = whole_number(part.strip(), max_digits=3)
+        if day is not None:
+            days.add(day)
     return tuple(sorted(days)) or DEFAULT_ROUND_DAYS
 
 

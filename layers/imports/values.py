@@ -85,6 +85,17 @@ def _number_text(value: object) -> str:
     return _text(value).translate(THAI_DIGITS).replace(",", "").replace(" ", "")
 
 
+def whole_number(text: str, *, max_digits: int) -> int | None:
+    """`text` as a whole number if it is 1 to `max_digits` ASCII digits, else None.
+
+    For query parameters and settings: ``str.isdigit`` alone accepts "²" (which ``int`` refuses)
+    and any length (``int`` refuses 4,300 digits and more).
+    """
+    if text.isascii() and text.isdigit() and len(text) <= max_digits:
+        return int(text)
+    return None
+
+
 def parse_integer(value: object, *, low: int, high: int) -> int:
     """An integer between `low` and `high`; '1,234', '๑๒' and 12.0 are accepted, 1.5 is not."""
     if isinstance(value, bool | np.bool_):
