@@ -26,7 +26,11 @@ class ImportLimits:
     max_raster_side: int = 100_000  # cells across or down
     max_raster_cells: int = 1_000_000_000  # width x height x bands
     max_raster_bands: int = 32
-    batch_size: int = 10_000  # rows read, checked and written at a time
+    batch_size: int = 10_000  # rows read and checked at a time
+    # Rows that only create features are written this many at a time (one COPY, one INSERT):
+    # fewer round trips make the writing thread wait less for the GIL while the read-ahead
+    # worker holds it in long C calls (a GDAL read, a shapely function).
+    write_rows: int = 50_000
 
     @classmethod
     def from_settings(cls, **overrides: int) -> ImportLimits:

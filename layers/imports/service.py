@@ -93,6 +93,7 @@ SLUG_MAX = 60
 SOURCE_ID_MAX = 64
 SOURCE_KIND_MAX = 60
 OUTSIDE_ROWS_LISTED = 10
+MAX_AHEAD = 16  # batches read ahead at most (small batches: `ImportLimits.batch_size`)
 Progress = Callable[[int, int], None]
 
 
@@ -879,6 +880,7 @@ def _execute(
             fields=plan.fields,
             id_mode=plan.id_field is not None,
             delete_missing=delete_missing,
+            write_rows=limits.write_rows,
         )
     apply = not dry_run
     report.deleted += writer.begin(apply=apply)
@@ -918,9 +920,10 @@ def _execute(
             encoded = writer.encode(rows) if apply else None
             yield _Ready(batch, prepared, coordinate_problems, checked, refused, rows, encoded)
 
-    # The next batch is read, checked and encoded while this one is written (nothing there
-    # touches the database or the report).
-    for ready in read_ahead(checked_batches()):
+    # The next batches are read, checked and encoded while this one is written (nothing there
+    # touches the database or the report); enough of them to fill the writer's next write.
+    ahead = limits.write_rows // max(limits.batch_size, 1) + 1
+    for ready in read_ahead(checked_batches(), ahead=min(ahead, MAX_AHEAD)):
         _report_rows(report, source.name, ready, outside_rows)
         blocked = not report.ok or (outside_rows and not confirm_outside)
         planned = writer.add(ready.rows, apply=apply and not blocked, encoded=ready.encoded)
@@ -979,7 +982,7 @@ class _Ready:
     checked: _Checked
     refused: np.ndarray
     rows: RowBatch
-    encoded: object | None  # the writer's `encode(rows)`
+    encoded: bytes | None  # the writer's `encode(rows)`
 
 
 def _report_rows(report: ImportReport, file: str, ready: _Ready, outside_rows: list[int]) -> None:

@@ -484,16 +484,19 @@ def source_batches(
         yield batch(start, wkb[start:end], [column[start:end] for column in values])
 
 
-def read_ahead(items: Iterator[T]) -> Iterator[T]:
+def read_ahead(items: Iterator[T], *, ahead: int = 1) -> Iterator[T]:
     """The items of `items`, each computed in a worker thread while the caller uses the last.
 
     Reading and checking a batch (GDAL, shapely, numpy) then overlaps with writing the previous
-    one (the database works while psycopg2 waits without the GIL). At most two items exist
-    beyond the one in use. An exception of the worker is raised in the caller at the item it
-    replaced; when the caller stops early (an error, a cancel), the worker ends after its current
-    item. The worker uses the caller's time zone (dates without one are read in it).
+    one (the database works while psycopg2 waits without the GIL). At most `ahead` + 1 items
+    exist beyond the one in use: `ahead` waiting, one being computed. An exception of the
+    worker is raised in the caller at the item it replaced; when the caller stops early (an
+    error, a cancel), the worker ends after its current item. The worker uses the caller's time
+    zone (dates without one are read in it).
     """
-    ready: queue.Queue = queue.Queue(maxsize=1)
+    if ahead < 1:
+        raise ValueError(f"ahead must be at least 1, got {ahead}")
+    ready: queue.Queue = queue.Queue(maxsize=ahead)
     stop = threading.Event()
     zone = timezone.get_current_timezone()
 

@@ -21,10 +21,11 @@ import io
 import json
 import os
 import shutil
+import struct
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,11 @@ from layers.models import WGS84, Dataset, FeatureModel, Municipality
 
 GEOMETRY_TOLERANCE = 1e-12
 SQL_BATCH = 1000
-COPY_CHUNK = 1024 * 1024  # bytes handed to COPY at a time
+COPY_CHUNK = 16 * 1024 * 1024  # bytes handed to COPY at a time: one write in one piece
+# PostgreSQL's binary COPY format: signature, flags, header extension length; the trailer.
+COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+COPY_TRAILER = struct.pack("!h", -1)
+COPY_NULL = struct.pack("!i", -1)
 
 
 @dataclass
@@ -107,23 +112,38 @@ class Planned:
     conflicts: list[tuple[Row, str]] | None = None
 
 
-def _csv_value(value: object) -> str:
+def _copy_field(data: bytes) -> bytes:
+    """One field of a binary COPY row: its length, then its bytes."""
+    return struct.pack("!i", len(data)) + data
+
+
+def _copy_text(value: object) -> bytes:
+    """A value as a binary COPY field of type text (the INSERT casts it to the column's type)."""
     if value is None:
-        return ""  # unquoted: NULL
+        return COPY_NULL
     if isinstance(value, bool):
-        return "t" if value else "f"
-    text = value.isoformat() if isinstance(value, datetime.date) else str(value)
-    return '"' + text.replace('"', '""') + '"'  # quoted: an empty string stays a string
+        text = "t" if value else "f"
+    elif isinstance(value, datetime.date):  # dates and datetimes
+        text = value.isoformat()
+    else:
+        text = str(value)
+    return _copy_field(text.encode())
+
+
+def _copy_id(pk: int | None) -> bytes:
+    return COPY_NULL if pk is None else _copy_field(struct.pack("!q", pk))
 
 
 class LayerWriter:
     """Upserts rows of one dataset into a layer model (Road, Landmark, ...).
 
-    Rows are written a batch at a time: COPY of the values that differ between rows (WKB, mapped
-    fields, ids) into a temporary table, then one INSERT ... SELECT (new ids, constant columns
-    as parameters) and one UPDATE ... FROM (known ids). PostgreSQL refuses COPY straight into a
-    table with row-level security; INSERT and UPDATE are checked by its policies like any
-    write.
+    Rows are written a batch at a time: binary COPY of the values that differ between rows (WKB,
+    mapped fields as text, ids) into a temporary table, then one INSERT ... SELECT (new ids,
+    constant columns as parameters, text cast to each column's type) and one UPDATE ... FROM
+    (known ids). PostgreSQL refuses COPY straight into a table with row-level security; INSERT
+    and UPDATE are checked by its policies like any write. Batches that only create rows are
+    collected up to `write_rows` rows (`ImportLimits.write_rows`) before they are written;
+    `finish` writes the rest.
     """
 
     def __init__(
@@ -135,6 +155,7 @@ class LayerWriter:
         fields: list[str],
         id_mode: bool,
         delete_missing: bool,
+        write_rows: int = 1,
     ):
         self.model = model
         self.municipality = municipality
@@ -144,6 +165,9 @@ class LayerWriter:
         self.delete_missing = delete_missing
         self._dataset_slugs: dict[int | None, str] = {}
         self._staging: str | None = None
+        self._pending: list[bytes] = []  # encoded rows of create-only batches not yet written
+        self._pending_rows = 0
+        self.write_rows = write_rows
         # Every column an INSERT must fill (Django, not the database, holds the defaults).
         self._columns = [
             f for f in model._meta.concrete_fields if not f.primary_key and f.name != "geom"
@@ -173,17 +197,17 @@ class LayerWriter:
             self._dataset_slugs[dataset_id] = slug or "-"
         return self._dataset_slugs[dataset_id]
 
-    def encode(self, batch: RowBatch) -> io.BytesIO | None:
-        """The COPY text of a batch that can only create rows (no ids to match), else None.
+    def encode(self, batch: RowBatch) -> bytes | None:
+        """The binary COPY rows of a batch that can only create rows (no ids to match), else None.
 
         Needs no database (a worker thread builds it while the previous batch is written);
         hand it to `add`.
         """
         if self.id_mode:
             return None
-        return self._csv(np.full(len(batch), None, dtype=object), batch, self._varying())
+        return self._copy_rows(np.full(len(batch), None, dtype=object), batch, self._varying())
 
-    def add(self, batch: RowBatch, *, apply: bool, encoded: io.BytesIO | None = None) -> Planned:
+    def add(self, batch: RowBatch, *, apply: bool, encoded: bytes | None = None) -> Planned:
         """Plan (and with `apply`, write) one batch of rows; `encoded` is `encode(batch)`."""
         planned = Planned(conflicts=[])
         create = np.ones(len(batch), dtype=bool)
@@ -210,9 +234,25 @@ class LayerWriter:
                     to_update.append((match["pk"], row))
         to_create = batch.take(np.flatnonzero(create))
         planned.created, planned.updated = len(to_create), len(to_update)
-        if apply and (len(to_create) or to_update):
-            self._write(to_create, to_update, encoded if len(to_create) == len(batch) else None)
+        if not apply or not (len(to_create) or to_update):
+            return planned
+        if encoded is not None and len(to_create) == len(batch):
+            self._pending.append(encoded)
+            self._pending_rows += len(batch)
+            if self._pending_rows >= self.write_rows:
+                self._flush()
+            return planned
+        self._flush()
+        self._write(to_create, to_update)
         return planned
+
+    def _flush(self) -> None:
+        """Write the collected create-only rows."""
+        if not self._pending:
+            return
+        rows, self._pending = b"".join(self._pending), []
+        self._pending_rows = 0
+        self._copy_and_apply(rows, creates=True, updates=False)
 
     def _same(self, existing: dict, row: Row) -> bool:
         if any(existing[name] != row.values[name] for name in self.fields):
@@ -220,15 +260,8 @@ class LayerWriter:
         stored = shapely.from_wkb(bytes(existing["_wkb"]))
         return bool(shapely.equals_exact(stored, row.geometry, tolerance=GEOMETRY_TOLERANCE))
 
-    def _write(
-        self,
-        to_create: RowBatch,
-        to_update: list[tuple[int, Row]],
-        encoded: io.BytesIO | None = None,
-    ) -> None:
+    def _write(self, to_create: RowBatch, to_update: list[tuple[int, Row]]) -> None:
         """COPY the rows into the staging table, then one INSERT and one UPDATE from it."""
-        table = connection.ops.quote_name(self.model._meta.db_table)
-        columns = [connection.ops.quote_name(f.column) for f in self._columns]
         ids = np.full(len(to_create), None, dtype=object)
         rows = to_create
         if to_update:
@@ -243,7 +276,17 @@ class LayerWriter:
                 },
                 geometries=np.concatenate([to_create.geometries, updates.geometries]),
             )
+        self._copy_and_apply(
+            self._copy_rows(ids, rows, self._varying()),
+            creates=bool(len(to_create)),
+            updates=bool(to_update),
+        )
+
+    def _copy_and_apply(self, rows: bytes, *, creates: bool, updates: bool) -> None:
+        """COPY binary `rows` to the staging table; INSERT those without an id, UPDATE the rest."""
         quote = connection.ops.quote_name
+        table = quote(self.model._meta.db_table)
+        columns = [quote(f.column) for f in self._columns]
         varying = self._varying()
         # Constant columns (the municipality, the dataset, the time, defaults) are parameters
         # of the INSERT; only what differs between rows goes through COPY.
@@ -256,36 +299,37 @@ class LayerWriter:
         selected, parameters = [], []
         for model_field in self._columns:
             if model_field.name in varying:
-                selected.append(f"s.{quote(model_field.column)}")
+                selected.append(self._staged(model_field))
             else:
                 selected.append("%s")
                 parameters.append(constants.get(model_field.name, model_field.get_default()))
         geometry = f"ST_GeomFromWKB(s.wkb, {WGS84})"
         with connection.cursor() as cursor:
-            staging = self._staging_table(cursor, table, varying)
+            staging = self._staging_table(cursor, varying)
             copied = ", ".join(["id", "wkb", *(quote(self._column_of[n]) for n in varying)])
             cursor.copy_expert(
-                f"COPY {staging} ({copied}) FROM STDIN WITH (FORMAT csv)",
-                encoded if encoded is not None and not to_update else self._csv(ids, rows, varying),
+                f"COPY {staging} ({copied}) FROM STDIN WITH (FORMAT binary)",
+                io.BytesIO(COPY_HEADER + rows + COPY_TRAILER),
                 COPY_CHUNK,
             )
             # One round trip for the writes and the emptying of the staging table (each call
             # costs the main thread a wait for the GIL while the read-ahead worker runs).
             statements, arguments = [], []
-            if len(to_create):
+            if creates:
                 statements.append(
                     f"INSERT INTO {table} (geom, {', '.join(columns)}) "
                     f"SELECT {geometry}, {', '.join(selected)} "
                     f"FROM {staging} AS s WHERE s.id IS NULL"
                 )
                 arguments += parameters
-            if to_update:
+            if updates:
                 # A file may map no attribute at all (an id and a geometry): just the geometry.
                 assignments = ", ".join(
                     [
                         f"geom = {geometry}",
                         *(
-                            f"{quote(self._column_of[name])} = s.{quote(self._column_of[name])}"
+                            f"{quote(self._column_of[name])} = "
+                            f"{self._staged(self.model._meta.get_field(name))}"
                             for name in self.fields
                         ),
                         "updated_at = %s",
@@ -299,6 +343,20 @@ class LayerWriter:
             statements.append(f"TRUNCATE {staging}")
             cursor.execute("; ".join(statements), arguments)
 
+    @staticmethod
+    def _staged(model_field) -> str:
+        """The staging table's text of `model_field` as the column's type.
+
+        Character columns take the text as it is: storing it checks the length (an explicit
+        cast to varchar(n) would cut it silently). Others are cast (text to a number, a date
+        or a boolean is explicit only).
+        """
+        column = "s." + connection.ops.quote_name(model_field.column)
+        db_type = model_field.db_type(connection)
+        if db_type == "text" or db_type.startswith("varchar"):
+            return column
+        return f"CAST({column} AS {db_type})"
+
     def _varying(self) -> list[str]:
         """Fields whose values differ between rows: the written ones, and ids if matched by."""
         return [
@@ -307,31 +365,33 @@ class LayerWriter:
             if f.name in self.fields or (f.name == "source_id" and self.id_mode)
         ]
 
-    def _csv(self, ids: np.ndarray, rows: RowBatch, varying: list[str]) -> io.BytesIO:
-        """The batch as COPY csv: a column at a time, each distinct value rendered once."""
-        wkb = shapely.to_wkb(rows.geometries)
-        cells = [
-            [_csv_value(pk) for pk in ids] if any(pk is not None for pk in ids) else repeat(""),
-            [f"\\x{item.hex()}" for item in wkb],
-        ]
+    def _copy_rows(self, ids: np.ndarray, rows: RowBatch, varying: list[str]) -> bytes:
+        """The batch as binary COPY rows: a column at a time, each distinct value encoded once.
+
+        Every row is the field count, the id (NULL for a new feature), the WKB, then each
+        varying field as text.
+        """
+        count = struct.pack("!h", 2 + len(varying))
+        if any(pk is not None for pk in ids):
+            first: Iterator[bytes] | list[bytes] = [count + _copy_id(pk) for pk in ids]
+        else:
+            first = repeat(count + COPY_NULL)  # ends with the listed columns (zip below)
+        cells = [first, [_copy_field(item) for item in shapely.to_wkb(rows.geometries)]]
         for name in varying:
             column = rows.source_ids if name == "source_id" else rows.values[name]
-            cells.append(by_distinct_value(column, _csv_value).tolist())
-        # A constant id column repeats without end: the rows end with the listed columns.
-        lines = map(",".join, zip(*cells, strict=False))
-        text = "\n".join(lines) + "\n"
-        return io.BytesIO(text.encode())
+            cells.append(by_distinct_value(column, _copy_text).tolist())
+        return b"".join(chain.from_iterable(zip(*cells, strict=False)))
 
-    def _staging_table(self, cursor, table: str, varying: list[str]) -> str:
+    def _staging_table(self, cursor, varying: list[str]) -> str:
         if self._staging is None:
-            self._staging = connection.ops.quote_name(f"import_staging_{uuid.uuid4().hex[:12]}")
-            columns = ["id", "NULL::bytea AS wkb"]
-            columns += [connection.ops.quote_name(self._column_of[n]) for n in varying]
-            # The layer's column types, the geometry as WKB; no indexes, no WAL (temporary);
-            # dropped with the transaction at the latest.
+            quote = connection.ops.quote_name
+            self._staging = quote(f"import_staging_{uuid.uuid4().hex[:12]}")
+            columns = ["id bigint", "wkb bytea"]
+            columns += [f"{quote(self._column_of[name])} text" for name in varying]
+            # Text columns, cast by the INSERT; no indexes, no WAL (temporary); dropped with
+            # the transaction at the latest.
             cursor.execute(
-                f"CREATE TEMPORARY TABLE {self._staging} ON COMMIT DROP AS "
-                f"SELECT {', '.join(columns)} FROM {table} WITH NO DATA"
+                f"CREATE TEMPORARY TABLE {self._staging} ({', '.join(columns)}) ON COMMIT DROP"
             )
         return self._staging
 
@@ -340,6 +400,9 @@ class LayerWriter:
 
         Returns (deleted, kept).
         """
+        if apply:
+            self._flush()
+        self._pending, self._pending_rows = [], 0
         if self._staging is not None:
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {self._staging}")

@@ -93,7 +93,7 @@ def test_a_cancelled_import_is_rolled_back_including_the_rows_already_written(ns
             municipality=nst,
             kind="dengue_cases",
             path=path,
-            limits=ImportLimits(batch_size=10),
+            limits=ImportLimits(batch_size=10, write_rows=10),  # each batch written at once
             progress=cancel_after_two_batches,
         )
 

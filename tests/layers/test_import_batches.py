@@ -6,16 +6,26 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
+import time
+from decimal import Decimal
 
+import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 from django.utils import timezone
 
 from layers.imports import ImportLimits, ImportRefused, layer_import
 from layers.imports.sources import read_ahead
 from layers.imports.values import by_distinct_value
-from layers.models import Road
-from tests.layers.import_data import roads_frame, write_geojson, write_gpkg
+from layers.models import DengueCase, FloodZone, Road
+from tests.layers.import_data import (
+    csv_text,
+    inside_points,
+    roads_frame,
+    write_geojson,
+    write_gpkg,
+)
 
 
 def gpkg_with_gaps(tmp_path, *, deleted: list[int], ids: dict[int, str] | None = None, n=23):
@@ -57,6 +67,71 @@ def test_rows_after_gaps_in_the_keys_are_numbered_as_the_file_lists_them(nst, tm
         )
 
     assert "row 16, field id: id 'r2' already appears in row 2" in str(refused.value)
+
+
+def test_rows_collected_for_one_write_are_all_written_in_file_order(nst, tmp_path):
+    # 23 rows read 4 at a time and written 10 at a time: two full writes and a last partial
+    # one (3 rows of a batch of 4 read after the second write, then the rest at the end)
+    path = write_geojson(roads_frame(23), tmp_path / "collected.geojson")
+
+    report = layer_import(
+        municipality=nst, kind="roads", path=path, limits=ImportLimits(batch_size=4, write_rows=10)
+    )
+
+    assert report.created == 23
+    stored = Road.objects.filter(municipality=nst, dataset__slug="collected").order_by("id")
+    assert list(stored.values_list("name_th", flat=True)) == list(roads_frame(23)["name"])
+
+
+def test_values_of_every_column_type_are_stored_as_the_file_gives_them(nst, tmp_path):
+    # Rows travel to the database as text and are cast there: dates, booleans, decimals and
+    # times must arrive exactly, NULL must stay NULL and an empty text stay empty.
+    squares = [shapely.box(x, y, x + 0.001, y + 0.001) for x, y in inside_points(3)]
+    zones = gpd.GeoDataFrame(
+        {
+            "event": ['น้ำท่วม "ธ.ค." 2568', "scenario, 1-in-100", "x\\y"],
+            "observed_date": ["2025-12-03", "2026-01-15", None],
+            "is_forecast": ["no", "yes", "no"],
+            "depth_min_m": [0.05, 1.25, None],
+            "depth_max_m": [0.5, 2.75, 12.5],
+        },
+        geometry=squares,
+        crs="EPSG:4326",
+    )
+    layer_import(
+        municipality=nst,
+        kind="flood_zones",
+        path=write_geojson(zones, tmp_path / "zones.geojson"),
+        limits=ImportLimits(batch_size=2, write_rows=2),
+    )
+    stored = FloodZone.objects.filter(dataset__slug="zones").order_by("id")
+    assert list(
+        stored.values_list("event", "observed_date", "is_forecast", "depth_min_m", "depth_max_m")
+    ) == [
+        ('น้ำท่วม "ธ.ค." 2568', dt.date(2025, 12, 3), False, Decimal("0.05"), Decimal("0.50")),
+        ("scenario, 1-in-100", dt.date(2026, 1, 15), True, Decimal("1.25"), Decimal("2.75")),
+        ("x\\y", None, False, None, Decimal("12.50")),
+    ]
+    for zone, square in zip(stored, squares, strict=True):
+        stored_geometry = shapely.normalize(shapely.from_wkb(bytes(zone.geom.wkb)))
+        expected = shapely.normalize(shapely.MultiPolygon([square]))
+        assert shapely.equals_exact(stored_geometry, expected, tolerance=1e-12)
+
+    points = inside_points(2)
+    cases = csv_text(
+        ["case", "onset_date", "report_date", "investigated_at", "diagnosis", "lat", "lon"],
+        [
+            ["C1", "2026-01-02", "2026-01-05", "2026-01-05 09:30", "DF", *points[0][::-1]],
+            ["C2", "2026-01-03", "2026-01-06", "", "DHF", *points[1][::-1]],
+        ],
+    )
+    (tmp_path / "cases.csv").write_text(cases, encoding="utf-8")
+    layer_import(municipality=nst, kind="dengue_cases", path=tmp_path / "cases.csv")
+    stored = DengueCase.objects.filter(dataset__slug="cases").order_by("id")
+    assert list(stored.values_list("onset_date", "investigated_at")) == [
+        (dt.date(2026, 1, 2), dt.datetime(2026, 1, 5, 2, 30, tzinfo=dt.UTC)),
+        (dt.date(2026, 1, 3), None),
+    ]
 
 
 def test_problems_are_listed_row_by_row_and_field_by_field_across_a_batch(nst, tmp_path):
@@ -150,6 +225,28 @@ def test_read_ahead_stops_the_worker_when_the_caller_stops():
 
     assert len(produced) <= 6  # the item in use, one queued, one being made
     assert not any(t.name == "import-read-ahead" for t in threading.enumerate())
+
+
+def test_read_ahead_runs_as_many_items_ahead_as_asked_and_no_more():
+    produced = []
+
+    def items():
+        for i in range(100):
+            produced.append(i)
+            yield i
+
+    taken = read_ahead(items(), ahead=4)
+    assert next(taken) == 0
+    deadline = time.monotonic() + 10
+    while len(produced) < 6 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)  # room to run further, if it would
+
+    # the item in use, four waiting, one made and waiting for room
+    assert len(produced) == 6
+    assert list(taken) == list(range(1, 100))
+    with pytest.raises(ValueError, match="at least 1"):
+        next(read_ahead(iter([1]), ahead=0))
 
 
 def test_read_ahead_works_in_the_callers_time_zone():
