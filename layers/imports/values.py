@@ -46,7 +46,12 @@ THAI_MONTHS = {
 _ISO = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ](.*))?$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[T ](.*))?$")
 _THAI_MONTH = re.compile(r"^(\d{1,2})\s*([^\d\s]+)\s*(?:พ\.ศ\.|ค\.ศ\.)?\s*(\d{4})(?:\s+(.*))?$")
-_TIME = re.compile(r"^(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?(?:\s*น\.)?$")
+# 14:30, 14.30 น., 14:30:05, and ISO 8601's 14:30:05.250+07:00 or 07:30:05Z
+_TIME = re.compile(
+    r"^(\d{1,2})[:.](\d{2})(?:[:.](\d{2})(?:[.,](\d{1,6}))?)?(?:\s*น\.)?"
+    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$",
+    re.IGNORECASE,
+)
 _INTEGER = re.compile(r"^[+-]?\d+$")
 MAX_INTEGER_DIGITS = 30  # past any column's range; keeps int() clear of its 4,300-digit limit
 TRUE_WORDS = {"true", "t", "yes", "y", "1", "ใช่", "จริง", "มี"}
@@ -179,8 +184,26 @@ def parse_date(value: object) -> dt.date:
         raise ValueProblem("invalid_date", value=quoted(value)) from None
 
 
+def _utc_offset(text: str | None) -> dt.tzinfo | None:
+    """The time zone of an ISO 8601 offset (Z, +07, +0700, +07:00); None without one."""
+    if not text:
+        return None
+    if text.upper() == "Z":
+        return dt.UTC
+    digits = text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    if hours > 14 or minutes > 59:
+        raise ValueError(text)
+    delta = dt.timedelta(hours=hours, minutes=minutes)
+    return dt.timezone(-delta if text[0] == "-" else delta)
+
+
 def parse_datetime(value: object) -> dt.datetime:
-    """An aware date and time; naive values are in the site's time zone (Asia/Bangkok)."""
+    """An aware date and time; naive values are in the site's time zone (Asia/Bangkok).
+
+    Text takes a date as `parse_date` does, then a time (14:30, 14.30 น., 14:30:05) or an ISO
+    8601 time with fractions and an offset (2026-01-05T14:30:05.250+07:00, ...T07:30:05Z).
+    """
     if isinstance(value, np.datetime64 | pd.Timestamp):
         value = pd.Timestamp(value).to_pydatetime()
     if isinstance(value, dt.datetime):
@@ -195,8 +218,10 @@ def parse_datetime(value: object) -> dt.datetime:
                 match = _TIME.match(rest.strip())
                 if not match:
                     raise ValueError(rest)
-                hour, minute, second = match.groups()
-                clock = dt.time(int(hour), int(minute), int(second or 0))
+                hour, minute, second, fraction, offset = match.groups()
+                microsecond = int((fraction or "0").ljust(6, "0"))
+                clock = dt.time(int(hour), int(minute), int(second or 0), microsecond)
+                clock = clock.replace(tzinfo=_utc_offset(offset))
             moment = dt.datetime.combine(day, clock)
         except ValueError:
             raise ValueProblem("invalid_datetime", value=quoted(value)) from None

@@ -121,7 +121,7 @@ def test_values_of_every_column_type_are_stored_as_the_file_gives_them(nst, tmp_
     cases = csv_text(
         ["case", "onset_date", "report_date", "investigated_at", "diagnosis", "lat", "lon"],
         [
-            ["C1", "2026-01-02", "2026-01-05", "2026-01-05 09:30", "DF", *points[0][::-1]],
+            ["C1", "2026-01-02", "2026-01-05", "2026-01-05T09:30:00+07:00", "DF", *points[0][::-1]],
             ["C2", "2026-01-03", "2026-01-06", "", "DHF", *points[1][::-1]],
         ],
     )

@@ -60,6 +60,30 @@ def test_datetimes_are_aware_in_bangkok_time():
     assert (moment.hour, moment.minute) == (14, 30)
 
 
+@pytest.mark.parametrize(
+    ("text", "utc"),
+    [
+        ("2026-01-05T14:30:05+07:00", dt.datetime(2026, 1, 5, 7, 30, 5, tzinfo=dt.UTC)),
+        ("2026-01-05T07:30:05Z", dt.datetime(2026, 1, 5, 7, 30, 5, tzinfo=dt.UTC)),
+        ("2026-01-05 14:30:05.25+0700", dt.datetime(2026, 1, 5, 7, 30, 5, 250000, tzinfo=dt.UTC)),
+        ("2569-01-05T01:00:00-05", dt.datetime(2026, 1, 5, 6, 0, tzinfo=dt.UTC)),
+        ("2026-01-05T14:30", dt.datetime(2026, 1, 5, 7, 30, tzinfo=dt.UTC)),  # Bangkok time
+    ],
+)
+def test_iso_8601_times_keep_their_offset(text, utc):
+    assert parse_datetime(text) == utc
+
+
+@pytest.mark.parametrize(
+    "text", ["2026-01-05T14:30+25:00", "2026-01-05T14:30+07:75", "2026-01-05T14:30 +"]
+)
+def test_impossible_offsets_are_refused(text):
+    with pytest.raises(ValueProblem) as problem:
+        parse_datetime(text)
+
+    assert problem.value.code == "invalid_datetime"
+
+
 @given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2199, 12, 31)))
 def test_iso_and_buddhist_era_forms_agree(day):
     buddhist = f"{day.day}/{day.month}/{day.year + 543}"
