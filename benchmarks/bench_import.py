@@ -21,14 +21,17 @@ import.gpkg   The file: a street grid of two-vertex segments (``import.SEGMENTS`
               otherwise the database rows are left out).
               The imported rows are deleted (and the table vacuumed) before each candidate run
               and at the end, and the scratch table dropped, outside the timings.
-              What the candidate's database pays and the baseline's does not: COPY into a
-              staging table (COPY into a table with row-level security is refused), then per
-              row the policy check and three more indexes than the scratch table (dataset,
-              the (municipality, id) paging index, the partial unique source id; both have
-              the key and a GiST index, which GDAL 3.6 creates before its COPY, so both pay
-              for it row by row); per statement the key checks (layers/0012) and the history
-              entry (layers/0013).
-              ``import.db_cpu_ms`` shows the database's share on its own.
+              What the candidate's database pays and the baseline's does not: binary COPY
+              into a staging table (COPY into a table with row-level security is refused),
+              then per row the casts from text, the policy check and three more indexes than
+              the scratch table (dataset, the (municipality, id) paging index, the partial
+              unique source id; both have the key and a GiST index, which GDAL creates before
+              its COPY, so both pay for it row by row); per statement (50,000 rows,
+              ``ImportLimits.write_rows``) the key checks (layers/0012) and the history entry
+              (layers/0013).
+              ``import.db_cpu_ms`` shows the database's share on its own. Wall time above it
+              is mostly the writing thread waiting for the GIL while the read-ahead thread
+              holds it in long C calls (GDAL's read, shapely), and Django's start-up (~1 s).
 
 At full size one run takes minutes: the benchmark measures min(--repeat, 3) runs after its
 warm-up run.
