@@ -26,7 +26,9 @@ class ImportLimits:
     max_raster_side: int = 100_000  # cells across or down
     max_raster_cells: int = 1_000_000_000  # width x height x bands
     max_raster_bands: int = 32
-    batch_size: int = 10_000  # rows read and checked at a time
+    # Rows read and checked at a time: small enough that the read-ahead thread's C calls
+    # (GDAL's read, shapely) hold the GIL briefly, so the writing thread seldom waits for it.
+    batch_size: int = 5_000
     # Rows that only create features are written this many at a time (one COPY, one INSERT):
     # fewer round trips make the writing thread wait less for the GIL while the read-ahead
     # worker holds it in long C calls (a GDAL read, a shapely function).
