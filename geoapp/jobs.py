@@ -347,7 +347,12 @@ class Worker:
                 self._lock(job, take=True)
                 locked = True
                 channel = ProgressChannel(job)
-                heart = threading.Thread(target=self._heartbeat, args=(channel, beat), daemon=True)
+                heart = threading.Thread(
+                    target=self._heartbeat,
+                    args=(channel, beat),
+                    name="mueang-job-heartbeat",  # fork-safe: an import may fork beside it
+                    daemon=True,
+                )
                 heart.start()
                 with tenant_scope(municipality_ids=[job.municipality_id], user_id=job.user_id):
                     if not can(job.user, job.municipality, spec.action):

@@ -25,6 +25,10 @@ def refusal_text(refused: ImportRefused) -> str:
     return "\n".join(shown)
 
 
+class _Bar(tqdm):
+    monitor_interval = 0  # no monitor thread: an import forks its reader only without threads
+
+
 class RowProgress:
     """`progress(done, total)` for the import service, drawn as a bar on stderr (on a terminal).
 
@@ -33,13 +37,13 @@ class RowProgress:
     """
 
     def __init__(self) -> None:
-        self.bar: tqdm | None = None
+        self.bar: _Bar | None = None
 
     def __call__(self, done: int, total: int) -> None:
         if self.bar is not None and done < self.bar.n:
             self.close()
         if self.bar is None:
-            self.bar = tqdm(total=total, unit=" rows", file=sys.stderr, disable=None, leave=False)
+            self.bar = _Bar(total=total, unit=" rows", file=sys.stderr, disable=None, leave=False)
         elif total != self.bar.total:
             self.bar.total = total
         self.bar.update(done - self.bar.n)

@@ -33,6 +33,9 @@ class ImportLimits:
     # fewer round trips make the writing thread wait less for the GIL while the read-ahead
     # worker holds it in long C calls (a GDAL read, a shapely function).
     write_rows: int = 50_000
+    # Rows that only create features are read, checked and encoded in a forked child process
+    # where that is safe (`sources.fork_safe`); False keeps that work in a thread.
+    read_in_child: bool = True
 
     @classmethod
     def from_settings(cls, **overrides: int) -> ImportLimits:

@@ -553,6 +553,10 @@ class ImportRefused(Exception):
         self.report = report
         super().__init__("\n".join(str(issue) for issue in issues))
 
+    def __reduce__(self):
+        # Rebuilt from its issues, not its text (a forked reader sends it to the importer).
+        return type(self), (self.issues, self.report)
+
 
 class ImportCancelled(Exception):
     """Raised by a progress callback to stop an import; everything is rolled back."""

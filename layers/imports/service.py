@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +38,7 @@ from layers.imports.crs import (
 )
 from layers.imports.geometry import (
     PreparedBatch,
+    Problem,
     geometries_prepare,
     latlon_swapped,
     looks_like_degrees,
@@ -66,7 +67,9 @@ from layers.imports.report import ImportReport
 from layers.imports.sources import (
     RawBatch,
     Source,
+    fork_safe,
     read_ahead,
+    read_in_child,
     source_batches,
     source_open,
 )
@@ -888,6 +891,10 @@ def _execute(
     seen: dict[str, int] = {}
     outside_rows: list[int] = []
     total = source.feature_count
+    # Rows that only create features are all the writer needs in encoded form: then reading,
+    # checking and encoding run in a child process (`read_in_child`), so the writing never
+    # waits for the GIL.
+    in_child = limits.read_in_child and writer.encodes_all and fork_safe()
 
     def checked_batches() -> Iterator[_Ready]:
         for batch in source_batches(
@@ -917,16 +924,34 @@ def _execute(
                 values={name: column[accepted] for name, column in checked.values.items()},
                 geometries=prepared.geometries[accepted],
             )
-            encoded = writer.encode(rows) if apply else None
-            yield _Ready(batch, prepared, coordinate_problems, checked, refused, rows, encoded)
+            ready = _Ready(
+                start=batch.start,
+                count=len(batch),
+                problems=prepared.problems,
+                repaired=prepared.repaired,
+                outside=prepared.outside,
+                coordinate_problems=coordinate_problems,
+                issues=checked.issues,
+                refused=refused,
+                rows=rows,
+                encoded=writer.encode(rows) if apply else None,
+            )
+            # Only what the report needs and the encoded rows cross to the writing process.
+            yield ready.without_rows() if in_child else ready
 
     # The next batches are read, checked and encoded while this one is written (nothing there
     # touches the database or the report); enough of them to fill the writer's next write.
-    ahead = limits.write_rows // max(limits.batch_size, 1) + 1
-    for ready in read_ahead(checked_batches(), ahead=min(ahead, MAX_AHEAD)):
+    ahead = min(limits.write_rows // max(limits.batch_size, 1) + 1, MAX_AHEAD)
+    batches = read_in_child if in_child else read_ahead
+    # While the next batch is not ready, the rows collected so far are written: the database
+    # starts with the first batch instead of the first `write_rows`.
+    for ready in batches(checked_batches(), ahead=ahead, on_wait=writer.flush if apply else None):
         _report_rows(report, source.name, ready, outside_rows)
         blocked = not report.ok or (outside_rows and not confirm_outside)
-        planned = writer.add(ready.rows, apply=apply and not blocked, encoded=ready.encoded)
+        if ready.rows is None:
+            planned = writer.add_encoded(ready.accepted, ready.encoded, apply=apply and not blocked)
+        else:
+            planned = writer.add(ready.rows, apply=apply and not blocked, encoded=ready.encoded)
         report.created += planned.created
         report.updated += planned.updated
         report.unchanged += planned.unchanged
@@ -974,15 +999,33 @@ def _refused_rows(
 
 @dataclass
 class _Ready:
-    """A batch read and checked: what the report needs, and the accepted rows to write."""
+    """A batch read and checked: what the report needs, and the accepted rows to write.
 
-    batch: RawBatch
-    prepared: PreparedBatch
+    `start` is the 0-based index of its first row; `problems`, `repaired` and `outside` are the
+    geometry check's, `issues` the values' (by row index); `refused` marks the rows not
+    written. `rows` are the accepted rows, or None where only `accepted` (their number) and
+    `encoded` (the writer's `encode(rows)`) are kept (`without_rows`).
+    """
+
+    start: int
+    count: int
+    problems: dict[int, Problem]
+    repaired: dict[int, str]
+    outside: np.ndarray
     coordinate_problems: dict[int, tuple[str, object]]
-    checked: _Checked
+    issues: dict[int, list[Issue]]
     refused: np.ndarray
-    rows: RowBatch
-    encoded: bytes | None  # the writer's `encode(rows)`
+    rows: RowBatch | None
+    encoded: bytes | None
+    accepted: int = -1
+
+    def __post_init__(self) -> None:
+        if self.rows is not None:
+            self.accepted = len(self.rows)
+
+    def without_rows(self) -> _Ready:
+        """The same batch without its rows (the values and geometries): small to send."""
+        return replace(self, rows=None)
 
 
 def _report_rows(report: ImportReport, file: str, ready: _Ready, outside_rows: list[int]) -> None:
@@ -990,23 +1033,21 @@ def _report_rows(report: ImportReport, file: str, ready: _Ready, outside_rows: l
 
     Row by row, in the order a row-at-a-time reader would report them.
     """
-    batch, prepared, checked, refused = ready.batch, ready.prepared, ready.checked, ready.refused
-    coordinate_problems = ready.coordinate_problems
-    count = len(batch)
+    refused, count = ready.refused, ready.count
     report.features += count
     noted = np.zeros(count, dtype=bool)
-    noted[np.asarray(list(prepared.repaired), dtype=np.int64)] = True
-    noted |= prepared.outside
+    noted[np.asarray(list(ready.repaired), dtype=np.int64)] = True
+    noted |= ready.outside
     for index in np.flatnonzero(refused | noted).tolist():
-        number = batch.start + index + 1
+        number = ready.start + index + 1
         if refused[index]:
-            issues = _geometry_issues(file, number, index, prepared, coordinate_problems)
-            issues += checked.issues.get(index, [])
+            issues = _geometry_issues(file, number, index, ready)
+            issues += ready.issues.get(index, [])
             report.rejected += 1
             for issue in issues:
                 report.add(issue)
             continue
-        if index in prepared.repaired:
+        if index in ready.repaired:
             report.repaired += 1
             report.add(
                 Issue(
@@ -1014,24 +1055,18 @@ def _report_rows(report: ImportReport, file: str, ready: _Ready, outside_rows: l
                     Severity.WARNING,
                     file=file,
                     row=number,
-                    params={"reason": prepared.repaired[index]},
+                    params={"reason": ready.repaired[index]},
                 )
             )
-        if prepared.outside[index]:
+        if ready.outside[index]:
             report.outside += 1
             outside_rows.append(number)
             report.add(Issue("outside", Severity.WARNING, file=file, row=number))
 
 
-def _geometry_issues(
-    file: str,
-    number: int,
-    index: int,
-    prepared,
-    coordinate_problems: dict[int, tuple[str, object]],
-) -> list[Issue]:
-    if index in coordinate_problems:
-        column, raw = coordinate_problems[index]
+def _geometry_issues(file: str, number: int, index: int, ready: _Ready) -> list[Issue]:
+    if index in ready.coordinate_problems:
+        column, raw = ready.coordinate_problems[index]
         if not column:
             return [Issue("coordinate_not_finite", file=file, row=number)]
         return [
@@ -1039,7 +1074,7 @@ def _geometry_issues(
                 "invalid_number", file=file, row=number, field=column, params={"value": quoted(raw)}
             )
         ]
-    problem = prepared.problems.get(index)
+    problem = ready.problems.get(index)
     if problem is None:
         return []
     return [Issue(problem.code, file=file, row=number, params=problem.params)]

@@ -197,18 +197,38 @@ class LayerWriter:
             self._dataset_slugs[dataset_id] = slug or "-"
         return self._dataset_slugs[dataset_id]
 
+    @property
+    def encodes_all(self) -> bool:
+        """Whether every batch can be written from its `encode` alone (`add_encoded`)."""
+        return not self.id_mode
+
     def encode(self, batch: RowBatch) -> bytes | None:
         """The binary COPY rows of a batch that can only create rows (no ids to match), else None.
 
-        Needs no database (a worker thread builds it while the previous batch is written);
-        hand it to `add`.
+        Needs no database (a worker builds it while the previous batch is written); hand it to
+        `add` or `add_encoded`.
         """
         if self.id_mode:
             return None
         return self._copy_rows(np.full(len(batch), None, dtype=object), batch, self._varying())
 
+    def add_encoded(self, count: int, encoded: bytes | None, *, apply: bool) -> Planned:
+        """Plan (and with `apply`, write) `count` new rows given only as `encode(rows)`."""
+        if self.id_mode:
+            raise ValueError("rows matched by id cannot be written from their encoding alone")
+        if apply and count:
+            if encoded is None:
+                raise ValueError("no encoded rows to write")
+            self._pending.append(encoded)
+            self._pending_rows += count
+            if self._pending_rows >= self.write_rows:
+                self.flush()
+        return Planned(created=count, conflicts=[])
+
     def add(self, batch: RowBatch, *, apply: bool, encoded: bytes | None = None) -> Planned:
         """Plan (and with `apply`, write) one batch of rows; `encoded` is `encode(batch)`."""
+        if encoded is not None and not self.id_mode:
+            return self.add_encoded(len(batch), encoded, apply=apply)
         planned = Planned(conflicts=[])
         create = np.ones(len(batch), dtype=bool)
         to_update: list[tuple[int, Row]] = []
@@ -236,18 +256,12 @@ class LayerWriter:
         planned.created, planned.updated = len(to_create), len(to_update)
         if not apply or not (len(to_create) or to_update):
             return planned
-        if encoded is not None and len(to_create) == len(batch):
-            self._pending.append(encoded)
-            self._pending_rows += len(batch)
-            if self._pending_rows >= self.write_rows:
-                self._flush()
-            return planned
-        self._flush()
+        self.flush()
         self._write(to_create, to_update)
         return planned
 
-    def _flush(self) -> None:
-        """Write the collected create-only rows."""
+    def flush(self) -> None:
+        """Write the collected create-only rows now (`add` writes them `write_rows` at a time)."""
         if not self._pending:
             return
         rows, self._pending = b"".join(self._pending), []
@@ -401,7 +415,7 @@ class LayerWriter:
         Returns (deleted, kept).
         """
         if apply:
-            self._flush()
+            self.flush()
         self._pending, self._pending_rows = [], 0
         if self._staging is not None:
             with connection.cursor() as cursor:
@@ -490,9 +504,14 @@ class DatasetFileWriter:
         feature["geometry"] = json.loads(shapely.to_geojson(row.geometry))
         return feature
 
+    encodes_all = False  # its rows are written as GeoJSON features (see `LayerWriter`)
+
     def encode(self, batch: RowBatch) -> None:
         """Nothing to prepare ahead (see `LayerWriter.encode`)."""
         return None
+
+    def flush(self) -> None:
+        """Nothing is collected: `add` writes each feature."""
 
     def add(self, batch: RowBatch, *, apply: bool, encoded: None = None) -> Planned:
         """Plan (and with `apply`, write) one batch of rows."""
