@@ -29,7 +29,9 @@ import.gpkg   The file: a street grid of two-vertex segments (``import.SEGMENTS`
               unique source id; both have the key and a GiST index, which GDAL creates before
               its COPY, so both pay for it row by row); per statement (50,000 rows,
               ``ImportLimits.write_rows``) the key checks (layers/0012) and the history entry
-              (layers/0013).
+              (layers/0013). Those statement triggers read the rows from a transition table,
+              which PostgreSQL fills row by row: about 1.2 s per million rows, measured with a
+              trigger that does nothing, and as much as the two extra btree indexes.
               ``import.db_cpu_ms`` shows the database's share on its own. The candidate reads,
               checks and encodes in a forked process, so its wall time is the database's
               time plus Django's start-up (~1 s) and the first batch.
@@ -59,6 +61,7 @@ SEGMENTS = 1_000_000
 SIDE_M = 30_000.0
 LON0, LAT0 = 102.00, 14.90  # south-west corner, near Nakhon Ratchasima (no other bench town)
 CODE = "bench-import"
+TREE_POLL_EVERY = 10  # polls of 20 ms between two readings of a process tree's PSS
 DATASET = "bench-import-roads"
 SCRATCH_TABLE = "bench_import_ogr2ogr"
 MAX_RUNS = 3
@@ -165,12 +168,12 @@ def imported_rows_delete(municipality) -> None:
         cursor.execute("VACUUM ANALYZE layers_road")
 
 
-def _status_mb(pid: int, key: str) -> float | None:
-    """A memory line of /proc/<pid>/status (VmHWM, VmRSS), in MB; None once it has ended."""
+def _peak_mb(pid: int) -> float | None:
+    """VmHWM (peak resident set since exec) of a running process, in MB."""
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as status:
             for line in status:
-                if line.startswith(key + ":"):
+                if line.startswith("VmHWM:"):
                     return int(line.split()[1]) / 1024.0
     except OSError:
         return None
@@ -247,7 +250,8 @@ def _run_measured(command: list[str], env: dict[str, str], application_name: str
 
     The peak is the child's VmHWM, polled every 20 ms until it exits (rusage's ru_maxrss would
     count the parent's memory the child had between fork and exec), or while it has processes
-    of its own (`import_layer` forks its reader), the largest sum of their PSS seen, if higher.
+    of its own (`import_layer` forks its reader), the largest sum of their PSS seen (polled
+    every `TREE_POLL_EVERY` polls), if higher.
     The child's CPU time is the growth of RUSAGE_CHILDREN over the run (its own children's
     too, once waited for; it is the only child started meanwhile). Its
     backends are the sessions named `application_name`; their CPU time is the last value read
@@ -261,9 +265,12 @@ def _run_measured(command: list[str], env: dict[str, str], application_name: str
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors
         )
-        peak = 0.0
+        peak, polls = 0.0, 0
         while process.poll() is None:
-            peak = max(peak, _status_mb(process.pid, "VmHWM") or 0.0, _tree_mb(process.pid))
+            peak = max(peak, _peak_mb(process.pid) or 0.0)
+            if polls % TREE_POLL_EVERY == 0:  # reading PSS walks page tables: not every poll
+                peak = max(peak, _tree_mb(process.pid))
+            polls += 1
             for pid in _backend_pids(application_name):
                 backends.setdefault(pid, None)
             for pid in backends:

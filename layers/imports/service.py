@@ -934,6 +934,7 @@ def _execute(
                 issues=checked.issues,
                 refused=refused,
                 rows=rows,
+                accepted=len(rows),
                 encoded=writer.encode(rows) if apply else None,
             )
             # Only what the report needs and the encoded rows cross to the writing process.
@@ -1016,12 +1017,8 @@ class _Ready:
     issues: dict[int, list[Issue]]
     refused: np.ndarray
     rows: RowBatch | None
+    accepted: int
     encoded: bytes | None
-    accepted: int = -1
-
-    def __post_init__(self) -> None:
-        if self.rows is not None:
-            self.accepted = len(self.rows)
 
     def without_rows(self) -> _Ready:
         """The same batch without its rows (the values and geometries): small to send."""

@@ -628,7 +628,8 @@ def read_in_child(
     finally:
         with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)  # harmless when it has already ended
-        os.waitpid(pid, 0)
+        with suppress(ChildProcessError):  # reaped already (a SIGCHLD handler)
+            os.waitpid(pid, 0)
         received.close()  # its thread now reads the end of the pipe and stops
         receiver.close()
 
