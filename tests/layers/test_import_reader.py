@@ -124,7 +124,7 @@ def test_the_job_workers_heartbeat_does_not_prevent_forking(forkable):
 
 
 @pytest.mark.parametrize("reader", [read_ahead, read_in_child])
-def test_the_caller_works_while_the_next_item_is_not_ready(reader, tmp_path):
+def test_the_caller_works_while_the_next_item_is_not_ready(reader, tmp_path, forkable):
     # The second item is made only after `on_wait` ran in the caller (a file tells the child).
     opened = tmp_path / "opened"
 
