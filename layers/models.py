@@ -775,6 +775,20 @@ class FeatureHistory(models.Model):
                 fields=["municipality", "layer", "feature_id", "id"], name="history_feature"
             ),
             models.Index(fields=["dataset_id", "id"], name="history_dataset"),
+            # The dashboard's recent changes (`layers.selectors_dashboard.recent_changes`):
+            # updates and deletes are counted from the index alone, inserts (one entry per
+            # statement, their keys as ranges) read from the table.
+            models.Index(
+                fields=["municipality", "changed_at"],
+                include=["layer", "op", "dataset_id", "user_ref", "import_run"],
+                condition=~models.Q(op="insert"),
+                name="history_recent",
+            ),
+            models.Index(
+                fields=["municipality", "changed_at"],
+                condition=models.Q(op="insert"),
+                name="history_recent_inserts",
+            ),
             models.Index(
                 fields=["import_run"],
                 name="history_import",

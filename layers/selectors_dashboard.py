@@ -10,22 +10,31 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count
+from django.utils import timezone
 
-from layers.models import Building, Dataset, DengueCase, FloodZone, Landmark, Municipality
+from layers.models import (
+    Building,
+    Dataset,
+    DengueCase,
+    FloodZone,
+    ImportRun,
+    Landmark,
+    Municipality,
+)
 from layers.selectors_catalogue import DatasetAccess
 
 #: What a member of the municipality may read (public and internal datasets, no case data).
 MEMBER_ACCESS = DatasetAccess(internal=True)
 
-#: Layers whose feature edits count as changes, with their tables (dengue cases never: personal).
-CHANGE_LAYERS = {
-    "roads": "layers_road",
-    "landmarks": "layers_landmark",
-    "buildings": "layers_building",
-    "flood_zones": "layers_floodzone",
-}
+#: Layers whose feature changes are listed (their `layers.history` names; dengue cases never:
+#: personal data).
+CHANGE_LAYERS = ("roads", "landmarks", "buildings", "flood_zones")
+#: How far back the recent changes look in the feature history.
+CHANGE_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -142,7 +151,9 @@ class Change:
     """One line of the recent-changes list.
 
     `kind` is "dataset" (a catalogue entry's record changed; `title` names it) or a layer key
-    of `CHANGE_LAYERS` (`count` features of it changed on the day of `at`).
+    of `CHANGE_LAYERS`: `count` of its features were created, changed or deleted (`op`, a
+    `FeatureHistory.Op` value) on the day of `at`, by one person (`by`, may be empty) or in
+    one import (`file`, the imported file's name).
     """
 
     at: datetime
@@ -150,6 +161,8 @@ class Change:
     title: str = ""
     count: int = 1
     by: str = ""
+    op: str = ""
+    file: str = ""
 
 
 def recent_changes(
@@ -157,10 +170,11 @@ def recent_changes(
 ) -> list[Change]:
     """The latest changes in the municipality, newest first, at most `limit`.
 
-    Reads what exists today: catalogue entries' update times (and who), and the `updated_at`
-    of features, grouped per layer and day (Bangkok time) so an import is one line. Deleted
-    features leave no trace here; a feature-history table can replace this function's body
-    without changing its callers.
+    Catalogue entries' updates (and who made them), and the feature history of the last
+    `CHANGE_DAYS` days (`layers.history`: every insert, update and delete, whatever made it),
+    one line per layer, day (Bangkok time), kind of change and person or import: an import is
+    one line, a day's edits by one officer another, and deleted features show too. Changes
+    to features of datasets the caller may not read are left out, as are dengue cases.
     """
     if limit <= 0:
         return []
@@ -178,18 +192,72 @@ def recent_changes(
         .select_related("updated_by")
         .order_by("-updated_at", "id")[:limit]
     ]
-    per_layer = " UNION ALL ".join(
-        f"""(SELECT %s AS layer, max(updated_at) AS at, count(*) AS n
-             FROM {table} WHERE municipality_id = %s
-             GROUP BY (updated_at AT TIME ZONE 'Asia/Bangkok')::date
-             ORDER BY 2 DESC LIMIT %s)"""
-        for table in CHANGE_LAYERS.values()
-    )
-    params: list = []
-    for layer in CHANGE_LAYERS:
-        params += [layer, municipality.pk, limit]
-    with connection.cursor() as cursor:
-        cursor.execute(per_layer, params)
-        changes += [Change(at=at, kind=layer, count=n) for layer, at, n in cursor.fetchall()]
+    changes += _feature_changes(municipality, limit, access)
     changes.sort(key=lambda change: change.at, reverse=True)
     return changes[:limit]
+
+
+def _feature_changes(municipality: Municipality, limit: int, access: DatasetAccess) -> list[Change]:
+    """The newest `limit` groups of feature history entries (see `recent_changes`)."""
+    readable = list(
+        Dataset.objects.filter(municipality=municipality)
+        .filter(access.readable())
+        .values_list("pk", flat=True)
+    )
+    since = timezone.now() - timedelta(days=CHANGE_DAYS)
+    where = (
+        "municipality_id = %(municipality)s AND changed_at >= %(since)s "
+        "AND layer = ANY(%(layers)s) "
+        "AND (dataset_id IS NULL OR dataset_id = ANY(%(readable)s))"
+    )
+    groups = "layer, op, (changed_at AT TIME ZONE %(zone)s)::date, user_ref, import_run_id"
+    with connection.cursor() as cursor:
+        # Updates and deletes are one entry per feature, counted from the index `history_recent`
+        # alone; an insert entry holds the keys its statement created, as ranges (entries from
+        # before migration 0013 hold one feature and no ranges).
+        cursor.execute(
+            f"""
+            SELECT layer, op, max(changed_at) AS at, count(*), user_ref, import_run_id
+            FROM layers_featurehistory
+            WHERE {where} AND NOT (op = 'insert')
+            GROUP BY {groups}
+            UNION ALL
+            SELECT layer, op, max(changed_at),
+                   sum(coalesce((SELECT sum(upper(r) - lower(r)) FROM unnest(inserted_ids) r), 1))
+                   ::bigint,
+                   user_ref, import_run_id
+            FROM layers_featurehistory
+            WHERE {where} AND op = 'insert'
+            GROUP BY {groups}
+            ORDER BY at DESC, layer, op
+            LIMIT %(limit)s
+            """,
+            {
+                "municipality": municipality.pk,
+                "since": since,
+                "layers": list(CHANGE_LAYERS),
+                "readable": readable,
+                "zone": settings.TIME_ZONE,
+                "limit": limit,
+            },
+        )
+        rows = cursor.fetchall()
+    runs = {
+        run.pk: run
+        for run in ImportRun.objects.filter(
+            pk__in={row[5] for row in rows if row[5]}
+        ).select_related("user")
+    }
+    users = {
+        user.pk: user.get_full_name() or user.get_username()
+        for user in get_user_model().objects.filter(pk__in={row[4] for row in rows if row[4]})
+    }
+    changes = []
+    for layer, op, at, count, user_ref, run_id in rows:
+        run = runs.get(run_id)
+        by = users.get(user_ref, "")
+        if not by and run is not None and run.user is not None:
+            by = run.user.get_full_name() or run.user.get_username()
+        file = run.file_name if run is not None else ""
+        changes.append(Change(at=at, kind=layer, count=count, by=by, op=op, file=file))
+    return changes

@@ -27,6 +27,7 @@ from shapely import wkb
 from geoapp.dashboard import dashboard_save
 from geoapp.models import DashboardConfig, DashboardWidget, Membership, Role
 from geoapp.permissions import ROLE_ACTIONS, Action
+from layers.imports import layer_import
 from layers.models import Building, Dataset, DengueCase, Landmark, Road
 from layers.selectors_catalogue import DatasetAccess
 from layers.selectors_dashboard import (
@@ -37,6 +38,7 @@ from layers.selectors_dashboard import (
 )
 from layers.tenancy import tenant_scope
 from tests.catalogue import thai_catalogue
+from tests.layers.import_data import roads_frame, write_geojson
 
 NST = "nakhon-si-thammarat"
 PASSWORD = "mueang-demo-2569"
@@ -259,44 +261,110 @@ def test_the_freshness_widget_marks_stale_divisions_and_hides_what_the_role_may_
     )
 
 
-def test_recent_changes_list_an_edited_feature_and_a_dataset_update_newest_first(nst):
-    long_ago = timezone.now() - timedelta(days=30)
-    for model in (Road, Landmark, Dataset):
-        model.objects.filter(municipality=nst).update(updated_at=long_ago)
-    landmark = Landmark.objects.filter(municipality=nst).first()
-    landmark.name_en = "Renamed for the test"
-    landmark.save()
+def _transaction_start():
+    """now() in PostgreSQL: the time the test's transaction began, which history entries carry."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now()")
+        return cursor.fetchone()[0]
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+def test_recent_changes_list_a_feature_edit_and_a_dataset_update_newest_first(nst):
+    Dataset.objects.filter(municipality=nst).update(updated_at=timezone.now() - timedelta(days=30))
+    planner = get_user_model().objects.get(username="nst-planner")
     editor = get_user_model().objects.get(username="nst-editor")
+    with tenant_scope(municipality_ids=[nst.pk], user_id=planner.pk):
+        landmark = Landmark.objects.filter(municipality=nst).first()
+        landmark.name_en = "Renamed for the test"
+        landmark.save()
+        case = DengueCase.objects.filter(municipality=nst).first()
+        DengueCase.objects.filter(pk=case.pk).update(updated_at=timezone.now())
     dataset = Dataset.objects.get(municipality=nst, kind=Dataset.Kind.ROADS)
     dataset.updated_by = editor
     dataset.description = "Checked on site"
     dataset.save()
-    DengueCase.objects.filter(pk=DengueCase.objects.filter(municipality=nst).first().pk).update(
-        updated_at=timezone.now()
-    )
 
     changes = recent_changes(nst, 5)
 
     assert len(changes) == 5
     assert [c.at for c in changes] == sorted((c.at for c in changes), reverse=True)
-    newest = {(c.kind, c.count) for c in changes[:2]}
-    assert ("landmarks", 1) in newest
-    assert ("dataset", 1) in newest
+    newest = {(c.kind, c.op, c.count, c.by) for c in changes[:2]}
+    assert ("landmarks", "update", 1, _name(planner)) in newest
+    assert ("dataset", "", 1, _name(editor)) in newest
     [dataset_change] = [c for c in changes[:2] if c.kind == "dataset"]
     assert dataset_change.title == dataset.title
-    assert dataset_change.by == (editor.get_full_name() or editor.username)
     assert all(c.kind != "cases" for c in recent_changes(nst, 50))
 
 
-def test_recent_changes_group_a_days_edits_per_layer(nst):
-    day = timezone.now() - timedelta(days=3)
-    Road.objects.filter(municipality=nst).update(updated_at=day)
-    ids = list(Road.objects.filter(municipality=nst).values_list("id", flat=True)[:7])
-    Road.objects.filter(id__in=ids).update(updated_at=timezone.now())
+def test_recent_changes_group_a_days_changes_per_kind_and_person_deletes_included(nst):
+    planner = get_user_model().objects.get(username="nst-planner")
+    editor = get_user_model().objects.get(username="nst-editor")
+    ids = list(Road.objects.filter(municipality=nst).order_by("id").values_list("id", flat=True))
+    with tenant_scope(municipality_ids=[nst.pk], user_id=planner.pk):
+        Road.objects.filter(id__in=ids[:7]).update(name_en="Checked on site")
+    with tenant_scope(municipality_ids=[nst.pk], user_id=editor.pk):
+        Road.objects.filter(id__in=ids[7:9]).update(name_en="Checked again")
+        Road.objects.filter(id=ids[9]).delete()
+    started = _transaction_start()
 
-    roads = [c for c in recent_changes(nst, 50) if c.kind == "roads"]
+    roads = [c for c in recent_changes(nst, 50) if c.kind == "roads" and c.at >= started]
 
-    assert [c.count for c in roads] == [7, Road.objects.filter(municipality=nst).count() - 7]
+    assert sorted((c.op, c.by, c.count) for c in roads) == [
+        ("delete", _name(editor), 1),
+        ("update", _name(editor), 2),
+        ("update", _name(planner), 7),
+    ]
+
+
+def test_an_import_is_one_line_with_its_file_and_who_ran_it(nst, tmp_path):
+    planner = get_user_model().objects.get(username="nst-planner")
+    path = write_geojson(roads_frame(6), tmp_path / "survey-2569.geojson")
+    layer_import(municipality=nst, kind="roads", path=path, dataset_slug="survey", user=planner)
+    started = _transaction_start()
+
+    [line] = [c for c in recent_changes(nst, 50) if c.kind == "roads" and c.at >= started]
+
+    assert (line.op, line.count, line.file, line.by) == (
+        "insert",
+        6,
+        "survey-2569.geojson",
+        _name(planner),
+    )
+
+
+def test_changes_in_a_dataset_the_caller_may_not_read_are_left_out(nst, tmp_path):
+    path = write_geojson(roads_frame(4), tmp_path / "internal-roads.geojson")
+    report = layer_import(municipality=nst, kind="roads", path=path, dataset_slug="inner")
+    Dataset.objects.filter(slug="inner", municipality=nst).update(
+        visibility=Dataset.Visibility.PRIVATE
+    )
+    started = _transaction_start()
+
+    def lines(access):
+        return [c for c in recent_changes(nst, 50, access=access) if c.at >= started]
+
+    assert report.created == 4
+    assert [c.count for c in lines(DatasetAccess(internal=True, private=True)) if c.op] == [4]
+    assert [c for c in lines(MEMBER_ACCESS) if c.op] == []
+
+
+def test_the_home_page_names_deleted_features_and_the_import_file(nst, tmp_path):
+    path = write_geojson(roads_frame(3), tmp_path / "roads-from-gps.geojson")
+    layer_import(municipality=nst, kind="roads", path=path, dataset_slug="gps")
+    with tenant_scope(municipality_ids=[nst.pk]):
+        Road.objects.filter(dataset__slug="gps", municipality=nst).first().delete()
+
+    page = soup(client_for("nst-planner").get(f"/m/{NST}/"))
+
+    texts: dict[str, str] = {}  # the newest line of each kind of change
+    for item in page.select("#widget-recent_changes li[data-op]"):
+        texts.setdefault(item["data-op"], item.get_text(" ", strip=True))
+    assert "ลบ 1 รายการ" in texts["delete"]
+    assert "เพิ่ม 3 รายการ" in texts["insert"]
+    assert "roads-from-gps.geojson" in texts["insert"]
 
 
 def test_recent_changes_hide_datasets_the_caller_may_not_read(nst):
