@@ -168,16 +168,21 @@ def imported_rows_delete(municipality) -> None:
         cursor.execute("VACUUM ANALYZE layers_road")
 
 
-def _peak_mb(pid: int) -> float | None:
-    """VmHWM (peak resident set since exec) of a running process, in MB."""
+def _proc_mb(path: str, field: str) -> float | None:
+    """A ``field:  N kB`` line of a /proc file, in MB; None once the process has ended."""
     try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
+        with open(path, encoding="ascii") as lines:
+            for line in lines:
+                if line.startswith(field):
                     return int(line.split()[1]) / 1024.0
     except OSError:
         return None
     return None
+
+
+def _peak_mb(pid: int) -> float | None:
+    """VmHWM (peak resident set since exec) of a running process, in MB."""
+    return _proc_mb(f"/proc/{pid}/status", "VmHWM:")
 
 
 def _descendants(pid: int) -> list[int]:
@@ -193,14 +198,7 @@ def _descendants(pid: int) -> list[int]:
 
 def _pss_mb(pid: int) -> float:
     """Proportional set size (shared pages split between their users), in MB; 0 once ended."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
-            for line in rollup:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        return 0.0
-    return 0.0
+    return _proc_mb(f"/proc/{pid}/smaps_rollup", "Pss:") or 0.0
 
 
 def _tree_mb(pid: int) -> float:

@@ -147,7 +147,8 @@ def dashboard_widgets(
             "buildings": _("Buildings"),
             "flood_zones": _("Flood zones"),
         }
-        # Feature edit times are grouped over whole layers: keep the list until data changes.
+        # Counting the feature history reads every entry of the window: keep the list until
+        # data changes (history writes bump the layer versions).
         latest_dataset = Dataset.objects.filter(municipality=municipality).aggregate(
             at=Max("updated_at")
         )["at"]

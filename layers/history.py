@@ -204,7 +204,8 @@ def import_run_recorded(
     report.import_run = run.pk
 
 
-def _usernames(user_ids: set[int]) -> dict[int, str]:
+def usernames(user_ids: set[int]) -> dict[int, str]:
+    """Names to show for user numbers (full name, else login name); unknown numbers are left out."""
     users = get_user_model().objects.filter(pk__in=[pk for pk in user_ids if pk])
     return {user.pk: user.get_full_name() or user.get_username() for user in users}
 
@@ -247,7 +248,7 @@ def feature_history(*, municipality: Municipality, layer: str, feature_id: int) 
     if not entries:
         return []
     current = _current_row(layer, municipality.pk, feature_id)
-    names = _usernames({entry[3] for entry in entries if entry[3]})
+    names = usernames({entry[3] for entry in entries if entry[3]})
     versions = []
     for index, (entry_id, op, at, user_ref, run_id, context, changed, old) in enumerate(entries):
         following = entries[index + 1] if index + 1 < len(entries) else None
@@ -677,7 +678,7 @@ def dataset_history(*, dataset, limit: int = 50) -> list[FeatureHistory]:
         .defer("old_geom")
         .order_by("-id")[:limit]
     )
-    names = _usernames({e.user_ref for e in entries if e.user_ref})
+    names = usernames({e.user_ref for e in entries if e.user_ref})
     for entry in entries:
         entry.username = names.get(entry.user_ref, f"#{entry.user_ref}" if entry.user_ref else "")
         entry.changed_shown = [c for c in (entry.changed_columns or []) if c not in NOISE_COLUMNS]

@@ -11,11 +11,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
+from layers.history import usernames
 from layers.models import (
     Building,
     Dataset,
@@ -244,20 +244,17 @@ def _feature_changes(municipality: Municipality, limit: int, access: DatasetAcce
         rows = cursor.fetchall()
     runs = {
         run.pk: run
-        for run in ImportRun.objects.filter(
-            pk__in={row[5] for row in rows if row[5]}
-        ).select_related("user")
+        for run in ImportRun.objects.filter(pk__in={row[5] for row in rows if row[5]}).only(
+            "file_name", "user_id"
+        )
     }
-    users = {
-        user.pk: user.get_full_name() or user.get_username()
-        for user in get_user_model().objects.filter(pk__in={row[4] for row in rows if row[4]})
-    }
+    names = usernames(
+        {row[4] for row in rows if row[4]} | {run.user_id for run in runs.values() if run.user_id}
+    )
     changes = []
     for layer, op, at, count, user_ref, run_id in rows:
         run = runs.get(run_id)
-        by = users.get(user_ref, "")
-        if not by and run is not None and run.user is not None:
-            by = run.user.get_full_name() or run.user.get_username()
+        by = names.get(user_ref) or (names.get(run.user_id, "") if run is not None else "")
         file = run.file_name if run is not None else ""
         changes.append(Change(at=at, kind=layer, count=count, by=by, op=op, file=file))
     return changes
