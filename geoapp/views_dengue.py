@@ -6,7 +6,6 @@ message), call `layers.selectors_dengue`, build the figures, render.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -48,6 +47,7 @@ from geoapp.views import ATTRIBUTION
 from geoapp.views_jobs import job_links
 from layers import selectors
 from layers import selectors_dengue as dengue
+from layers.csv_safe import SafeDictWriter
 from layers.models import WGS84, DengueCase, Landmark, Municipality, SprayRound
 
 EARLIEST_DATE = date(2000, 1, 1)
@@ -755,7 +755,7 @@ def _plan_csv(municipality: Municipality, plan) -> HttpResponse:
     """The plan as CSV (UTF-8 with a byte-order mark, so Excel shows the Thai names)."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
+    writer = SafeDictWriter(buffer, fieldnames=CSV_COLUMNS)  # formula-like text escaped
     writer.writeheader()
     for row in _plan_rows(plan):
         writer.writerow(

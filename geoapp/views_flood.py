@@ -8,7 +8,6 @@ vulnerable members) and editing the profile need `Action.EDIT_FLOOD`.
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import json
@@ -43,6 +42,7 @@ from geoapp.permissions import Action, can, municipality_requiring
 from geoapp.views import ATTRIBUTION
 from layers import selectors
 from layers import selectors_flood as flood
+from layers.csv_safe import SafeWriter
 from layers.imports.values import THAI_DIGITS, whole_number
 from layers.models import (
     NEEDS_PROFILE_LIMITS,
@@ -888,7 +888,8 @@ def _aid_csv(rows: list[AidRow], filename: str) -> HttpResponse:
     # A byte-order mark: Excel then opens the Thai text as UTF-8.
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer)
+    # Text cells that start like a formula are escaped; the numbers are written as numbers.
+    writer = SafeWriter(buffer)
     writer.writerow(
         [
             _("Rank"),
@@ -916,7 +917,7 @@ def _aid_csv(rows: list[AidRow], filename: str) -> HttpResponse:
                 r.building_id,
                 r.subdistrict,
                 r.hazard,
-                "" if r.depth_m is None else f"{r.depth_m:.2f}",
+                "" if r.depth_m is None else round(r.depth_m, 2),
                 r.residents,
                 r.elderly,
                 r.bedridden,
@@ -924,10 +925,10 @@ def _aid_csv(rows: list[AidRow], filename: str) -> HttpResponse:
                 r.infants,
                 _yes_no(r.no_route_health),
                 _yes_no(r.no_route_shelter),
-                f"{r.score:g}",
+                float(f"{r.score:g}"),
                 r.reasons,
-                f"{r.lat:.6f}",
-                f"{r.lon:.6f}",
+                round(r.lat, 6),
+                round(r.lon, 6),
             ]
         )
     response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv")

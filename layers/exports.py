@@ -16,7 +16,6 @@ personal fields: the columns come from `layers.selectors_catalogue`, which has n
 
 from __future__ import annotations
 
-import csv
 import json
 import zipfile
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ import geopandas as gpd
 import pyogrio
 import shapely
 
+from layers.csv_safe import SafeWriter
 from layers.models import Dataset
 from layers.selectors_catalogue import dataset_columns, dataset_frame
 
@@ -176,7 +176,8 @@ def _csv_zip(dataset: Dataset, frame: gpd.GeoDataFrame, directory: Path, base: s
     header = [*columns, "wkt", *(["lon", "lat"] if points else [])]
     # utf-8-sig writes the byte order mark Excel needs to read Thai as UTF-8.
     with open(csv_path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
+        # Text cells that start like a formula are escaped; numbers stay numbers.
+        writer = SafeWriter(handle)
         writer.writerow(header)
         for values, geometry in zip(
             frame[columns].itertuples(index=False), frame.geometry, strict=True
