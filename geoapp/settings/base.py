@@ -34,6 +34,8 @@ MIDDLEWARE = [
     "geoapp.errors.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "geoapp.middleware.ThaiFirstLocaleMiddleware",
+    # A NUL in the address or form is a 400 here, not a 500 from PostgreSQL later.
+    "geoapp.request_guard.RejectNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
