@@ -49,14 +49,14 @@ db: setup
 demo: db
 	$(BIN)/python manage.py load_demo
 	@echo
-	@echo "Mueang is running on http://$(HOST):$(PORT)/  (stop with Ctrl-C)"
+	@echo "Mueang is starting on http://$(HOST):$(PORT)/ (gunicorn; stop with Ctrl-C)"
 	@echo "Demo logins (password mueang-demo-2569), Nakhon Si Thammarat: nst-viewer, nst-planner,"
 	@echo "  nst-health, nst-disaster, nst-editor, nst-admin; Chon Buri: chon-viewer ... chon-admin;"
 	@echo "  platform superuser: platform-admin"
 	@echo
-	@# The job worker (imports, analyses) runs beside the web server and stops with it.
-	$(BIN)/python manage.py run_jobs & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/python manage.py runserver $(HOST):$(PORT) --noreload
+	@# gunicorn (DEBUG off, static files by WhiteNoise) and the job worker beside it, never as
+	@# root: as root the script runs both as the system user `mueang` (scripts/demo_serve.sh).
+	HOST=$(HOST) PORT=$(PORT) scripts/demo_serve.sh
 
 serve: db
 	$(BIN)/python manage.py run_jobs & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \

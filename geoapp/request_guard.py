@@ -10,13 +10,10 @@ text fields go through Django forms, which refuse NUL themselves.
 
 from __future__ import annotations
 
-import logging
-
 from django.http import HttpRequest, JsonResponse
 from django.views.defaults import bad_request
 
 NUL = "\x00"
-logger = logging.getLogger("django.security.mueang")
 
 
 def _has_nul(request: HttpRequest) -> bool:
@@ -39,7 +36,6 @@ class RejectNulMiddleware:
 
     def __call__(self, request):
         if _has_nul(request):
-            logger.warning("refused a NUL character in %s %r", request.method, request.path)
             if request.path.startswith("/api/"):
                 return JsonResponse(
                     {"code": "InvalidParameterValue", "description": "NUL is not allowed."},
