@@ -7,8 +7,6 @@ masked points for other staff (`donut_mask`); only suppressed counts for the pub
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -16,18 +14,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from analysis.masking import mask_points
+
 SUPPRESSED = -1  # marks a suppressed cell in published tables
 
 
 def _require_metric(frame: gpd.GeoSeries | gpd.GeoDataFrame, name: str) -> None:
     if frame.crs is None or not frame.crs.is_projected:
         raise ValueError(f"{name} must be in a projected (metric) CRS, got {frame.crs}")
-
-
-def _stream(secret: bytes, key: str) -> np.random.Generator:
-    """A random stream fixed by (secret, key): the same case always moves to the same place."""
-    digest = hmac.new(secret, key.encode(), hashlib.sha256).digest()
-    return np.random.default_rng(int.from_bytes(digest[:16], "big"))
 
 
 def k_anonymous_radius_m(
@@ -106,16 +100,17 @@ def donut_mask(
     areas: gpd.GeoSeries,
     k: int = 50,
     spread: float = 2.0,
-    max_tries: int = 200,
+    max_tries: int = 400,
 ) -> MaskResult:
     """Move each point to a deterministic random place in a donut, inside its own area.
 
-    The inner radius is the k-anonymous radius (at least `k` households could be the source);
-    the outer radius is `spread` times it. The angle and the distance (uniform in area) come
-    from a stream keyed by HMAC(secret, key), so a case is always masked to the same place and
-    repeated requests reveal nothing more. A masked point stays inside the area (e.g.
-    subdistrict) that holds the true point; if no draw lands there, the area's representative
-    point is used.
+    The inner radius is the k-anonymous radius of the point's household (at least `k`
+    households could be the source); the outer radius is `spread` times it. The angle and the
+    distance (uniform in area) come from a stream keyed by HMAC(secret, key), so a case is
+    always masked to the same place and repeated requests reveal nothing more. A masked point
+    stays inside its area (e.g. subdistrict), and is published only where at least `k`
+    households of that area, as a viewer sees them, hold it in their own donut (the check of
+    `analysis.masking.mask_points`); a point no draw can hide comes back empty.
 
     Parameters
     ----------
@@ -134,7 +129,7 @@ def donut_mask(
     spread : float
         Outer radius / inner radius.
     max_tries : int
-        Draws before falling back to the area's representative point.
+        Draws (over growing donuts) before the point is left unpublished (empty).
 
     Returns
     -------
@@ -153,31 +148,11 @@ def donut_mask(
     True
     """
     _require_metric(points, "points")
-    if len(keys) != len(points) or len(areas) != len(points):
-        raise ValueError("keys and areas need one entry per point")
-    if len(points) == 0:
-        return MaskResult(points.copy(), np.zeros(0), np.zeros(0))
-    inner = k_anonymous_radius_m(points, households=households, k=k)
-    areas = areas.to_crs(points.crs)
-    masked = []
-    for point, key, area, r_min in zip(points.values, keys, areas.values, inner, strict=True):
-        rng = _stream(secret, str(key))
-        r_max = spread * r_min
-        chosen = None
-        if np.isfinite(r_min):
-            for _ in range(max_tries):
-                theta = rng.uniform(0, 2 * np.pi)
-                # Uniform in the annulus' area, not in radius.
-                r = np.sqrt(rng.uniform(r_min**2, r_max**2))
-                candidate = shapely.Point(point.x + r * np.cos(theta), point.y + r * np.sin(theta))
-                if area is None or area.contains(candidate):
-                    chosen = candidate
-                    break
-        if chosen is None:
-            chosen = area.representative_point() if area is not None else point
-        masked.append(chosen)
-    out = gpd.GeoSeries(masked, index=points.index, crs=points.crs)
-    return MaskResult(out, np.asarray(out.distance(points)), inner)
+    out = mask_points(
+        points, keys=keys, secret=secret, households=households, areas=areas, k=k,
+        spread=spread, max_tries=max_tries,
+    )  # fmt: skip
+    return MaskResult(out.points, out.displacement_m, out.min_radius_m)
 
 
 @dataclass(frozen=True)

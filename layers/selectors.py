@@ -85,9 +85,11 @@ def _epi_week_start(dates: pd.Series) -> pd.Series:
 def masked_case_frame(*, municipality: Municipality, k: int = 50) -> gpd.GeoDataFrame:
     """Cases for staff who may not see exact houses: donut-masked points, week-level dates.
 
-    Each point moves at least as far as its k-th nearest household (k = 50) and stays in its
-    subdistrict; the same case always lands on the same masked place (keyed by a secret).
-    No case id, diagnosis or exact date leaves this function.
+    Each point moves at least as far as its household's k-th nearest household (k = 50) and
+    stays in its subdistrict, to a place at least k households of the subdistrict, as viewers
+    see the buildings, could have been moved to; the same case always lands on the same masked
+    place (keyed by a secret). A case that cannot be hidden so is left out. No case id,
+    diagnosis or exact date leaves this function.
     """
     cases = frame_from_queryset(
         DengueCase.objects.filter(municipality=municipality).order_by("id"),
@@ -129,6 +131,7 @@ def masked_case_frame(*, municipality: Municipality, k: int = 50) -> gpd.GeoData
         geometry=masked.points.to_crs(WGS84).values,
         crs=WGS84,
     )
+    out = out[~out.geometry.is_empty]
     # Row order must not follow case ids: sort by week and place, then number the rows.
     out = out.assign(_x=out.geometry.x).sort_values(["onset_date", "_x"]).drop(columns="_x")
     out.insert(0, "id", range(1, len(out) + 1))
