@@ -61,6 +61,7 @@ def test_nul_in_the_catalogue_search_is_a_400_not_a_500(db, query):
     response = client_for("nst-viewer").get(f"/m/{NST}/catalogue/{query}")
 
     assert_own_error_page(response, 400)
+    assert sections(response)[0][1] == "ระบบไม่เข้าใจคำขอนี้"
 
 
 def test_nul_on_the_open_data_pages_and_in_a_form_is_a_400(db):
@@ -101,6 +102,7 @@ def test_403_page(db):
     response = client_for("nst-viewer").get(f"/m/{NST}/dashboard/settings/")
 
     assert_own_error_page(response, 403)
+    assert sections(response)[0][1] == "คุณไม่มีสิทธิ์เข้าถึงหน้านี้"
 
 
 def test_csrf_failure_uses_the_403_page(db):
@@ -118,5 +120,10 @@ def test_500_page_hides_the_error(db, language):
     response = client_for("nst-viewer", language=language).get("/boom/")
 
     soup = assert_own_error_page(response, 500, first=language)
+    headings = dict(sections(response))
+    assert headings == {
+        "th": "เกิดข้อผิดพลาดที่ฝั่งระบบ",
+        "en": "Something went wrong on our side",
+    }
     assert "secret detail" not in soup.get_text()
     assert "RuntimeError" not in soup.get_text()
