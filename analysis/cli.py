@@ -10,6 +10,8 @@ import argparse
 import importlib
 from collections.abc import Callable
 
+from analysis.gdal_guard import gdal_guard
+
 # Modules that contribute subcommands; each defines register(subparsers).
 SUBCOMMAND_MODULES: tuple[str, ...] = ("analysis.dengue_cli", "analysis.flood_cli")
 
@@ -25,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand and return its exit status."""
+    gdal_guard()  # the files given may be anyone's: no reference-following driver, no network
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)

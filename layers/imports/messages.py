@@ -47,6 +47,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         gettext_noop("{name} is not a {format} file ({reason})"),
         "ไฟล์ {name} ไม่ใช่ไฟล์ {format} ({reason})",
     ),
+    "driver_content_refused": (
+        gettext_noop(
+            "{name} holds a GDAL driver file (a VRT, a GDAL pipeline or a web service "
+            "description) that can point at other files or addresses; it is refused"
+        ),
+        "ไม่รับไฟล์ {name} เพราะมีเนื้อหาเป็นไฟล์กำหนดค่าของ GDAL (VRT, ไปป์ไลน์ของ GDAL "
+        "หรือคำอธิบายบริการเว็บ) ที่ชี้ไปยังไฟล์หรือที่อยู่อื่นได้",
+    ),
     "driver_not_allowed": (
         gettext_noop("{name} opens as {driver}, which is not an accepted format"),
         "ไฟล์ {name} เปิดได้ในรูปแบบ {driver} ซึ่งไม่ใช่รูปแบบที่รับ",

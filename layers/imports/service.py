@@ -944,9 +944,14 @@ def _execute(
     # touches the database or the report); enough of them to fill the writer's next write.
     ahead = min(limits.write_rows // max(limits.batch_size, 1) + 1, MAX_AHEAD)
     batches = read_in_child if in_child else read_ahead
+    # A forked reader of an uploaded file may read its folder only, with no network (an OSM
+    # extract's reader keeps its node index in a temporary folder of its own: not confined).
+    confined = {"readable": [source.path.parent]} if in_child and source.batches is None else {}
     # While the next batch is not ready, the rows collected so far are written: the database
     # starts with the first batch instead of the first `write_rows`.
-    for ready in batches(checked_batches(), ahead=ahead, on_wait=writer.flush if apply else None):
+    for ready in batches(
+        checked_batches(), ahead=ahead, on_wait=writer.flush if apply else None, **confined
+    ):
         _report_rows(report, source.name, ready, outside_rows)
         blocked = not report.ok or (outside_rows and not confirm_outside)
         if ready.rows is None:

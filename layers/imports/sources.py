@@ -1,11 +1,22 @@
 """Opening an uploaded file safely: which format it is, and only then what GDAL makes of it.
 
 GDAL picks a driver by content, not by name, and some drivers follow paths inside the file
-(a `.vrt` can read `/etc/passwd` as CSV; a KML NetworkLink can fetch other files; a SQLite
-virtual table can open any OGR source). So a file is accepted only when its name and its first
-bytes agree on one of the allowed formats, it holds none of those constructs, and GDAL then
-opens it with the matching driver (`ALLOWED_DRIVERS`). Archives are checked and unpacked by
-`layers.imports.archives` into a private temporary directory first.
+(a VRT or a GDAL pipeline can read `/etc/passwd` and send its lines to a URL through
+`ogr_geocode()`; a KML NetworkLink can fetch other files; a SQLite virtual table can open any
+OGR source). So, in this order:
+
+1. the kind of file is decided from its name and its first bytes (`_format_of`, `_sniff`), and
+   a file that holds the signature of a reference-following format (a VRT, a pipeline, a web
+   service description) is refused, before GDAL sees it;
+2. GDAL is told the one driver of that kind where it accepts a `DRIVER:` prefix (GeoJSON,
+   GeoPackage, CSV); for Shapefile and KML only the accepted drivers can claim the file, because
+   the process holds no other (`analysis.gdal_guard`, which also cuts GDAL off the network);
+3. the driver GDAL used is checked against the kind (`ALLOWED_DRIVERS`);
+4. where the platform allows it, GDAL runs in a forked child confined to the upload's folder
+   with no network at all (`layers.imports.sandbox`).
+
+Archives are checked and unpacked by `layers.imports.archives` into a private temporary
+directory first.
 """
 
 from __future__ import annotations
@@ -37,6 +48,8 @@ from django.utils import timezone
 from pyogrio.raw import open_arrow
 from pyogrio.raw import read as ogr_read
 
+from analysis.gdal_guard import gdal_guard_require
+from layers.imports import sandbox
 from layers.imports.archives import DRIVER_FILE_SUFFIXES, archive_unpack
 from layers.imports.encoding import (
     Encoding,
@@ -55,6 +68,8 @@ ALLOWED_DRIVERS: dict[str, set[str]] = {
     "KML": {"KML", "LIBKML"},
     "CSV": {"CSV"},
 }
+# The driver GDAL is told to use, as a `DRIVER:` prefix of the path, where it accepts one.
+PREFIXED_DRIVERS = {"GeoJSON": "GeoJSON", "GeoPackage": "GPKG", "CSV": "CSV"}
 SUFFIX_FORMATS = {
     ".geojson": "GeoJSON",
     ".json": "GeoJSON",
@@ -74,6 +89,15 @@ _END = object()
 FORK_SAFE_THREADS = {"mueang-job-heartbeat"}
 _XML_DANGER = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _NETWORK_LINK = re.compile(rb"<\s*(?:\w+:)?NetworkLink[\s>]", re.IGNORECASE)
+# What formats that follow paths or URLs begin with: a VRT, a GDAL pipeline (GDALG), web service
+# descriptions (WFS, WMS, WMTS, OGC API). None belongs in a data file; each is refused.
+_DRIVER_SIGNATURE = re.compile(
+    rb"<\s*(?:\w+:)?(?:OGRVRTDataSource|VRTDataset|OGRWFSDataSource|WFS_Capabilities"
+    rb"|GDAL_WMS|WMS_Capabilities|WMT_MS_Capabilities|GDAL_WMTS|Capabilities|GDAL_WCS"
+    rb"|WCS_Capabilities|OGRVDVDataSource)[\s>/]"
+    rb"|gdal_streamed_alg|/vsi[a-z0-9_]+/",
+    re.IGNORECASE,
+)
 # SQLite virtual table modules a GeoPackage may use (its spatial index).
 ALLOWED_VIRTUAL_MODULES = {"rtree"}
 READ_ERRORS = (
@@ -207,6 +231,8 @@ def _sniff(path: Path, fmt: str, *, name: str) -> None:
         start = _text_start(head)
         if b"\x00" in head or start.startswith((b"<", b"{", SQLITE_MAGIC)):
             raise mismatch("not plain comma-separated text")
+    if fmt in ("GeoJSON", "KML", "CSV") and _scan(path, _DRIVER_SIGNATURE):
+        raise refuse("driver_content_refused", file=name, name=label)
 
 
 def _gpkg_check(path: Path, *, name: str) -> None:
@@ -271,7 +297,13 @@ def _encoding_for(path: Path, fmt: str, *, given: str | None) -> Encoding | None
     return Encoding(given, "--encoding") if given else None
 
 
-def _layer_choose(path: Path, *, layer: str | None, name: str, fmt: str) -> tuple[str, list[str]]:
+def gdal_path(path: Path, fmt: str) -> str:
+    """The path as GDAL is given it: with the kind's driver as a prefix where GDAL takes one."""
+    driver = PREFIXED_DRIVERS.get(fmt)
+    return f"{driver}:{path}" if driver else str(path)
+
+
+def _layer_choose(path: str, *, layer: str | None, name: str, fmt: str) -> tuple[str, list[str]]:
     listed = pyogrio.list_layers(path)
     names = [str(row[0]) for row in listed]
     if not names:
@@ -309,17 +341,18 @@ def _open(
         dbf = next(p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.is_file())
         dbf_field_names_repair(dbf, chosen_encoding.codec)
     pyogrio_encoding = _pyogrio_encoding(fmt, chosen_encoding)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            layer_name, layers = _layer_choose(path, layer=layer, name=name, fmt=fmt)
-            info = pyogrio.read_info(
-                path, layer=layer_name, encoding=pyogrio_encoding, force_feature_count=True
-            )
-    except UnicodeDecodeError:
-        raise _encoding_refusal(name, chosen_encoding) from None
-    except READ_ERRORS as error:
-        raise refuse("unreadable", file=name, detail=quoted(error)) from None
+    gdal_guard_require()
+    layer_name, layers, info = sandbox.run_confined(
+        _gdal_inspect,
+        gdal_path(path, fmt),
+        readable=[path.parent],
+        in_child=fork_safe(),
+        layer=layer,
+        name=name,
+        fmt=fmt,
+        encoding=pyogrio_encoding,
+        chosen_encoding=chosen_encoding,
+    )
     if info["driver"] not in ALLOWED_DRIVERS[fmt]:
         raise refuse("driver_not_allowed", file=name, name=quoted(path.name), driver=info["driver"])
     notes = []
@@ -351,6 +384,33 @@ def _open(
         notes=notes,
         fid_column=(info.get("fid_column") or None) if info["driver"] == "GPKG" else None,
     )
+
+
+def _gdal_inspect(
+    path: str,
+    *,
+    layer: str | None,
+    name: str,
+    fmt: str,
+    encoding: str | None,
+    chosen_encoding: Encoding | None,
+) -> tuple[str, list[str], dict]:
+    """The layer to read, every layer's name and GDAL's description of the chosen one."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            layer_name, layers = _layer_choose(path, layer=layer, name=name, fmt=fmt)
+            info = pyogrio.read_info(
+                path, layer=layer_name, encoding=encoding, force_feature_count=True
+            )
+    except UnicodeDecodeError:
+        raise _encoding_refusal(name, chosen_encoding) from None
+    except READ_ERRORS as error:
+        raise refuse("unreadable", file=name, detail=quoted(error)) from None
+    keep = ("driver", "fields", "crs", "geometry_type", "features", "total_bounds", "fid_column")
+    described = {key: info.get(key) for key in keep}
+    described["capabilities"] = dict(info.get("capabilities") or {})
+    return layer_name, layers, described
 
 
 def _encoding_refusal(name: str, encoding: Encoding | None) -> ImportRefused:
@@ -441,9 +501,12 @@ def source_batches(
         "read_geometry": read_geometry,
     }
 
+    gdal_guard_require()
+    path = gdal_path(source.path, source.format)
+
     def read(**extra: object) -> tuple[np.ndarray, list[np.ndarray]]:
         with _read_errors_refused(source):
-            _meta, _fids, wkb, values = ogr_read(source.path, **kwargs, **extra)
+            _meta, _fids, wkb, values = ogr_read(path, **kwargs, **extra)
         if wkb is None:
             wkb = np.full(len(values[0]) if values else 0, None, dtype=object)
         return wkb, values
@@ -500,7 +563,7 @@ def _arrow_batches(
         with _read_errors_refused(source):
             meta, reader = stack.enter_context(
                 open_arrow(
-                    source.path,
+                    gdal_path(source.path, source.format),
                     layer=source.layer,
                     columns=columns,
                     read_geometry=read_geometry,
@@ -594,7 +657,11 @@ def fork_safe() -> bool:
 
 
 def read_in_child(
-    items: Iterator[T], *, ahead: int = 1, on_wait: Callable[[], None] | None = None
+    items: Iterator[T],
+    *,
+    ahead: int = 1,
+    on_wait: Callable[[], None] | None = None,
+    readable: Sequence[Path] | None = None,
 ) -> Iterator[T]:
     """The items of `items`, computed in a forked child process while the caller uses the last.
 
@@ -604,7 +671,9 @@ def read_in_child(
     The child inherits everything, the database connection too: `items` must not touch it (the
     child ends with `os._exit`, so the connection is neither closed nor used there). An
     exception of the child is raised in the caller at the item it replaced; when the caller
-    stops early, the child is killed. `on_wait` as in `read_ahead`. Where forking is not safe
+    stops early, the child is killed. `on_wait` as in `read_ahead`. With `readable`, the child
+    confines itself to reading those folders, with no network (`sandbox.confine`), before it
+    starts on `items`. Where forking is not safe
     (`fork_safe`), `read_ahead` runs `items` in a thread instead.
     """
     if not fork_safe():
@@ -616,6 +685,8 @@ def read_in_child(
         code = 1
         try:
             receiver.close()
+            if readable is not None:
+                sandbox.confine(readable)
             code = _child_produce(items, sender)
         finally:
             os._exit(code)
