@@ -21,6 +21,7 @@ import os
 import random
 import signal
 import socket
+import stat
 import subprocess
 import threading
 import time
@@ -208,6 +209,11 @@ def test_demo_server_takes_50_concurrent_users_without_errors_within_the_budget(
             assert all(p.uids().real != 0 and p.uids().effective != 0 for p in processes), [
                 (p.pid, p.uids(), " ".join(p.cmdline())) for p in processes
             ]
+            env_file = ROOT / ".env"
+            if env_file.exists():
+                # Still private (mode 600), and readable by the user the processes run as.
+                assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+                assert {env_file.stat().st_uid} == {p.uids().effective for p in processes}
 
             sampler.start()
             results: list[tuple[str, int | str, tuple[int, ...], float]] = []
