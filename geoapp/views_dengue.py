@@ -558,7 +558,8 @@ def dengue_spray_plan(request: HttpRequest, code: str) -> HttpResponse:
     except BadInput as error:
         return _bad_request(request, municipality, str(error))
     situation = dengue.dengue_situation(municipality=municipality, on=on)
-    plan = dengue.spray_plan(situation)
+    # Files leave the health officers' screen: their zones do not point at case houses.
+    plan = dengue.spray_plan(situation, published=output in ("geojson", "csv"))
     if output == "geojson":
         return _plan_geojson(municipality, plan)
     if output == "csv":

@@ -84,9 +84,11 @@ def spray_plan_outputs(
     on_plan = {entry.zone_id: entry for entry in plan.rounds}
     progress(2, steps, labels.get("visits", "visits"))
     zones = situation.zones
-    visits = dengue.zone_visits(situation, [int(z) for z in zones["zone_id"]])
+    # An export: the zones as published, which do not point at case houses.
+    visits = dengue.zone_visits(situation, [int(z) for z in zones["zone_id"]], published=True)
     progress(3, steps, labels.get("outlines", "outlines"))
-    outlines = gpd.GeoSeries(list(zones.geometry), crs=zones.crs).to_crs(WGS84)
+    outlines = [visits[int(z)].geometry for z in zones["zone_id"]]
+    outlines = gpd.GeoSeries(outlines, crs=zones.crs).to_crs(WGS84)
     outlines = shapely.set_precision(outlines.values, 1e-6)
     features = []
     for zone, outline in zip(zones.itertuples(), outlines, strict=True):

@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Max, Q
 from django.utils import timezone
@@ -34,10 +35,11 @@ from analysis.dengue import (
     zone_contents,
     zone_features,
 )
+from analysis.dengue.cover import covering_zones
 from layers.frames import frame_from_queryset
 from layers.imports.values import whole_number
 from layers.models import Building, DengueCase, Municipality, SprayRound
-from layers.selectors import landmark_frame, road_frame
+from layers.selectors import boundary_frame, landmark_frame, road_frame, subdistrict_frame
 
 #: Cluster rule (DESIGN.md section 3): within 150 m and 14 days of each other, chained.
 CLUSTER_DISTANCE_M = 150.0
@@ -58,6 +60,8 @@ RADIUS_PERMUTATIONS = 199
 RADIUS_SEED = 2569
 #: The radius options the page costs and backtests (besides the recommended ones).
 RADIUS_OPTIONS_M = (50.0, 100.0, 150.0, 200.0)
+#: A printed or exported zone hides each case house among at least this many households.
+ZONE_HIDE_AMONG = 50
 
 CASE_FIELDS = ("id", "onset_date", "report_date", "investigated_at", "diagnosis", "is_generated")
 
@@ -135,6 +139,7 @@ class DengueSituation:
     households: gpd.GeoDataFrame
     rounds: list[SprayRound]
     round_days: tuple[int, ...]
+    radius_m: float = POLICY_RADIUS_M
 
     @property
     def active_zones(self) -> gpd.GeoDataFrame:
@@ -226,6 +231,7 @@ def dengue_situation(
         households=households,
         rounds=rounds,
         round_days=spray_round_days(municipality) if round_days is None else tuple(round_days),
+        radius_m=float(municipality.spray_radius_m if radius_m is None else radius_m),
     )
 
 
@@ -488,11 +494,55 @@ def zone_round_cycle(
     return _zone_rounds(situation, zone)
 
 
-def zone_visits(situation: DengueSituation, zone_ids: list[int]) -> dict[int, ZoneVisit]:
-    """Streets, households and landmarks of the given zones."""
+def published_zone_outlines(situation: DengueSituation, zone_ids: list[int]) -> gpd.GeoDataFrame:
+    """Outlines of zones as printed and exported: they cover the rule, not the case houses.
+
+    Each case's circle is widened and moved at random (keyed by the masking secret and the
+    case, so a reprint matches) so that at least `ZONE_HIDE_AMONG` households could have been
+    the case house; see `analysis.dengue.cover` and docs/decisions/0001.
+    """
+    cases = situation.cases[situation.cases["zone_id"].isin(zone_ids)]
+    municipality = situation.municipality
+    srid = situation.zones.crs
+    subdistricts = list(subdistrict_frame(municipality=municipality).to_crs(srid).geometry)
+    boundary = boundary_frame(municipality=municipality).to_crs(srid).geometry.iloc[0]
+    areas = [next((a for a in subdistricts if a.contains(p)), boundary) for p in cases.geometry]
+    return covering_zones(
+        cases,
+        zone_col="zone_id",
+        keys=[str(i) for i in cases["id"]],
+        secret=(settings.MUEANG_MASK_SECRET or settings.SECRET_KEY).encode(),
+        households=situation.households.geometry,
+        areas=gpd.GeoSeries(areas, crs=srid),
+        radius_m=situation.radius_m,
+        k=ZONE_HIDE_AMONG,
+    )
+
+
+def _published_zones(situation: DengueSituation, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """`zones` with the published outlines, their areas and the households inside them."""
+    outlines = published_zone_outlines(situation, [int(z) for z in zones["zone_id"]])
+    by_zone = dict(zip(outlines["zone_id"], outlines.geometry, strict=True))
+    geometry = gpd.GeoSeries(
+        [by_zone[z] for z in zones["zone_id"]], index=zones.index, crs=zones.crs
+    )
+    homes = situation.households.geometry.centroid
+    x, y = homes.x.to_numpy(), homes.y.to_numpy()
+    return zones.set_geometry(geometry).assign(
+        area_m2=geometry.area,
+        n_households=[int(shapely.contains_xy(g, x, y).sum()) for g in geometry],
+    )
+
+
+def zone_visits(
+    situation: DengueSituation, zone_ids: list[int], *, published: bool = False
+) -> dict[int, ZoneVisit]:
+    """Streets, households and landmarks of the given zones (exact, or as published)."""
     if not zone_ids:
         return {}
     zones = situation.zones[situation.zones["zone_id"].isin(zone_ids)]
+    if published:
+        zones = _published_zones(situation, zones)
     roads = road_frame(municipality=situation.municipality).to_crs(situation.zones.crs)
     on_roads = zone_features(zones, roads)
     in_zone = zone_features(zones, situation.landmarks)
@@ -517,8 +567,11 @@ def zone_visits(situation: DengueSituation, zone_ids: list[int]) -> dict[int, Zo
     return visits
 
 
-def spray_plan(situation: DengueSituation) -> SprayPlan:
+def spray_plan(situation: DengueSituation, *, published: bool = False) -> SprayPlan:
     """The zones to spray on `situation.on`: one entry per zone, with the round to do.
+
+    With `published`, the zones are drawn as printed and exported (`published_zone_outlines`):
+    for files that leave the health officers' screen.
 
     Each active zone runs a cycle of rounds counted from its anchor, the latest report date
     inside it (a new case restarts the cycle): round n is planned on anchor + the n-th of the
@@ -544,7 +597,7 @@ def spray_plan(situation: DengueSituation) -> SprayPlan:
         missed = tuple((n, p) for n, p, d in started[:-1] if d is None)
         status = "due" if planned == on else "overdue"
         entries.append((int(zone.zone_id), number, planned, status, None, missed))
-    visits = zone_visits(situation, sorted({e[0] for e in entries}))
+    visits = zone_visits(situation, sorted({e[0] for e in entries}), published=published)
     n_cases = dict(zip(situation.zones["zone_id"], situation.zones["n_cases"], strict=True))
     order = {"overdue": 0, "due": 1, "done": 2}
     rounds = [
@@ -599,7 +652,8 @@ def work_order(situation: DengueSituation, key: str, *, margin_m: float = 40.0) 
     """The work order of the zone named by `key` on `situation.on` (None if no such zone).
 
     The round shown is the one the plan shows (the latest planned on or before the date);
-    when that one is done, the next round of the cycle, if any.
+    when that one is done, the next round of the cycle, if any. The zone is the published one
+    (`published_zone_outlines`): the paper does not point at a case house.
     """
     zone_id = zone_id_for_key(situation, key)
     if zone_id is None:
@@ -611,13 +665,13 @@ def work_order(situation: DengueSituation, key: str, *, margin_m: float = 40.0) 
     upcoming = [r for r in rounds if r[1] > situation.on]
     if chosen[2] is not None and upcoming:
         chosen = upcoming[0]
-    visit = zone_visits(situation, [zone_id])[zone_id]
-    frame = shapely.box(*shapely.buffer(zone.geometry, margin_m).bounds)
+    visit = zone_visits(situation, [zone_id], published=True)[zone_id]
+    frame = shapely.box(*shapely.buffer(visit.geometry, margin_m).bounds)
     roads = road_frame(municipality=situation.municipality).to_crs(situation.zones.crs)
     roads = roads[roads.intersects(frame)].copy()
     roads["geometry"] = roads.geometry.intersection(frame)
     buildings = situation.households[situation.households.intersects(frame)]
-    landmarks = situation.landmarks[situation.landmarks.intersects(zone.geometry)]
+    landmarks = situation.landmarks[situation.landmarks.intersects(visit.geometry)]
     return WorkOrder(
         zone=visit,
         round_number=chosen[0],

@@ -273,14 +273,18 @@ def test_spray_plan_job_plans_the_zones_the_spray_plan_page_plans(worker):
         municipality = Municipality.objects.get(code=NST)
         situation = selectors_dengue.dengue_situation(municipality=municipality, on=today)
         plan = selectors_dengue.spray_plan(situation)
+        # An export: the zones as published (issue 14), which do not point at case houses.
+        published = selectors_dengue.zone_visits(
+            situation, [int(z) for z in situation.zones["zone_id"]], published=True
+        )
         case_ids = {str(pk) for pk in DengueCase.objects.values_list("pk", flat=True)}
     features = results["zones"]["features"]
     check("results", results)
     assert results["summary"]["n_cases"] == len(situation.cases) > 0
     assert results["summary"]["round_days"] == [0, 7]
-    assert {f["id"]: f["properties"]["n_households"] for f in features} == dict(
-        zip(situation.zones["key"], situation.zones["n_households"].astype(int), strict=True)
-    )
+    assert {f["id"]: f["properties"]["n_households"] for f in features} == {
+        visit.key: visit.n_households for visit in published.values()
+    }
     on_plan = {
         f["id"]: f["properties"]["plan_status"] for f in features if f["properties"]["plan_status"]
     }
@@ -313,12 +317,18 @@ def test_spray_plan_of_chosen_cases_and_a_wider_radius(worker):
             round_days=(0, 3, 7),
             case_ids=chosen,
         )
+        published = selectors_dengue.zone_visits(
+            situation, [int(z) for z in situation.zones["zone_id"]], published=True
+        )
     features = results["zones"]["features"]
     assert results["summary"]["n_cases"] == 6
     assert sum(f["properties"]["n_cases"] for f in features) == 6
     assert sorted(f["properties"]["area_m2"] for f in features) == sorted(
-        round(a, 1) for a in situation.zones["area_m2"]
+        round(v.area_m2, 1) for v in published.values()
     )
+    # The published zones are wider than the 200 m circles they cover.
+    exact = zip(situation.zones["zone_id"], situation.zones["area_m2"], strict=True)
+    assert all(published[int(z)].area_m2 > area for z, area in exact)
     assert all(len(f["properties"]["rounds"]) == 3 for f in features)
 
 
