@@ -13,6 +13,10 @@ from geoapp.permissions import Action, can
 from layers.imports import ImportRefused, layer_import
 from layers.imports.messages import ImportCancelled
 
+# Kinds of data about people: their uploads' columns are personal by name too (the wizard's
+# preview masks them), and the file is removed as soon as its import ends.
+PEOPLE_KINDS = frozenset({"dengue_cases"})
+
 UPLOADS_DIR = "uploads"
 
 
@@ -78,6 +82,7 @@ def import_layer_job(ctx: jobs.JobContext, params: dict) -> dict:
         except jobs.Cancelled:
             raise ImportCancelled() from None
 
+    dry_run = bool(params.get("dry_run"))
     try:
         report = layer_import(
             municipality=ctx.municipality,
@@ -88,7 +93,7 @@ def import_layer_job(ctx: jobs.JobContext, params: dict) -> dict:
             encoding=params.get("encoding") or None,
             mapping=params.get("mapping") or None,
             id_field=params.get("id_field") or None,
-            dry_run=bool(params.get("dry_run")),
+            dry_run=dry_run,
             confirm_outside=bool(params.get("confirm_outside")),
             delete_missing=bool(params.get("delete_missing")),
             dataset_slug=params.get("dataset_slug") or None,
@@ -104,4 +109,9 @@ def import_layer_job(ctx: jobs.JobContext, params: dict) -> dict:
         message = "\n".join(issue.text(language) for issue in refused.issues[:20])
         detail = refused.report.as_dict() if refused.report is not None else None
         raise jobs.JobError(message, detail) from None
+    finally:
+        if not dry_run and params.get("kind") in PEOPLE_KINDS:
+            # A file of people's records is kept no longer than its import (PDPA: storage
+            # limitation); a new import of it needs a new upload.
+            path.unlink(missing_ok=True)
     return report.as_dict()

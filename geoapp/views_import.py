@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from geoapp import jobs, permissions
-from geoapp.job_kinds import import_job_kind, upload_root
+from geoapp.job_kinds import PEOPLE_KINDS, import_job_kind, upload_root
 from geoapp.maps.city import (
     MapAssets,
     MapScript,
@@ -56,7 +56,8 @@ from layers.imports import KINDS, ImportLimits, ImportRefused, Issue, source_ins
 from layers.imports.mapping import IGNORE, KML_NOISE, id_column_suggest, mapping_resolve
 from layers.imports.messages import quoted
 from layers.imports.service import SLUG, default_slug
-from layers.models import Municipality
+from layers.models import Municipality, PersonalDataAccess
+from layers.pdpa import upload_personal_read_log
 
 # The kinds offered, in the order a municipal officer thinks of them.
 KIND_LABELS = {
@@ -341,14 +342,16 @@ def _inspection_key(upload: ImportUpload) -> dict[str, object]:
     }
 
 
-def _inspect(upload: ImportUpload) -> dict[str, object]:
+def _inspect(upload: ImportUpload, *, reveal_personal: bool = False) -> dict[str, object]:
     """`source_inspect` for the upload's current choices, cached on the row.
 
     The preview reads the file as `dataset` (every column, no required field), so a file whose
-    columns do not match the kind yet still shows; the mapping step decides the fields.
+    columns do not match the kind yet still shows; the mapping step decides the fields. The
+    cached sample has its personal columns masked; `reveal_personal` reads the file again for
+    this response only (the caller has logged why) and caches nothing.
     """
     key = _inspection_key(upload)
-    if upload.inspection and upload.inspection.get("key") == key:
+    if not reveal_personal and upload.inspection and upload.inspection.get("key") == key:
         return upload.inspection
     try:
         info = source_inspect(
@@ -361,6 +364,8 @@ def _inspect(upload: ImportUpload) -> dict[str, object]:
             mapping=key["coordinates"] or None,
             display_name=upload.display_name,
             sample_size=SAMPLE_FEATURES,
+            people=upload.kind in PEOPLE_KINDS,
+            reveal_personal=reveal_personal,
         )
         inspection = {"ok": True, "codes": [], "issues": [], **_json_ready(info)}
     except Exception as error:  # a file must never cause a 500
@@ -381,6 +386,8 @@ def _inspect(upload: ImportUpload) -> dict[str, object]:
             "layer_choices": choices,
         }
     inspection["key"] = key
+    if reveal_personal:
+        return inspection
     upload.inspection = inspection
     upload.save(update_fields=["inspection"])
     return inspection
@@ -445,12 +452,36 @@ def _import_started(upload: ImportUpload) -> bool:
     return job is not None and job.status not in (JobStatus.FAILED, JobStatus.CANCELLED)
 
 
+class RevealForm(forms.Form):
+    purpose = forms.ChoiceField(
+        label=gettext_lazy("Why do you need the personal data?"),
+        choices=PersonalDataAccess.Purpose.choices,
+    )
+
+
 @login_required
 def import_preview(request: HttpRequest, code: str, upload_id: uuid.UUID) -> HttpResponse:
     """Step 2: layer, CRS and encoding; a map of the first features and a table of the rows."""
     upload = _upload_for(request, code, upload_id)
     inspection = _inspect(upload)
-    if request.method == "POST":
+    may_reveal = permissions.can(request.user, upload.municipality, Action.VIEW_CASES_PERSONAL)
+    reveal_form = RevealForm(request.POST if "reveal" in request.POST else None)
+    revealed = False
+    if "reveal" in request.POST:
+        if not may_reveal:
+            raise PermissionDenied("revealing personal data needs the health officer's right")
+        if reveal_form.is_valid() and inspection.get("personal_columns"):
+            upload_personal_read_log(
+                municipality_id=upload.municipality_id,
+                user=request.user,
+                purpose=reveal_form.cleaned_data["purpose"],
+                file=upload.display_name,
+                columns=list(inspection["personal_columns"]),
+            )
+            inspection = _inspect(upload, reveal_personal=True)
+            revealed = True
+        form = _preview_form(upload, inspection)
+    elif request.method == "POST":
         form = _preview_form(upload, inspection, request.POST)
         if form.is_valid():
             params = dict(upload.params)
@@ -482,6 +513,10 @@ def import_preview(request: HttpRequest, code: str, upload_id: uuid.UUID) -> Htt
         "show_layers": len(inspection.get("layers") or inspection.get("layer_choices") or []) > 1,
         "csv": _csv_points(inspection) or "csv_no_coordinates" in inspection.get("codes", []),
         "step": 2,
+        "personal_columns": inspection.get("personal_columns") or [],
+        "may_reveal": may_reveal,
+        "reveal_form": reveal_form,
+        "revealed": revealed,
     }
     sample = inspection.get("sample")
     if sample and sample.get("features"):

@@ -52,6 +52,26 @@ def case_personal_read(*, case: DengueCase, user, purpose: str) -> PersonalData 
     )
 
 
+# `PersonalDataAccess.case_ref` of a read that is not of a case: an upload's preview.
+UPLOAD_PREVIEW_CASE_REF = 0
+
+
+def upload_personal_read_log(
+    *, municipality_id: int, user, purpose: str, file: str, columns: list[str]
+) -> None:
+    """Log that `user` revealed the personal columns of an uploaded file's preview, and why."""
+    if purpose not in PersonalDataAccess.Purpose.values:
+        raise ValueError(f"unknown purpose {purpose!r}")
+    PersonalDataAccess.objects.create(
+        municipality_id=municipality_id,
+        case_ref=UPLOAD_PREVIEW_CASE_REF,
+        user_ref=user.pk,
+        username=user.get_username(),
+        purpose=purpose,
+        fields=f"upload {file}: {', '.join(columns)}"[:200],
+    )
+
+
 def access_log(*, municipality_id: int, limit: int = 200):
     """The latest reads of personal data in a municipality, newest first."""
     return PersonalDataAccess.objects.filter(municipality_id=municipality_id).order_by("-at")[

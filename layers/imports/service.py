@@ -62,6 +62,7 @@ from layers.imports.messages import (
     quoted,
     refuse,
 )
+from layers.imports.personal import personal_columns, sample_masked
 from layers.imports.raster import is_raster_file, raster_import
 from layers.imports.report import ImportReport
 from layers.imports.sources import (
@@ -1133,11 +1134,15 @@ def source_inspect(
     limits: ImportLimits | None = None,
     display_name: str | None = None,
     sample_size: int = 20,
+    people: bool = False,
+    reveal_personal: bool = False,
 ) -> dict[str, object]:
     """What the wizard shows before an import: layers, columns, encoding, CRS, mapping, sample.
 
     When the file has no CRS and none is given, `crs` is None and `crs_suggestions` lists the
-    ones to offer; the sample then has no geometry. Raises `ImportRefused` for unsafe files.
+    ones to offer; the sample then has no geometry. Personal columns (`personal_columns`; by
+    name too when the data is of `people`) are listed and masked in the sample unless
+    `reveal_personal` (the caller logs why). Raises `ImportRefused` for unsafe files.
     """
     spec = kind_get(kind)
     limits = limits or ImportLimits.from_settings()
@@ -1182,7 +1187,11 @@ def source_inspect(
             info["transformation"] = plan.to_wgs84.description
             info["mapping"] = dict(plan.mapping.fields)
             info["ignored_columns"] = plan.mapping.ignored
-            info["sample"] = _sample(source, plan, sample_size, limits)
+            sample = _sample(source, plan, sample_size, limits)
+            rows = [feature["properties"] for feature in sample["features"]]
+            hidden = personal_columns(source.columns, rows, people=people)
+            info["personal_columns"] = hidden
+            info["sample"] = sample if reveal_personal else sample_masked(sample, hidden)
         info["notes"] = [note.as_dict() for note in notes]
         return info
 
