@@ -20,7 +20,7 @@ import code refuses to open a user file when it does not (`gdal_guard_require`).
 The guard is a process-wide setting by design: nothing in Mueang needs GDAL's network or its
 reference-following drivers, so there is no "unguarded" mode to leak into. Written by hand with
 ctypes because neither pyogrio nor rasterio exposes a driver allow-list or the HTTP callback
-(see docs/decisions/0004-gdal-guard.md).
+(see docs/decisions/0002-gdal-guard-and-reader-sandbox.md).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ behind the guard alone: a kernel without Landlock or user namespaces is not a re
 importing. Forking is only done where it is safe (`layers.imports.sources.fork_safe`); elsewhere
 the work runs in this process. Hand-written with ctypes: Python 3.11 has neither `os.unshare`
 nor Landlock, and no maintained package wraps both for a forked child (see
-docs/decisions/0004-gdal-guard.md).
+docs/decisions/0002-gdal-guard-and-reader-sandbox.md).
 """
 
 from __future__ import annotations
