@@ -6,17 +6,19 @@ allows it, the child process that runs GDAL over an upload:
 
 - leaves the network: a new, empty network namespace (as root directly; otherwise inside a new
   user namespace, which Linux lets an unprivileged process create), so not even loopback answers;
-- gives up gaining privileges (`PR_SET_NO_NEW_PRIVS`), then restricts itself with Landlock
-  (Linux 5.13 and newer): it may read the upload's folder, the Python installation and the
-  system's libraries and nothing else (not the project's `.env`, not `media/`, not other
-  uploads, not `/etc`), write nowhere, and (Landlock ABI 4, Linux 6.7) connect to no TCP port.
+- gives up gaining privileges (`PR_SET_NO_NEW_PRIVS`) and restricts itself with Landlock
+  (Linux 5.13 and newer, through `landlockpy`): it may read the upload's folder, the Python
+  installation and the system's libraries and nothing else (not the project's `.env`, not
+  `media/`, not other uploads, not `/etc`), write nowhere, reach no abstract UNIX socket
+  (ABI 6), use no TCP port (ABI 4, Linux 6.7) and reach no UNIX socket by path (ABI 9; on
+  older kernels a socket file such as PostgreSQL's stays reachable, behind its own
+  authentication, and no driver left by the guard speaks to one).
 
 Each step that the kernel refuses is skipped and recorded (`Confinement`), and the work goes on
 behind the guard alone: a kernel without Landlock or user namespaces is not a reason to stop
 importing. Forking is only done where it is safe (`layers.imports.sources.fork_safe`); elsewhere
-the work runs in this process. Hand-written with ctypes: Python 3.11 has neither `os.unshare`
-nor Landlock, and no maintained package wraps both for a forked child (see
-docs/decisions/0002-gdal-guard-and-reader-sandbox.md).
+the work runs in this process. Leaving the network is one `unshare` through ctypes (Python
+3.11 has no `os.unshare`); see docs/decisions/0002-gdal-guard-and-reader-sandbox.md.
 """
 
 from __future__ import annotations
@@ -34,38 +36,18 @@ from multiprocessing.connection import Pipe
 from pathlib import Path
 from typing import TypeVar
 
+import landlockpy
+from landlockpy import AccessFS, Scope
+
 T = TypeVar("T")
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
-_PR_SET_NO_NEW_PRIVS = 38
-_SYS_LANDLOCK_CREATE_RULESET = 444  # the same number on every architecture
-_SYS_LANDLOCK_ADD_RULE = 445
-_SYS_LANDLOCK_RESTRICT_SELF = 446
-_LANDLOCK_CREATE_RULESET_VERSION = 1
-_LANDLOCK_RULE_PATH_BENEATH = 1
-# Filesystem rights by the Landlock ABI that introduced them.
-_FS_EXECUTE, _FS_WRITE_FILE, _FS_READ_FILE, _FS_READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
-_FS_RIGHTS_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 5: (1 << 16) - 1}
-_NET_BIND_TCP, _NET_CONNECT_TCP = 1 << 0, 1 << 1
-_READ = _FS_READ_FILE | _FS_READ_DIR
-_READ_EXECUTE = _READ | _FS_EXECUTE
+_READ = AccessFS.READ_FILE | AccessFS.READ_DIR
+_READ_EXECUTE = _READ | AccessFS.EXECUTE
 # System folders a reader needs (shared libraries, time zones); not /etc, /home, /root, /tmp.
 SYSTEM_READABLE = ("/usr", "/lib", "/lib64", "/lib32", "/etc/ld.so.cache", "/etc/localtime")
 PROJECT_PACKAGES = ("analysis", "layers", "geoapp")
-
-
-class _RulesetAttr(ctypes.Structure):
-    _fields_ = (
-        ("handled_access_fs", ctypes.c_uint64),
-        ("handled_access_net", ctypes.c_uint64),
-        ("scoped", ctypes.c_uint64),
-    )
-
-
-class _PathBeneathAttr(ctypes.Structure):
-    _pack_ = 1
-    _fields_ = (("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32))
 
 
 @dataclass(frozen=True)
@@ -93,18 +75,6 @@ def _network_leave(libc: ctypes.CDLL) -> bool:
     return libc.unshare(flags) == 0
 
 
-def _landlock_abi(libc: ctypes.CDLL) -> int:
-    libc.syscall.restype = ctypes.c_long
-    abi = libc.syscall(
-        _SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), _LANDLOCK_CREATE_RULESET_VERSION
-    )
-    return max(int(abi), 0)
-
-
-def _fs_rights(abi: int) -> int:
-    return max(rights for since, rights in _FS_RIGHTS_BY_ABI.items() if since <= abi)
-
-
 def readable_roots(readable: Iterable[Path | str]) -> list[Path]:
     """What a confined reader may read: `readable`, Python's installation, system libraries."""
     project = Path(__file__).resolve().parents[2]
@@ -115,48 +85,20 @@ def readable_roots(readable: Iterable[Path | str]) -> list[Path]:
     return [root for root in roots if root.exists()]
 
 
-def _landlock_restrict(libc: ctypes.CDLL, abi: int, readable: Iterable[Path | str]) -> None:
-    attr = _RulesetAttr(handled_access_fs=_fs_rights(abi))
-    size = 8
-    if abi >= 4:
-        attr.handled_access_net = _NET_BIND_TCP | _NET_CONNECT_TCP  # and no rule allows any port
-        size = 16
-    ruleset = libc.syscall(
-        _SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), 0
-    )
-    if ruleset < 0:
-        raise OSError(ctypes.get_errno(), "landlock_create_ruleset")
-    try:
-        allowed = [(Path(p), _READ) for p in readable] + [
-            (root, _READ_EXECUTE) for root in readable_roots(())
-        ]
+def _landlock_restrict(readable: Iterable[Path]) -> int:
+    """Read `readable` and the installation, write nothing, no TCP/UDP; the ABI (0: none)."""
+    if not landlockpy.supported():
+        return 0
+    # Every filesystem and network right the kernel knows is handled (so denied unless a rule
+    # grants it), and the child can neither reach abstract UNIX sockets nor signal outside.
+    with landlockpy.Ruleset(scoped=Scope.ABSTRACT_UNIX_SOCKET | Scope.SIGNAL) as ruleset:
+        allowed = [(path, _READ) for path in readable]
+        allowed += [(root, _READ_EXECUTE) for root in readable_roots(())]
         for path, rights in allowed:
-            try:
-                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-            except OSError:
-                continue
-            try:
-                directory = os.path.isdir(path)
-                rule = _PathBeneathAttr(
-                    allowed_access=rights if directory else rights & ~_FS_READ_DIR, parent_fd=fd
-                )
-                added = libc.syscall(
-                    _SYS_LANDLOCK_ADD_RULE,
-                    ruleset,
-                    _LANDLOCK_RULE_PATH_BENEATH,
-                    ctypes.byref(rule),
-                    0,
-                )
-                if added:
-                    raise OSError(ctypes.get_errno(), f"landlock_add_rule {path}")
-            finally:
-                os.close(fd)
-        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0):
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
-        if libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0):
-            raise OSError(ctypes.get_errno(), "landlock_restrict_self")
-    finally:
-        os.close(ruleset)
+            if path.exists():
+                ruleset.allow_path(path, rights if path.is_dir() else rights & ~AccessFS.READ_DIR)
+        ruleset.restrict()
+        return ruleset.abi_version
 
 
 def confine(readable: Iterable[Path | str]) -> Confinement:
@@ -164,17 +106,14 @@ def confine(readable: Iterable[Path | str]) -> Confinement:
 
     Irreversible: call it only in a child that exists to do the confined work.
     """
-    libc = _libc()
     readable = [Path(p).resolve() for p in readable]
-    network = _network_leave(libc)
-    abi = _landlock_abi(libc)
-    if abi:
-        try:
-            _landlock_restrict(libc, abi, readable)
-        except OSError as error:
-            if error.errno not in (errno.EPERM, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-                raise
-            abi = 0
+    network = _network_leave(_libc())
+    try:
+        abi = _landlock_restrict(readable)
+    except landlockpy.LandlockError as error:
+        if error.errno not in (errno.EPERM, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            raise
+        abi = 0
     return Confinement(network_namespace=network, landlock_abi=abi)
 
 

@@ -24,6 +24,7 @@ import threading
 import zipfile
 from pathlib import Path
 
+import landlockpy
 import pytest
 
 from analysis.gdal_guard import KEPT_DRIVERS, gdal_guard, gdal_guard_status
@@ -355,10 +356,19 @@ def test_a_payload_swapped_in_after_upload_is_refused_by_preview_and_dry_run(
         assert database_state() == before
 
 
+def _unix_connect(path: Path) -> None:
+    with socket.socket(socket.AF_UNIX) as unix:
+        unix.connect(str(path))
+
+
 def test_a_confined_child_reads_its_folder_only_and_has_no_network(tmp_path, listener, canary):
     upload = tmp_path / "upload"
     upload.mkdir()
     (upload / "data.txt").write_text("inside")
+    server_path = canary.path.parent / "server.sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(server_path))
+    server.listen(1)
     canary.touches()
 
     def attempt() -> dict[str, str]:
@@ -367,6 +377,7 @@ def test_a_confined_child_reads_its_folder_only_and_has_no_network(tmp_path, lis
             ("canary", lambda: canary.path.read_text()),
             ("env", lambda: (Path(__file__).resolve().parents[2] / ".env").read_text()),
             ("connect", lambda: socket.create_connection(("127.0.0.1", listener.port), 2)),
+            ("unix socket", lambda: _unix_connect(server_path)),
         ):
             try:
                 action()
@@ -376,11 +387,14 @@ def test_a_confined_child_reads_its_folder_only_and_has_no_network(tmp_path, lis
         return outcome
 
     outcome = run_confined(attempt, readable=[upload], in_child=True)
+    server.close()
 
     assert outcome["inside"] == "inside"
     assert outcome["canary"] != "allowed"
     assert outcome["env"] != "allowed"
     assert outcome["connect"] != "allowed"
+    if landlockpy.abi_version() >= 9:  # Landlock controls UNIX sockets by path from ABI 9
+        assert outcome["unix socket"] != "allowed"  # as PostgreSQL's socket would be
     assert listener.requests == []
     assert canary.touches() == 0  # Landlock refuses before the open reaches the file
 
