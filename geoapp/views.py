@@ -27,7 +27,7 @@ from geoapp.maps.city import (
 )
 from geoapp.maps.dashboard import DashboardFrames, dashboard_map
 from geoapp.models import DashboardWidget, Role
-from layers import selectors, selectors_dashboard
+from layers import dengue_releases, selectors, selectors_dashboard
 from layers.models import Dataset, FloodZone, Landmark, Municipality, Road
 from layers.selectors_catalogue import DatasetAccess
 from layers.tiles import tile_version
@@ -307,9 +307,11 @@ def _city_map_options(municipality: Municipality) -> CityMapOptions:
 
 
 def open_dengue_counts(request: HttpRequest, code: str) -> HttpResponse:
-    """Public page: weekly dengue counts per subdistrict, lagged and suppressed (no points)."""
+    """Public page: the weekly releases of dengue counts per subdistrict (no points)."""
     municipality = get_object_or_404(Municipality, code=code)
-    counts = selectors.public_case_counts(municipality=municipality, as_of=timezone.localdate())
+    # Releasing on view: a week due since the last visit is released now, once.
+    dengue_releases.dengue_releases_publish(municipality=municipality, today=timezone.localdate())
+    table = dengue_releases.open_dengue_table(municipality=municipality)
     return render(
-        request, "geoapp/open_dengue.html", {"municipality": municipality, "counts": counts}
+        request, "geoapp/open_dengue.html", {"municipality": municipality, "table": table}
     )

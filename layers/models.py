@@ -798,3 +798,36 @@ class FeatureHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.layer} {self.feature_id} {self.op} ({self.changed_at:%Y-%m-%d %H:%M})"
+
+
+class DengueRelease(TenantModel):
+    """One published column of the public dengue counts: a complete week, never changed.
+
+    A week is released once, after `layers.dengue_releases.RELEASE_LAG_DAYS`; a correction is a
+    new `version` of the week with its own `published_on`, checked against every earlier
+    release of the week (`analysis.disclosure`). The table holds only suppressed figures, never
+    the counts behind them. Updates are refused by a trigger (migration 0015).
+    """
+
+    week = models.DateField(_("epidemiological week (Sunday)"))
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    published_on = models.DateField(_("published on"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    table = models.JSONField(_("published table"))
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("dengue release")
+        verbose_name_plural = _("dengue releases")
+        ordering = ["week", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "week", "version"], name="denguerelease_unique_version"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="denguerelease_version_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.week:%Y-%m-%d} v{self.version} ({self.published_on:%Y-%m-%d})"

@@ -1,16 +1,28 @@
-"""The public dengue page: counts per subdistrict and week, lagged and suppressed, no points."""
+"""The public dengue page: one immutable release per complete week, suppressed, no points."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+from django.db import DatabaseError, transaction
 from django.test import Client
 from django.utils import timezone
 
-from layers.models import DengueCase, Municipality
-from layers.selectors import public_case_counts
+from analysis.disclosure import SMALL, WITHHELD, WeekRelease, week_pins
+from layers.dengue_releases import (
+    RELEASE_LAG_DAYS,
+    WEEKS_SHOWN,
+    dengue_release_correct,
+    dengue_releases_publish,
+    open_dengue_table,
+    release_due_weeks,
+    week_counts,
+)
+from layers.models import DengueCase, DengueRelease
 
 NST = "nakhon-si-thammarat"
+AS_OF = date(2026, 11, 22)  # a Sunday, when the week of 1 November falls due
 
 
 def test_anyone_can_read_it_without_logging_in(db):
@@ -23,49 +35,100 @@ def test_anyone_can_read_it_without_logging_in(db):
         assert marker not in page
 
 
-def test_counts_add_up_and_small_cells_are_hidden(db):
-    municipality = Municipality.objects.get(code=NST)
-    as_of = date(2026, 11, 21)
+def test_the_thai_page_dates_releases_in_the_buddhist_era(nst):
+    dengue_releases_publish(municipality=nst, today=AS_OF)
 
-    counts = public_case_counts(municipality=municipality, as_of=as_of)
+    response = Client(HTTP_HOST="127.0.0.1").get(f"/open/{NST}/dengue/", HTTP_ACCEPT_LANGUAGE="th")
 
-    assert counts.published_until == as_of - timedelta(days=7)
-    cases = DengueCase.objects.filter(
-        municipality=municipality,
-        onset_date__gte=counts.weeks[0],
-        onset_date__lte=counts.published_until,
-    ).count()
-    shown_totals = [t for t in counts.week_totals if t is not None]
-    assert sum(shown_totals) <= cases
-    for _area, cells, total in counts.rows:
-        assert all(c is None or c == 0 or c >= 5 for c in cells)
-        assert total is None or total == 0 or total >= 5
+    page = response.content.decode()
+    assert "2569" in page  # 2026 CE
+    assert "ปกปิด" in page or "&lt;5" in page
 
 
-def test_cases_of_the_last_seven_days_are_not_published_yet(db):
-    municipality = Municipality.objects.get(code=NST)
-    today = timezone.localdate()
-    template = DengueCase.objects.filter(municipality=municipality).first()
-    before = public_case_counts(municipality=municipality, as_of=today)
-    for _ in range(6):
+def test_only_complete_weeks_are_released_after_the_lag(nst):
+    created = dengue_releases_publish(municipality=nst, today=AS_OF)
+
+    weeks = [r.week for r in created]
+    assert weeks == release_due_weeks(today=AS_OF)
+    assert len(weeks) == WEEKS_SHOWN
+    assert all(w.weekday() == 6 for w in weeks)  # epidemiological weeks start on Sunday
+    assert weeks[-1] + timedelta(days=7 + RELEASE_LAG_DAYS) <= AS_OF
+    assert weeks[-1] + timedelta(days=7 + 7 + RELEASE_LAG_DAYS) > AS_OF  # the next is not due
+
+
+def test_a_week_is_released_once_and_the_page_shows_it_as_released(nst):
+    first = dengue_releases_publish(municipality=nst, today=AS_OF)
+
+    again = dengue_releases_publish(municipality=nst, today=AS_OF + timedelta(days=3))
+    next_week = dengue_releases_publish(municipality=nst, today=AS_OF + timedelta(days=7))
+
+    assert again == []
+    assert [r.week for r in next_week] == [first[-1].week + timedelta(days=7)]
+    table = open_dengue_table(municipality=nst)
+    assert [c.week for c in table.columns] == [r.week for r in [*first[1:], *next_week]]
+    stored = {r.week: WeekRelease.from_json(r.table) for r in [*first, *next_week]}
+    for column, total in zip(table.columns, table.totals, strict=True):
+        assert total == stored[column.week].total
+
+
+def test_a_release_cannot_be_updated(nst):
+    release = dengue_releases_publish(municipality=nst, today=AS_OF)[0]
+
+    with pytest.raises(DatabaseError, match="immutable"), transaction.atomic():
+        DengueRelease.objects.filter(pk=release.pk).update(table={"areas": [], "cells": []})
+
+
+def test_published_cells_are_zero_or_at_least_five_and_the_rest_is_labelled(nst):
+    releases = dengue_releases_publish(municipality=nst, today=AS_OF)
+
+    for release in releases:
+        table = WeekRelease.from_json(release.table)
+        counts = week_counts(municipality=nst, week=release.week, as_of=AS_OF)
+        for area, cell in zip(table.areas, table.cells, strict=True):
+            if cell == SMALL:
+                assert 0 < counts[area] < 5
+            elif cell == WITHHELD:
+                assert counts[area] >= 5  # a complement is not labelled "<5"
+            else:
+                assert cell == counts[area]
+                assert cell == 0 or cell >= 5
+        assert table.total in (WITHHELD, sum(counts.values()))
+        if sum(counts.values()) == 0:
+            assert table.total == 0  # an all-zero week shows 0, not "<5"
+        assert week_pins([table]) == []
+
+
+def test_late_cases_change_nothing_published_until_a_dated_correction(nst):
+    week = dengue_releases_publish(municipality=nst, today=AS_OF)[-1]
+    template = DengueCase.objects.filter(municipality=nst, subdistrict__isnull=False).first()
+    for _ in range(7):
         DengueCase.objects.create(
-            municipality=municipality,
-            onset_date=today - timedelta(days=2),
-            report_date=today - timedelta(days=1),
+            municipality=nst,
+            onset_date=week.week + timedelta(days=2),
+            report_date=AS_OF + timedelta(days=1),
             diagnosis="DF",
             subdistrict=template.subdistrict,
             geom=template.geom,
         )
+    corrected_on = AS_OF + timedelta(days=2)
 
-    after = public_case_counts(municipality=municipality, as_of=today)
-
-    assert after.rows == before.rows
-    assert after.week_totals == before.week_totals
-    # threshold=1 turns suppression off, to look at the lag alone.
-    later = public_case_counts(
-        municipality=municipality, as_of=today + timedelta(days=9), threshold=1
+    dengue_releases_publish(municipality=nst, today=corrected_on)
+    unchanged = DengueRelease.objects.get(pk=week.pk)
+    correction = dengue_release_correct(
+        municipality=nst, week=week.week, on=corrected_on, note="late reports"
     )
-    onset = today - timedelta(days=2)
-    week = next(i for i, start in enumerate(later.weeks) if start <= onset < start + timedelta(7))
-    cells = {area: cells for area, cells, _total in later.rows}
-    assert cells[template.subdistrict.name_th][week] >= 6  # a week later they are published
+
+    assert unchanged.table == week.table
+    assert correction.version == 2
+    assert correction.published_on == corrected_on
+    assert correction.table != week.table
+    tables = [WeekRelease.from_json(r.table) for r in (week, correction)]
+    assert week_pins(tables) == []
+    column = next(c for c in open_dengue_table(municipality=nst).columns if c.week == week.week)
+    assert (column.version, column.published_on) == (2, corrected_on)
+    assert dengue_release_correct(municipality=nst, week=week.week, on=corrected_on) is None
+
+
+def test_a_correction_needs_a_released_week(nst):
+    with pytest.raises(ValueError, match="not been released"):
+        dengue_release_correct(municipality=nst, week=timezone.localdate(), on=AS_OF)
