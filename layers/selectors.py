@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 
-from analysis.privacy import SUPPRESSED, donut_mask, suppressed_counts
+from analysis.privacy import donut_mask
 from layers.frames import frame_from_queryset
 from layers.models import (
     WGS84,
@@ -173,67 +173,3 @@ def layer_summary(*, municipality: Municipality) -> LayerSummary:
         dengue_cases=DengueCase.objects.filter(municipality=municipality).count(),
         datasets=list(Dataset.objects.filter(municipality=municipality).order_by("title")),
     )
-
-
-@dataclass(frozen=True)
-class PublicCounts:
-    """Weekly case counts per subdistrict, safe to publish (suppressed cells are None)."""
-
-    weeks: list
-    rows: list[tuple[str, list[int | None], int | None]]
-    week_totals: list[int | None]
-    as_of: object
-    published_until: object
-
-
-def public_case_counts(
-    *, municipality: Municipality, as_of, lag_days: int = 7, weeks: int = 12, threshold: int = 5
-) -> PublicCounts:
-    """Counts for the public: per subdistrict and epidemiological week, after a lag, suppressed.
-
-    Only cases with onset at least `lag_days` before `as_of` count. Cells under `threshold` are
-    suppressed, with complementary suppression because row and column totals are published.
-    Runs in its own scope for this municipality: only the aggregate leaves it.
-    """
-    from datetime import timedelta
-
-    from layers.tenancy import tenant_scope
-
-    until = as_of - timedelta(days=lag_days)
-    last_week = _epi_week_start(pd.Series([until])).iloc[0]
-    week_starts = [last_week - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
-    with tenant_scope(municipality_ids=[municipality.pk]):
-        names = dict(
-            Subdistrict.objects.filter(municipality=municipality).values_list("id", "name_th")
-        )
-        onsets = pd.DataFrame(
-            DengueCase.objects.filter(
-                municipality=municipality,
-                onset_date__gte=week_starts[0],
-                onset_date__lte=until,
-            ).values_list("onset_date", "subdistrict_id"),
-            columns=["onset_date", "subdistrict_id"],
-        )
-    onsets["week"] = _epi_week_start(onsets["onset_date"]) if len(onsets) else []
-    onsets["area"] = onsets["subdistrict_id"].map(names).fillna("-")
-    table = (
-        pd.crosstab(onsets["area"], onsets["week"])
-        .reindex(index=sorted(set(names.values())), columns=week_starts, fill_value=0)
-        .fillna(0)
-        .astype(int)
-    )
-    published = suppressed_counts(table, threshold=threshold)
-
-    def shown(value: int) -> int | None:
-        return None if value == SUPPRESSED else int(value)
-
-    rows = [
-        (
-            area,
-            [shown(v) for v in published.cells.loc[area]],
-            shown(published.row_totals[area]),
-        )
-        for area in table.index
-    ]
-    week_totals = [shown(v) for v in published.column_totals]
-    return PublicCounts(week_starts, rows, week_totals, as_of, until)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 
 import pytest
-from django.db import DatabaseError, transaction
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -132,3 +135,26 @@ def test_late_cases_change_nothing_published_until_a_dated_correction(nst):
 def test_a_correction_needs_a_released_week(nst):
     with pytest.raises(ValueError, match="not been released"):
         dengue_release_correct(municipality=nst, week=timezone.localdate(), on=AS_OF)
+
+
+def test_the_command_releases_due_weeks_and_refuses_an_unreleased_correction(nst):
+    out = io.StringIO()
+
+    call_command("dengue_releases", NST, "--today", "2026-11-22", stdout=out)
+    call_command(
+        "dengue_releases", NST, "--today", "2026-11-22", "--correct", "2026-11-04", stdout=out
+    )
+
+    assert "released 12 weeks" in out.getvalue()
+    assert "no correction" in out.getvalue()
+    with pytest.raises(CommandError, match="not been released"):
+        call_command("dengue_releases", NST, "--correct", "2026-11-29")
+
+
+def test_a_week_cannot_be_released_twice(nst):
+    release = dengue_releases_publish(municipality=nst, today=AS_OF)[0]
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DengueRelease.objects.create(
+            municipality=nst, week=release.week, published_on=AS_OF, table=release.table
+        )
