@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import io
 import os
 import pickle
+import subprocess
 import sys
 import traceback
 from collections.abc import Callable, Iterable
@@ -48,6 +50,37 @@ _READ_EXECUTE = _READ | AccessFS.EXECUTE
 # System folders a reader needs (shared libraries, time zones); not /etc, /home, /root, /tmp.
 SYSTEM_READABLE = ("/usr", "/lib", "/lib64", "/lib32", "/etc/ld.so.cache", "/etc/localtime")
 PROJECT_PACKAGES = ("analysis", "layers", "geoapp")
+# A spawned reader (where forking is not safe) must answer within this many seconds.
+SPAWN_TIMEOUT_S = 600
+# What a confined reader's answer may be made of. Its answers are unpickled here, so a reader
+# taken over through a GDAL bug must not be able to name any other callable (`os.system`).
+_SAFE_BUILTINS = frozenset(
+    {"bool", "bytearray", "bytes", "complex", "dict", "float", "frozenset", "int", "list",
+     "range", "set", "slice", "str", "tuple", "object", "RuntimeError", "ValueError"}
+)  # fmt: skip
+_SAFE_CALLABLES = frozenset(
+    {
+        ("copyreg", "_reconstructor"),
+        ("numpy", "dtype"),
+        ("numpy", "ndarray"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy._core.numeric", "_frombuffer"),
+        ("numpy.core.numeric", "_frombuffer"),
+        ("shapely.io", "from_wkb"),
+        ("shapely.geometry.base", "_from_wkb"),
+    }
+)
+# Modules whose classes (never their functions) an answer may hold.
+_SAFE_CLASS_MODULES = ("layers.imports.", "datetime", "decimal", "pathlib", "collections")
+_confined = False  # this process is a confined reader (`confine` ran)
+# A spawned reader: Django first (the pickled function's module may import models).
+_SPAWN_CODE = (
+    "import sys, django; django.setup(); "
+    "from layers.imports.sandbox import _main; sys.exit(_main())"
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +97,31 @@ class Confinement:
     @property
     def files_confined(self) -> bool:
         return self.landlock_abi >= 1
+
+
+class _AnswerUnpickler(pickle.Unpickler):
+    """Unpickles only the builtins, numpy arrays and `layers.imports` classes answers hold."""
+
+    def find_class(self, module: str, name: str) -> object:
+        if module == "builtins" and name in _SAFE_BUILTINS:
+            return super().find_class(module, name)
+        if (module, name) in _SAFE_CALLABLES:
+            return super().find_class(module, name)
+        if module.startswith(_SAFE_CLASS_MODULES) or module.startswith("numpy"):
+            found = super().find_class(module, name)
+            if isinstance(found, type):
+                return found
+        raise pickle.UnpicklingError(f"a confined reader may not send {module}.{name}")
+
+
+def answer_loads(data: bytes) -> object:
+    """Unpickle a confined reader's answer, refusing anything but plain data classes."""
+    return _AnswerUnpickler(io.BytesIO(data)).load()
+
+
+def confined() -> bool:
+    """Whether this process is a confined reader."""
+    return _confined
 
 
 def _libc() -> ctypes.CDLL:
@@ -106,6 +164,8 @@ def confine(readable: Iterable[Path | str]) -> Confinement:
 
     Irreversible: call it only in a child that exists to do the confined work.
     """
+    global _confined
+    _confined = True
     readable = [Path(p).resolve() for p in readable]
     network = _network_leave(_libc())
     try:
@@ -121,44 +181,94 @@ def run_confined(
     function: Callable[..., T],
     *args: object,
     readable: Iterable[Path | str],
-    in_child: bool,
+    fork_ok: bool,
     **kwargs: object,
 ) -> T:
-    """`function(*args, **kwargs)` in a confined forked child when `in_child`, else here.
+    """`function(*args, **kwargs)` in a confined child process; its result or exception here.
 
-    The result (or the exception) comes back pickled; an exception that cannot be rebuilt
-    arrives as a RuntimeError with its traceback. `function` must not use the database.
+    The child is forked when `fork_ok` (`sources.fork_safe`), else a new interpreter is started
+    (`_SPAWN_CODE`: Django set up, then `_main`), so that a threaded web server
+    confines its readers too. In a confined process already, it runs here. Answers come back
+    pickled and are read with `answer_loads`; an exception that cannot be rebuilt arrives as a
+    RuntimeError with its traceback. `function` must be importable and must not use the
+    database.
     """
-    if not in_child or not hasattr(os, "fork"):
+    readable = [str(p) for p in readable]
+    if _confined or not hasattr(os, "fork"):
         return function(*args, **kwargs)
-    readable = list(readable)
+    if fork_ok:
+        payload = _forked(function, args, kwargs, readable)
+    else:
+        payload = _spawned(function, args, kwargs, readable)
+    what, value = answer_loads(payload)
+    if what == "error":
+        raise value
+    return value
+
+
+def _forked(function: Callable, args: tuple, kwargs: dict, readable: list[str]) -> bytes:
     receiver, sender = Pipe(duplex=False)
     pid = os.fork()
     if pid == 0:  # the child: it only computes and sends
         code = 1
         try:
             receiver.close()
-            try:
-                confine(readable)
-                outcome = ("ok", function(*args, **kwargs))
-            except BaseException as error:
-                outcome = ("error", error)
-            sender.send_bytes(_pickled(outcome))
+            sender.send_bytes(_outcome(function, args, kwargs, readable))
             code = 0
         finally:
             os._exit(code)
     sender.close()
     try:
-        what, value = pickle.loads(receiver.recv_bytes())
+        return receiver.recv_bytes()
     except EOFError:
         raise RuntimeError("the confined reader ended without a word (killed?)") from None
     finally:
         receiver.close()
         with suppress(ChildProcessError):
             os.waitpid(pid, 0)
-    if what == "error":
-        raise value
-    return value
+
+
+def _spawned(function: Callable, args: tuple, kwargs: dict, readable: list[str]) -> bytes:
+    environment = dict(os.environ)
+    environment.setdefault("DJANGO_SETTINGS_MODULE", _settings_module())
+    completed = subprocess.run(
+        [sys.executable, "-c", _SPAWN_CODE],
+        input=pickle.dumps((function, args, kwargs, readable), protocol=pickle.HIGHEST_PROTOCOL),
+        capture_output=True,
+        env=environment,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=SPAWN_TIMEOUT_S,
+        check=False,
+    )
+    if completed.returncode != 0 or not completed.stdout:
+        detail = completed.stderr.decode("utf-8", "replace")[-3000:]
+        raise RuntimeError(f"the confined reader failed ({completed.returncode}):\n{detail}")
+    return completed.stdout
+
+
+def _settings_module() -> str:
+    from django.conf import settings
+
+    return settings.SETTINGS_MODULE or "geoapp.settings.local"
+
+
+def _outcome(function: Callable, args: tuple, kwargs: dict, readable: list[str]) -> bytes:
+    try:
+        confine(readable)
+        outcome = ("ok", function(*args, **kwargs))
+    except BaseException as error:
+        outcome = ("error", error)
+    return _pickled(outcome)
+
+
+def _main() -> int:
+    """A spawned confined reader: (function, args, kwargs, readable) pickled on stdin."""
+    answer = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # whatever a library prints goes to stderr, not into the answer
+    function, args, kwargs, readable = pickle.loads(sys.stdin.buffer.read())
+    answer.write(_outcome(function, args, kwargs, readable))
+    answer.flush()
+    return 0
 
 
 def _pickled(outcome: tuple[str, object]) -> bytes:
@@ -174,3 +284,4 @@ def _pickled(outcome: tuple[str, object]) -> bytes:
             else repr(value)
         )
         return pickle.dumps(("error", RuntimeError(f"confined reader failed:\n{text}")))
+

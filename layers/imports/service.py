@@ -68,6 +68,7 @@ from layers.imports.report import ImportReport
 from layers.imports.sources import (
     RawBatch,
     Source,
+    first_batch,
     fork_safe,
     read_ahead,
     read_in_child,
@@ -1198,16 +1199,8 @@ def source_inspect(
 
 def _sample(source: Source, plan: Plan, size: int, limits: ImportLimits) -> dict[str, object]:
     """The first rows as a GeoJSON FeatureCollection in WGS 84 (raw attribute values)."""
-    batch = next(
-        iter(
-            source_batches(
-                source,
-                columns=plan.read_columns,
-                batch_size=size,
-                read_geometry=not plan.csv_points,
-            )
-        ),
-        None,
+    batch = first_batch(
+        source, columns=plan.read_columns, size=size, read_geometry=not plan.csv_points
     )
     features = []
     if batch is not None:

@@ -346,7 +346,7 @@ def _open(
         _gdal_inspect,
         gdal_path(path, fmt),
         readable=[path.parent],
-        in_child=fork_safe(),
+        fork_ok=fork_safe(),
         layer=layer,
         name=name,
         fmt=fmt,
@@ -483,6 +483,30 @@ def _shapefile_copy(shp: Path, directory: Path) -> Path:
         ):
             shutil.copyfile(part, directory / (part.stem + part.suffix.lower()))
     return directory / (shp.stem + ".shp")
+
+
+def first_batch(
+    source: Source, *, columns: Sequence[str], size: int, read_geometry: bool = True
+) -> RawBatch | None:
+    """The layer's first `size` features (the preview's sample), read by a confined reader."""
+    if source.batches is not None:  # a reader of its own (OSM), not GDAL over an upload
+        return _first_batch(source, columns=columns, size=size, read_geometry=read_geometry)
+    return sandbox.run_confined(
+        _first_batch,
+        source,
+        readable=[source.path.parent],
+        fork_ok=fork_safe(),
+        columns=list(columns),
+        size=size,
+        read_geometry=read_geometry,
+    )
+
+
+def _first_batch(
+    source: Source, *, columns: Sequence[str], size: int, read_geometry: bool
+) -> RawBatch | None:
+    batches = source_batches(source, columns=columns, batch_size=size, read_geometry=read_geometry)
+    return next(iter(batches), None)
 
 
 def source_batches(
@@ -729,7 +753,7 @@ def _child_produce(items: Iterator, sender: Connection) -> int:
 def _child_items(receiver: Connection) -> Iterator:
     while True:
         try:
-            what, payload = pickle.loads(receiver.recv_bytes())
+            what, payload = sandbox.answer_loads(receiver.recv_bytes())
         except EOFError:
             raise RuntimeError("the import reader ended without a word (killed?)") from None
         if what == "error":

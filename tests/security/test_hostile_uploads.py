@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import pickle
 import socket
 import sqlite3
 import struct
@@ -31,7 +32,7 @@ from analysis.gdal_guard import KEPT_DRIVERS, gdal_guard, gdal_guard_status
 from geoapp.job_kinds import upload_root
 from geoapp.models import JobStatus
 from layers.imports import ImportLimits, ImportRefused
-from layers.imports.sandbox import confine, run_confined
+from layers.imports.sandbox import answer_loads, confine, run_confined
 from layers.imports.sources import source_open
 from layers.tenancy import all_tenants_scope
 from tests.geoapp.test_import_wizard import (
@@ -361,7 +362,27 @@ def _unix_connect(path: Path) -> None:
         unix.connect(str(path))
 
 
-def test_a_confined_child_reads_its_folder_only_and_has_no_network(tmp_path, listener, canary):
+def attempts(upload: str, canary: str, port: int, server: str) -> dict[str, str]:
+    """What a confined reader can do: read inside, read outside, connect by TCP or UNIX socket."""
+    outcome = {"inside": (Path(upload) / "data.txt").read_text()}
+    for label, action in (
+        ("canary", lambda: Path(canary).read_text()),
+        ("env", lambda: (Path(__file__).resolve().parents[2] / ".env").read_text()),
+        ("connect", lambda: socket.create_connection(("127.0.0.1", port), 2)),
+        ("unix socket", lambda: _unix_connect(Path(server))),
+    ):
+        try:
+            action()
+            outcome[label] = "allowed"
+        except OSError as error:
+            outcome[label] = type(error).__name__
+    return outcome
+
+
+@pytest.mark.parametrize("fork_ok", [True, False], ids=["forked", "spawned"])
+def test_a_confined_reader_reads_its_folder_only_and_has_no_network(
+    tmp_path, listener, canary, fork_ok
+):
     upload = tmp_path / "upload"
     upload.mkdir()
     (upload / "data.txt").write_text("inside")
@@ -371,22 +392,15 @@ def test_a_confined_child_reads_its_folder_only_and_has_no_network(tmp_path, lis
     server.listen(1)
     canary.touches()
 
-    def attempt() -> dict[str, str]:
-        outcome = {"inside": (upload / "data.txt").read_text()}
-        for label, action in (
-            ("canary", lambda: canary.path.read_text()),
-            ("env", lambda: (Path(__file__).resolve().parents[2] / ".env").read_text()),
-            ("connect", lambda: socket.create_connection(("127.0.0.1", listener.port), 2)),
-            ("unix socket", lambda: _unix_connect(server_path)),
-        ):
-            try:
-                action()
-                outcome[label] = "allowed"
-            except OSError as error:
-                outcome[label] = type(error).__name__
-        return outcome
-
-    outcome = run_confined(attempt, readable=[upload], in_child=True)
+    outcome = run_confined(
+        attempts,
+        str(upload),
+        str(canary.path),
+        listener.port,
+        str(server_path),
+        readable=[upload],
+        fork_ok=fork_ok,
+    )
     server.close()
 
     assert outcome["inside"] == "inside"
@@ -399,12 +413,29 @@ def test_a_confined_child_reads_its_folder_only_and_has_no_network(tmp_path, lis
     assert canary.touches() == 0  # Landlock refuses before the open reaches the file
 
 
+def test_a_reader_answer_cannot_name_a_function_to_call():
+    """A reader taken over through a GDAL bug could send any pickle: only data classes pass."""
+
+    class Evil:
+        def __reduce__(self):
+            return os.system, ("touch /tmp/mueang-pwned",)
+
+    assert answer_loads(pickle.dumps(("ok", {"a": [1, 2.5, b"x"]}))) == (
+        "ok",
+        {"a": [1, 2.5, b"x"]},
+    )
+    with pytest.raises(pickle.UnpicklingError, match="may not send"):
+        answer_loads(pickle.dumps(("ok", Evil())))
+    with pytest.raises(pickle.UnpicklingError):
+        answer_loads(pickle.dumps(("ok", subprocess.run)))
+
+
 def test_confine_reports_what_the_kernel_granted(tmp_path):
     def granted():
         confinement = confine([tmp_path])
         return confinement.network_closed, confinement.files_confined
 
-    network_closed, files_confined = run_confined(granted, readable=[], in_child=True)
+    network_closed, files_confined = run_confined(granted, readable=[], fork_ok=True)
 
     # This machine's kernel (6.x) has both; a kernel without them would say False here.
     assert network_closed
