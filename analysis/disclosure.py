@@ -10,7 +10,9 @@ Labels say what they mean, and the attacker is assumed to know it:
 
 - ``SMALL`` ("<5") is a count from 1 to ``threshold - 1``;
 - ``WITHHELD`` on a cell is a count of at least ``threshold`` hidden to protect a small one
-  (complementary suppression); zeros are published and never withheld;
+  (complementary suppression); zeros are published and never withheld. Complements are taken
+  smallest first, so a withheld cell is also at most the smallest published cell of at least
+  ``threshold`` in its release, and the attacker uses that too;
 - ``WITHHELD`` on a total is a total not published (it claims no range).
 
 Disclosure check (`week_pins`): the attacker sees every release of a week, takes one integer
@@ -22,9 +24,11 @@ by integer programming (`scipy.optimize.milp`). A small cell with a single feasi
 difference pinned to a value from 1 to ``threshold - 1`` (a few late cases in one place), is a
 *pin*. Releases of different weeks share no unknown, so weeks are checked one at a time.
 
-Known limit: the attacker uses the labels, not the reasons the algorithm had to choose them
-(for example "complements are the smallest publishable cells"), which could narrow ranges
-further without, in our tests, pinning a cell.
+Known limit: beyond the labels and the smallest-first order, the attacker does not reason
+about why the algorithm stopped where it did (for example that one complement fewer would have
+pinned), which could narrow a range further. A range narrower than 1 to ``threshold - 1`` is
+not a pin: the rule promises that no small count is worked out exactly, not that nothing is
+learnt about it.
 """
 
 from __future__ import annotations
@@ -103,9 +107,10 @@ def week_release(
     WeekRelease
         The last earlier release if each of its figures is still true. Otherwise cells from 1
         to ``threshold - 1`` are ``SMALL``. The total is withheld when it is
-        small. While `week_pins` finds a pin, the release hides more: the cell whose change
+        small. While `week_pins` finds a pin, the release hides more: the total if its change
         since an earlier release is pinned, else the smallest published cell of at least
-        ``threshold`` (while the total is published), else the total, else any remaining cell.
+        ``threshold`` while the total is published, else the total, else the smallest
+        remaining cell (cells are always withheld smallest first).
 
     Raises
     ------
@@ -147,13 +152,10 @@ def week_release(
         if None in changed and not total_hidden:
             total_hidden = True
             continue
-        exposed = [a for a in changed if a is not None and a not in hidden and values[a] > 0]
         publishable = sorted(
             (values[a], a) for a in areas if a not in hidden and values[a] >= threshold
         )
-        if exposed:
-            hidden.add(exposed[0])
-        elif publishable and not total_hidden:
+        if publishable and not total_hidden:
             hidden.add(publishable[0][1])
         elif not total_hidden:
             total_hidden = True
@@ -236,6 +238,10 @@ def week_pins(releases: Sequence[WeekRelease], *, threshold: int = THRESHOLD) ->
     return pins
 
 
+def _published(figure: Figure) -> bool:
+    return figure not in (SMALL, WITHHELD)
+
+
 class _WeekModel:
     """The attacker's integer program over one week's releases."""
 
@@ -250,12 +256,16 @@ class _WeekModel:
         high = np.full(self.size, np.inf)
         rows, lows, highs = [], [], []
         for r, release in enumerate(releases):
+            # Complements are withheld smallest first: none exceeds a published cell >= threshold.
+            cap = min(
+                (c for c in release.cells if _published(c) and c >= threshold), default=np.inf
+            )
             for area, cell in zip(release.areas, release.cells, strict=True):
                 i = self.index[(r, area)]
                 if cell == SMALL:
                     low[i], high[i] = 1, threshold - 1
                 elif cell == WITHHELD:
-                    low[i] = threshold
+                    low[i], high[i] = threshold, cap
                 else:
                     low[i] = high[i] = int(cell)
             if release.total != WITHHELD:

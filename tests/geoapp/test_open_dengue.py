@@ -25,6 +25,16 @@ from layers.dengue_releases import (
 from layers.models import DengueCase, DengueRelease
 
 NST = "nakhon-si-thammarat"
+
+
+@pytest.fixture(autouse=True)
+def no_releases_yet(request):
+    """Start from no release (a browser test's live server may have committed some)."""
+    if "db" in request.fixturenames or "nst" in request.fixturenames:
+        request.getfixturevalue("db")
+        DengueRelease.objects.all().delete()  # undone with the test's transaction
+
+
 AS_OF = date(2026, 11, 22)  # a Sunday, when the week of 1 November falls due
 
 

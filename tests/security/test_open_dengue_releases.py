@@ -39,6 +39,14 @@ THRESHOLD = 5
 YEAR_DAYS = 365
 
 
+@pytest.fixture(autouse=True)
+def no_releases_yet(request):
+    """Start from no release (a browser test's live server may have committed some)."""
+    if "db" in request.fixturenames or "nst" in request.fixturenames:
+        request.getfixturevalue("db")
+        DengueRelease.objects.all().delete()  # undone with the test's transaction
+
+
 # --- the attacker -------------------------------------------------------------------------
 
 
@@ -113,7 +121,9 @@ def attack_releases(releases: list[tuple[date, int, WeekRelease]], truth: dict) 
     """Pins among all releases (week, version, table); `truth[(week, version)]` = its counts.
 
     Atoms are (week, area, batch): the cases of an area and week first counted in release
-    `batch`. Release v of a week counts batches 1..v (late reports only add cases). Protected:
+    `batch`. Release v of a week counts batches 1..v (late reports only add cases); a withheld
+    cell is at most the smallest published cell of 5 or more (complements go smallest first).
+    Protected:
     every small cell, and every batch after the first, per area and per week, from 1 to 4.
     """
     attackers: dict[date, Attacker] = {}
@@ -123,10 +133,13 @@ def attack_releases(releases: list[tuple[date, int, WeekRelease]], truth: dict) 
         attacker = attackers.setdefault(week, Attacker())
         week_protected = protected.setdefault(week, {})
         week_atoms = []
+        # The algorithm is public: complements are withheld smallest first.
+        cap = min((c for c in table.cells if isinstance(c, int) and c >= THRESHOLD), default=None)
         for area, cell in zip(table.areas, table.cells, strict=True):
             atoms = [(week, area, batch) for batch in range(1, version + 1)]
             week_atoms += atoms
-            attacker.fact(atoms, *_label_range(cell))
+            low, high = _label_range(cell)
+            attacker.fact(atoms, low, min(high, cap) if cell == WITHHELD and cap else high)
             if 0 < truth[(week, version)][area] < THRESHOLD:
                 week_protected[("cell", week, version, area)] = (
                     atoms,
