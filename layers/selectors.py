@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
-import pandas as pd
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 
+from analysis.dengue.epiweeks import epi_week_starts
 from analysis.privacy import donut_mask
 from layers.frames import frame_from_queryset
 from layers.models import (
@@ -76,12 +76,6 @@ def boundary_frame(*, municipality: Municipality) -> gpd.GeoDataFrame:
     )
 
 
-def _epi_week_start(dates: pd.Series) -> pd.Series:
-    """The Sunday that starts each date's epidemiological week."""
-    stamps = pd.to_datetime(dates)
-    return (stamps - pd.to_timedelta((stamps.dt.day_of_week + 1) % 7, unit="D")).dt.date
-
-
 def masked_case_frame(*, municipality: Municipality, k: int = 50) -> gpd.GeoDataFrame:
     """Cases for staff who may not see exact houses: donut-masked points, week-level dates.
 
@@ -127,7 +121,7 @@ def masked_case_frame(*, municipality: Municipality, k: int = 50) -> gpd.GeoData
         k=k,
     )
     out = gpd.GeoDataFrame(
-        {"onset_date": _epi_week_start(cases["onset_date"]), "is_generated": cases["is_generated"]},
+        {"onset_date": epi_week_starts(cases["onset_date"]), "is_generated": cases["is_generated"]},
         geometry=masked.points.to_crs(WGS84).values,
         crs=WGS84,
     )

@@ -2,9 +2,10 @@
 
 The pages ask "what is the situation on a date": the cases known by then (reported on or before
 it), their space-time clusters, the spray zones around them with what lies inside, the rounds of
-spraying due and done, and the 3-3-1 timers of recent cases. The science is in
-`analysis.dengue`; this module reads the rows, turns them into frames in the municipality's
-metric CRS, and applies the municipality's settings (radius, rounds).
+spraying due and done, and the 3-3-1 timers of recent cases. The science and the rules are in
+`analysis.dengue` (zones, clusters, `rounds`, `timers`, `epiweeks`); this module reads the rows,
+turns them into frames in the municipality's metric CRS, applies the municipality's settings
+(radius, rounds) and the current time zone, and calls them.
 
 Callers check `Action.VIEW_CASES_EXACT` first: several results hold exact case locations.
 """
@@ -26,7 +27,14 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from analysis.dengue import (
+    DEFAULT_ROUND_DAYS,
+    INVESTIGATION_HOURS,
     POLICY_RADIUS_M,
+    SPRAY_WITHIN_DAYS,
+    TIMER_WINDOW_DAYS,
+    CaseTimers,
+    CycleRound,
+    Timer,
     backtest,
     radius_costs,
     recommended_radius,
@@ -35,7 +43,11 @@ from analysis.dengue import (
     zone_contents,
     zone_features,
 )
+from analysis.dengue import case_timers as _case_timers
+from analysis.dengue import epi_curve as _epi_curve
 from analysis.dengue.cover import covering_zones
+from analysis.dengue.epiweeks import epi_week_start
+from analysis.dengue.rounds import round_cycle, round_on_plan, round_to_show
 from layers.frames import frame_from_queryset
 from layers.imports.values import whole_number
 from layers.models import Building, DengueCase, Municipality, SprayRound
@@ -46,12 +58,18 @@ CLUSTER_DISTANCE_M = 150.0
 CLUSTER_WINDOW_DAYS = 14
 #: A zone (and a cluster) closes 28 days after the last onset inside it.
 ZONE_ACTIVE_DAYS = 28
-#: Cases reported in the last 28 days get 3-3-1 timers on the dashboard.
-TIMER_WINDOW_DAYS = 28
-#: 3-3-1: investigation within 3 hours of the report, spraying within 1 day of it.
-INVESTIGATION_HOURS = 3
-SPRAY_WITHIN_DAYS = 1
-DEFAULT_ROUND_DAYS = (0, 7)
+# The 3-3-1 rule (TIMER_WINDOW_DAYS, INVESTIGATION_HOURS, SPRAY_WITHIN_DAYS, `Timer`,
+# `CaseTimers`), the round days (DEFAULT_ROUND_DAYS) and `epi_week_start` live in
+# `analysis.dengue` and are imported above under their old names for the pages.
+__all__ = [
+    "DEFAULT_ROUND_DAYS",
+    "INVESTIGATION_HOURS",
+    "SPRAY_WITHIN_DAYS",
+    "TIMER_WINDOW_DAYS",
+    "CaseTimers",
+    "Timer",
+    "epi_week_start",
+]
 #: Rounds planned or done longer ago than this cannot belong to an open zone's cycle.
 ROUNDS_LOOKBACK_DAYS = 90
 #: The radius analysis is cached this long per municipality and data version.
@@ -292,51 +310,13 @@ def cluster_summaries(situation: DengueSituation) -> list[ClusterSummary]:
     return sorted(out, key=lambda c: (c.last_onset, c.cluster_id), reverse=True)
 
 
-def epi_week_start(day: date) -> date:
-    """The Sunday that starts the epidemiological week of `day`."""
-    return day - timedelta(days=(day.weekday() + 1) % 7)
-
-
 def epi_curve(situation: DengueSituation, *, weeks: int = 52) -> list[tuple[date, int]]:
     """Cases per epidemiological week of onset (Sunday to Saturday), the last `weeks` weeks."""
-    last = epi_week_start(situation.on)
-    starts = [last - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
-    onsets = [epi_week_start(d.date()) for d in situation.cases["onset_date"]]
-    counts = pd.Series(onsets, dtype=object).value_counts()
-    return [(start, int(counts.get(start, 0))) for start in starts]
+    curve = _epi_curve(situation.cases["onset_date"], last_day=situation.on, weeks=weeks)
+    return [(start, int(n)) for start, n in zip(curve["week_start"], curve["n_cases"], strict=True)]
 
 
 # --- 3-3-1 timers ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Timer:
-    """One step of 3-3-1: when it was due, when it was done, and how that compares."""
-
-    due: datetime | date
-    done: datetime | date | None
-    status: str
-    """"on_time", "late" (done after the deadline), "overdue" (not done, deadline passed) or
-    "pending" (not done, deadline still ahead)."""
-
-    @property
-    def flagged(self) -> bool:
-        return self.status in ("late", "overdue")
-
-
-@dataclass(frozen=True)
-class CaseTimers:
-    case_id: int
-    onset_date: date
-    report_date: date
-    diagnosis: str
-    report_delay_days: int
-    investigation: Timer
-    spraying: Timer
-
-    @property
-    def flagged(self) -> bool:
-        return self.investigation.flagged or self.spraying.flagged
 
 
 def timers_now(on: date) -> datetime:
@@ -349,65 +329,25 @@ def timers_now(on: date) -> datetime:
     )
 
 
-def _timer(due, done, now) -> Timer:
-    if done is not None:
-        return Timer(due, done, "on_time" if done <= due else "late")
-    return Timer(due, None, "overdue" if now > due else "pending")
-
-
 def case_timers(situation: DengueSituation, *, now: datetime) -> list[CaseTimers]:
     """3-3-1 timers of the cases reported in the last 28 days up to `situation.on`, at `now`.
 
     `now` is the moment the timers are read at: the current time for today, the end of the
-    day for a past date (see `timers_now`).
-
-    The rule, as far as the data can tell it (dates of onset and report, the time of
-    investigation, and the spray rounds recorded here):
-
-    - Report within 3 hours of diagnosis: the time of diagnosis is not recorded, so this step
-      is not timed; the days from onset to report are shown.
-    - Investigation within 3 hours of the report: the report has a date but no time, so the
-      deadline is 03:00 (Bangkok) on the day after the report date, 3 hours after the latest
-      possible time of report. Late when `investigated_at` is after it; overdue when there is
-      none by `now` and the deadline has passed.
-    - Spraying within 1 day of the report: the first round done (any round number) in the
-      case's zone on or after its report date; due by the day after the report date. Late
-      when done after that day; overdue when none is recorded and that day has passed.
+    day for a past date (see `timers_now`). The rule, as far as the data can tell it, is
+    `analysis.dengue.timers`; the deadlines are in the current time zone, and spraying counts
+    the rounds done in each case's zone (under any key of its cases).
     """
-    tz = timezone.get_current_timezone()
-    today = now.astimezone(tz).date()
-    since = situation.on - timedelta(days=TIMER_WINDOW_DAYS)
-    cases = situation.cases
-    recent = cases[
-        (cases["report_date"].dt.date > since) & (cases["report_date"].dt.date <= situation.on)
-    ].sort_values(["report_date", "id"], ascending=[False, False])
-    out = []
-    for case in recent.itertuples():
-        report = case.report_date.date()
-        deadline = datetime.combine(
-            report + timedelta(days=1), time(INVESTIGATION_HOURS, 0), tzinfo=tz
-        )
-        investigated = case.investigated_at
-        if investigated is None or pd.isna(investigated) or investigated > now:
-            investigated = None
-        spray_due = report + timedelta(days=SPRAY_WITHIN_DAYS)
-        done_days = [
-            r.done_on
-            for r in situation.rounds_of_zone(int(case.zone_id))
-            if r.done_on is not None and report <= r.done_on <= today
-        ]
-        out.append(
-            CaseTimers(
-                case_id=int(case.id),
-                onset_date=case.onset_date.date(),
-                report_date=report,
-                diagnosis=case.diagnosis,
-                report_delay_days=(report - case.onset_date.date()).days,
-                investigation=_timer(deadline, investigated, now),
-                spraying=_timer(spray_due, min(done_days, default=None), today),
-            )
-        )
-    return out
+    spray_days = {
+        int(zone_id): [r.done_on for r in situation.rounds_of_zone(int(zone_id)) if r.done_on]
+        for zone_id in situation.zones["zone_id"]
+    }
+    return _case_timers(
+        situation.cases,
+        on=situation.on,
+        now=now,
+        tz=timezone.get_current_timezone(),
+        spray_days_by_zone=spray_days,
+    )
 
 
 # --- The spray plan ----------------------------------------------------------------------------
@@ -452,22 +392,13 @@ class SprayPlan:
     radius_m: int
 
 
-def _zone_rounds(situation: DengueSituation, zone) -> list[tuple[int, date, SprayRound | None]]:
+def _zone_rounds(situation: DengueSituation, zone) -> list[CycleRound[SprayRound]]:
     """(round number, planned date, recorded round or None) of the zone's current cycle."""
-    recorded = situation.rounds_of_zone(int(zone.zone_id))
-    out = []
-    for number, offset in enumerate(situation.round_days, start=1):
-        planned = zone.anchor + timedelta(days=offset)
-        done = next(
-            (
-                r
-                for r in recorded
-                if r.round_number == number and r.planned_date == planned and r.done_on
-            ),
-            None,
-        )
-        out.append((number, planned, done))
-    return out
+    return round_cycle(
+        anchor=zone.anchor,
+        round_days=situation.round_days,
+        recorded=situation.rounds_of_zone(int(zone.zone_id)),
+    )
 
 
 def zone_landmarks(situation: DengueSituation) -> dict[int, list[tuple[str, str]]]:
@@ -586,17 +517,18 @@ def spray_plan(situation: DengueSituation, *, published: bool = False) -> SprayP
     on = situation.on
     entries: list[tuple] = []
     for zone in situation.active_zones.itertuples():
-        started = [r for r in _zone_rounds(situation, zone) if r[1] <= on]
-        if not started:
-            continue
-        number, planned, done = started[-1]
-        if done is not None:
-            if on in (planned, done.done_on):
-                entries.append((int(zone.zone_id), number, planned, "done", done, ()))
-            continue
-        missed = tuple((n, p) for n, p, d in started[:-1] if d is None)
-        status = "due" if planned == on else "overdue"
-        entries.append((int(zone.zone_id), number, planned, status, None, missed))
+        entry = round_on_plan(_zone_rounds(situation, zone), on=on)
+        if entry is not None:
+            entries.append(
+                (
+                    int(zone.zone_id),
+                    entry.round_number,
+                    entry.planned_date,
+                    entry.status,
+                    entry.done,
+                    entry.missed,
+                )
+            )
     visits = zone_visits(situation, sorted({e[0] for e in entries}), published=published)
     n_cases = dict(zip(situation.zones["zone_id"], situation.zones["n_cases"], strict=True))
     order = {"overdue": 0, "due": 1, "done": 2}
@@ -659,12 +591,7 @@ def work_order(situation: DengueSituation, key: str, *, margin_m: float = 40.0) 
     if zone_id is None:
         return None
     zone = next(situation.zones[situation.zones["zone_id"] == zone_id].itertuples())
-    rounds = _zone_rounds(situation, zone)
-    started = [r for r in rounds if r[1] <= situation.on] or rounds[:1]
-    chosen = started[-1]
-    upcoming = [r for r in rounds if r[1] > situation.on]
-    if chosen[2] is not None and upcoming:
-        chosen = upcoming[0]
+    chosen = round_to_show(_zone_rounds(situation, zone), on=situation.on)
     visit = zone_visits(situation, [zone_id], published=True)[zone_id]
     frame = shapely.box(*shapely.buffer(visit.geometry, margin_m).bounds)
     roads = road_frame(municipality=situation.municipality).to_crs(situation.zones.crs)

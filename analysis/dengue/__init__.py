@@ -12,6 +12,7 @@ from analysis.dengue.backtest import (
     backtest_against_policy,
 )
 from analysis.dengue.clusters import cluster_edges, space_time_clusters
+from analysis.dengue.epiweeks import epi_curve, epi_week_start, epi_week_starts
 from analysis.dengue.kde import KdeSurface, kde_surface
 from analysis.dengue.knox import KnoxResult, knox_test
 from analysis.dengue.radius import (
@@ -23,6 +24,24 @@ from analysis.dengue.radius import (
     radius_costs,
     recommended_radius,
 )
+from analysis.dengue.rounds import (
+    DEFAULT_ROUND_DAYS,
+    CycleRound,
+    PlanEntry,
+    RecordedRound,
+    round_cycle,
+    round_on_plan,
+    round_to_show,
+)
+from analysis.dengue.timers import (
+    INVESTIGATION_HOURS,
+    SPRAY_WITHIN_DAYS,
+    TIMER_WINDOW_DAYS,
+    CaseTimers,
+    Timer,
+    case_timers,
+    timer_status,
+)
 from analysis.dengue.zones import (
     ZONE_COLUMNS,
     circle_polygons,
@@ -33,28 +52,45 @@ from analysis.dengue.zones import (
 )
 
 __all__ = [
+    "DEFAULT_ROUND_DAYS",
+    "INVESTIGATION_HOURS",
     "POLICY_RADIUS_M",
+    "SPRAY_WITHIN_DAYS",
+    "TIMER_WINDOW_DAYS",
     "ZONE_COLUMNS",
     "BacktestComparison",
     "BacktestResult",
+    "CaseTimers",
+    "CycleRound",
     "KdeSurface",
     "KnoxResult",
     "LagBin",
+    "PlanEntry",
     "RadiusParameters",
     "RadiusRecommendation",
+    "RecordedRound",
     "Ring",
+    "Timer",
     "backtest",
     "backtest_against_policy",
+    "case_timers",
     "circle_polygons",
     "cluster_edges",
     "connected_components",
+    "epi_curve",
+    "epi_week_start",
+    "epi_week_starts",
     "kde_surface",
     "knox_test",
     "number_clusters",
     "radius_costs",
     "recommended_radius",
+    "round_cycle",
+    "round_on_plan",
+    "round_to_show",
     "space_time_clusters",
     "spray_zones",
+    "timer_status",
     "union_by_group",
     "zone_contents",
     "zone_features",
