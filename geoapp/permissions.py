@@ -15,6 +15,7 @@ from django.http import Http404
 
 from geoapp.models import Membership, Role
 from layers.models import Municipality
+from layers.selectors_catalogue import DatasetAccess
 from layers.tenancy import tenant_scope_set
 
 
@@ -159,6 +160,15 @@ def may_import(user, municipality: Municipality) -> bool:
     """Whether the user may import anything here: layers and datasets, or dengue cases."""
     allowed = actions_of(user, municipality)
     return Action.MANAGE_DATASETS in allowed or Action.EDIT_CASES in allowed
+
+
+def dataset_access(user, municipality: Municipality) -> DatasetAccess:
+    """What the user may read in the municipality (the rule is in `geoapp.catalogue.views`)."""
+    return DatasetAccess(
+        internal=can(user, municipality, Action.VIEW_LAYERS),
+        private=can(user, municipality, Action.MANAGE_DATASETS),
+        exact_cases=can(user, municipality, Action.VIEW_CASES_EXACT),
+    )
 
 
 def municipalities_of(user):

@@ -18,7 +18,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # Public pages (no login; names start with "open-").
     path("open/<slug:code>/dengue/", views.open_dengue_counts, name="open-dengue-counts"),
-    path("open/<slug:code>/", include("geoapp.urls_open")),
+    path("open/<slug:code>/", include("geoapp.catalogue.open_urls")),
     path(
         "tiles/<slug:layer>/<int:z>/<int:x>/<int:y>.pbf",
         views_tiles.vector_tile,
@@ -51,7 +51,7 @@ urlpatterns = [
         views_dashboard.dashboard_settings,
         name="dashboard-settings",
     ),
-    path("m/<slug:code>/catalogue/", include("geoapp.urls_catalogue")),
+    path("m/<slug:code>/catalogue/", include("geoapp.catalogue.urls")),
     path("m/<slug:code>/dengue/", include("geoapp.urls_dengue")),
     path("m/<slug:code>/flood/", include("geoapp.urls_flood")),
     path("m/<slug:code>/jobs/", include("geoapp.urls_jobs")),

@@ -152,7 +152,7 @@ def test_dataset_page_shows_metadata_map_table_and_downloads(db):
 
 def test_dataset_page_caps_the_preview_and_pages_the_table(db, monkeypatch):
     """The cap is 2,000 features; lowered here so the demo roads (about 1,400) exceed it."""
-    from geoapp import views_catalogue
+    from geoapp.catalogue import views as views_catalogue
 
     monkeypatch.setattr(views_catalogue, "PREVIEW_FEATURES", 300)
     url = reverse("catalogue-dataset", kwargs={"code": NST, "slug": "roads-osm"})

@@ -1,6 +1,6 @@
 """Feature history pages of the catalogue: a feature's versions, restore, roll back an import.
 
-Whoever may read a dataset (`views_catalogue.dataset_access`) may read its history; restoring
+Whoever may read a dataset (`permissions.dataset_access`) may read its history; restoring
 a feature or rolling back an import needs the right to edit the dataset's layer
 (`EDIT_ACTIONS`). Features and imports are looked up inside the dataset, so an id from another
 dataset or municipality answers 404.
@@ -19,9 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from geoapp import permissions
-from geoapp.permissions import Action
+from geoapp.permissions import Action, dataset_access
 from geoapp.templatetags.thaidate import thai_date
-from geoapp.views_catalogue import dataset_access
 from layers.history import (
     KIND_LAYERS,
     HistoryError,

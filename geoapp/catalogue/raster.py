@@ -1,6 +1,6 @@
 """The catalogue's raster datasets: metadata, a map preview from the overviews, the COG download.
 
-Kept apart from `geoapp.views_catalogue` (which calls in here for datasets of kind raster): who
+Kept apart from `geoapp.catalogue.views` (which calls in here for datasets of kind raster): who
 may read a dataset is decided there, exactly as for vector datasets, so a public raster is
 downloadable under /open/<code>/ without a login and an internal one only by members.
 """

@@ -1,6 +1,6 @@
 """The data catalogue (members) and the open-data pages (public): find, preview, download.
 
-Who may read a dataset of a municipality (`dataset_access`):
+Who may read a dataset of a municipality (`permissions.dataset_access`):
 
 - members (VIEW_LAYERS) read its public and internal datasets;
 - private datasets only the owning roles: planners, editors and administrators
@@ -34,6 +34,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from geoapp import permissions
+from geoapp.catalogue.raster import (
+    is_raster,
+    raster_dataset_context,
+    raster_downloads,
+    raster_export_response,
+)
+from geoapp.history.views import dataset_history_context
 from geoapp.maps.city import (
     MapAssets,
     MapScript,
@@ -44,13 +51,7 @@ from geoapp.maps.city import (
     feature_details,
     map_fragments,
 )
-from geoapp.permissions import Action
-from geoapp.views_catalogue_raster import (
-    is_raster,
-    raster_dataset_context,
-    raster_downloads,
-    raster_export_response,
-)
+from geoapp.permissions import Action, dataset_access
 from layers import selectors
 from layers.exports import ExportFormat, dataset_export
 from layers.models import Dataset, Municipality
@@ -58,7 +59,6 @@ from layers.selectors_catalogue import (
     PUBLIC_ACCESS,
     VECTOR_KINDS,
     CatalogueFilters,
-    DatasetAccess,
     dataset_columns,
     dataset_divisions,
     dataset_feature_count,
@@ -77,15 +77,6 @@ FORMATS = [
     (ExportFormat.CSV, "CSV (zip)"),
     (ExportFormat.SHP, "Shapefile (zip)"),
 ]
-
-
-def dataset_access(user, municipality: Municipality) -> DatasetAccess:
-    """What the user may read in the municipality (the rule is in the module docstring)."""
-    return DatasetAccess(
-        internal=permissions.can(user, municipality, Action.VIEW_LAYERS),
-        private=permissions.can(user, municipality, Action.MANAGE_DATASETS),
-        exact_cases=permissions.can(user, municipality, Action.VIEW_CASES_EXACT),
-    )
 
 
 def _date_param(value: str) -> date | None:
@@ -140,8 +131,6 @@ def catalogue(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def catalogue_dataset(request: HttpRequest, code: str, slug: str) -> HttpResponse:
     """A dataset's metadata, map preview, attribute table, licence, downloads and history."""
-    from geoapp.views_history import dataset_history_context  # it imports dataset_access
-
     municipality = permissions.municipality_requiring(request.user, code, Action.VIEW_LAYERS)
     dataset = dataset_get(
         municipality=municipality, slug=slug, access=dataset_access(request.user, municipality)

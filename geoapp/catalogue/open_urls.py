@@ -2,13 +2,13 @@
 
 from django.urls import path
 
-from geoapp import views_catalogue
+from geoapp.catalogue import views
 
 urlpatterns = [
-    path("datasets/", views_catalogue.open_datasets, name="open-datasets"),
+    path("datasets/", views.open_datasets, name="open-datasets"),
     path(
         "datasets/<slug:slug>/export.<str:fmt>",
-        views_catalogue.open_dataset_export,
+        views.open_dataset_export,
         name="open-dataset-export",
     ),
 ]

@@ -1,0 +1,1 @@
+"""The data catalogue: find, preview and download datasets (members and open data)."""

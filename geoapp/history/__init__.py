@@ -1,0 +1,1 @@
+"""Feature history: versions, restores and import rollbacks of a dataset."""
