@@ -12,11 +12,13 @@ PORT ?= 8000
 SYSTEM_PACKAGES := postgresql postgresql-postgis gdal-bin chromium gettext \
 	python3 python3-venv python3-dev fonts-thai-tlwg ca-certificates
 
-.PHONY: help setup db messages demo serve test lint pytest fuzz bench loadtest backup restore clean
+.PHONY: help setup setup-dev db messages demo serve test check lint pytest fuzz bench loadtest backup \
+	restore clean
 
 help:
 	@echo "make demo   install, start PostGIS, load the demo municipality, serve on http://$(HOST):$(PORT)"
-	@echo "make test   install and run every check (ruff, import-linter, migrations, pytest, browser)"
+	@echo "make test   install and run every check (ruff, import-linter, mypy, migrations, pytest, browser)"
+	@echo "make check  lint and the tests that need no browser (the edit-test loop)"
 	@echo "make bench  run the benchmarks (ratios against a baseline measured in the same run)"
 	@echo "make fuzz   the fuzz and property tests with new random examples (300 per form)"
 	@echo "make loadtest  50 users for 60 s on loopback, p50/p95 latency per request kind"
@@ -29,10 +31,20 @@ $(STAMP)/sysdeps: Makefile scripts/sysdeps.sh | $(STAMP)
 	scripts/sysdeps.sh $(SYSTEM_PACKAGES)
 	@touch $@
 
+# One stamp per requirements file: the product's pins (all `make demo` needs), then the test
+# and development tools, then what running the notebooks needs (the tests execute them).
 $(STAMP)/venv: requirements.txt $(STAMP)/sysdeps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(STAMP)/venv-dev: requirements-dev.txt $(STAMP)/venv
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+$(STAMP)/venv-notebooks: requirements-notebooks.txt $(STAMP)/venv
+	$(BIN)/python -m pip install --quiet -r requirements-notebooks.txt
 	@touch $@
 
 $(STAMP)/messages: $(wildcard geoapp/locale/*/LC_MESSAGES/*.po) $(STAMP)/venv
@@ -40,6 +52,9 @@ $(STAMP)/messages: $(wildcard geoapp/locale/*/LC_MESSAGES/*.po) $(STAMP)/venv
 	@touch $@
 
 setup: $(STAMP)/venv $(STAMP)/messages
+
+# Everything the checks need on top of `setup`: test tools, linters and the notebooks' kernel.
+setup-dev: setup $(STAMP)/venv-dev $(STAMP)/venv-notebooks
 
 # Find or start PostgreSQL, create role, database and PostGIS, write .env; then migrate.
 db: setup
@@ -62,26 +77,35 @@ serve: db
 	$(BIN)/python manage.py run_jobs & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-lint: setup
+lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run -v 1
 
-pytest: db
+pytest: db setup-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The edit-test loop: lint, then every test that needs no browser, reusing the test database.
+# Left out (they run in `make test`): the browser tests (e2e), the PostgreSQL restarts
+# (faults) and the demo server started as a service.
+CHECK_PYTEST := -m "not e2e and not faults" --ignore=tests/security/test_demo_server.py
+
+check: lint db
+	$(BIN)/python -m pytest $(CHECK_PYTEST) $(PYTEST_ARGS)
 
 # `make test` builds the test database afresh (from the PostGIS template, about 15 s) so that
 # nothing left by an earlier checkout or run can decide the result; `make pytest` reuses it.
 test: lint
 	$(MAKE) pytest PYTEST_ARGS="--create-db $(PYTEST_ARGS)"
 
-bench: db
+bench: db setup-dev
 	$(BIN)/python manage.py load_demo -v 0
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 # The fuzz and property tests with fresh random examples (make test repeats fixed ones).
-fuzz: db
+fuzz: db setup-dev
 	MUEANG_HYPOTHESIS=hunt MUEANG_FUZZ_EXAMPLES=$${MUEANG_FUZZ_EXAMPLES:-300} \
 	$(BIN)/python -m pytest tests/geoapp/test_forms_fuzz.py tests/geoapp/test_api_fuzz.py $(PYTEST_ARGS)
 	MUEANG_HYPOTHESIS=hunt $(BIN)/python -m pytest -m "not e2e" tests/analysis tests/layers $(PYTEST_ARGS)

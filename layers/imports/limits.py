@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 GIB = 1024**3
 MIB = 1024**2
@@ -42,10 +43,12 @@ class ImportLimits:
         """The defaults, then settings `MUEANG_IMPORT_*`, then explicit overrides."""
         from django.conf import settings
 
-        configured = {
+        configured: dict[str, Any] = {
             f.name: getattr(settings, f"MUEANG_IMPORT_{f.name.upper()}")
             for f in fields(cls)
             if hasattr(settings, f"MUEANG_IMPORT_{f.name.upper()}")
         }
-        given = {name: value for name, value in overrides.items() if value is not None}
+        given: dict[str, Any] = {
+            name: value for name, value in overrides.items() if value is not None
+        }
         return replace(cls(), **configured, **given)

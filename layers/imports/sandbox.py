@@ -36,7 +36,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from multiprocessing.connection import Pipe
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import landlockpy
 from landlockpy import AccessFS, Scope
@@ -114,7 +114,7 @@ class _AnswerUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"a confined reader may not send {module}.{name}")
 
 
-def answer_loads(data: bytes) -> object:
+def answer_loads(data: bytes) -> Any:
     """Unpickle a confined reader's answer, refusing anything but plain data classes."""
     return _AnswerUnpickler(io.BytesIO(data)).load()
 
@@ -166,10 +166,10 @@ def confine(readable: Iterable[Path | str]) -> Confinement:
     """
     global _confined
     _confined = True
-    readable = [Path(p).resolve() for p in readable]
+    roots = [Path(p).resolve() for p in readable]
     network = _network_leave(_libc())
     try:
-        abi = _landlock_restrict(readable)
+        abi = _landlock_restrict(roots)
     except landlockpy.LandlockError as error:
         if error.errno not in (errno.EPERM, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
             raise
@@ -193,13 +193,13 @@ def run_confined(
     RuntimeError with its traceback. `function` must be importable and must not use the
     database.
     """
-    readable = [str(p) for p in readable]
+    folders = [str(p) for p in readable]
     if _confined or not hasattr(os, "fork"):
         return function(*args, **kwargs)
     if fork_ok:
-        payload = _forked(function, args, kwargs, readable)
+        payload = _forked(function, args, kwargs, folders)
     else:
-        payload = _spawned(function, args, kwargs, readable)
+        payload = _spawned(function, args, kwargs, folders)
     what, value = answer_loads(payload)
     if what == "error":
         raise value
@@ -284,4 +284,3 @@ def _pickled(outcome: tuple[str, object]) -> bytes:
             else repr(value)
         )
         return pickle.dumps(("error", RuntimeError(f"confined reader failed:\n{text}")))
-
