@@ -1,0 +1,24 @@
+"""Where the demo loader lives: `fixtures.load`, with its old name kept for geoapp's command."""
+
+from __future__ import annotations
+
+import pytest
+
+import fixtures.load
+import layers.services
+
+
+def test_the_old_import_of_demo_load_is_the_fixtures_loader():
+    from layers.services import demo_load
+
+    assert demo_load is fixtures.load.demo_load
+
+
+def test_layers_services_names_nothing_else_of_the_loader():
+    with pytest.raises(AttributeError, match="demo_city_load"):
+        layers.services.demo_city_load  # noqa: B018
+
+
+def test_the_loader_writes_through_the_layers_upsert_service():
+    assert fixtures.load.features_upsert is layers.services.features_upsert
+    assert fixtures.load.UpsertReport is layers.services.UpsertReport
