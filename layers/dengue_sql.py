@@ -1,5 +1,13 @@
 """Space-time dengue clusters in PostGIS: the large-data path of `space_time_clusters`.
 
+Status: a tested reference, not called by the product. The pages and jobs cluster one
+municipality's cases with `analysis.dengue` in memory; this
+module is kept as the PostGIS answer to the same question, ready for tables too large to load
+(DESIGN.md section 1: "where data is large, the same question is answered in PostGIS SQL"),
+and `tests/layers/test_dengue_clusters_postgis.py` checks that both paths give the same
+clusters, numbered the same, so neither drifts from the rule. Wire it into a selector before
+deleting it.
+
 The rule is the one of `analysis.dengue.space_time_clusters` (DESIGN.md section 3): two cases
 are linked when they are at most `distance_m` apart in the municipality's metric CRS AND their
 onsets at most `window_days` apart; clusters are the connected groups of linked cases with at
@@ -8,11 +16,13 @@ are the same numpy code as the geopandas path, so both paths number clusters ide
 cases ordered by (onset_date, id).
 
 The links come from a grid hash join, not from the GiST index: row-level security is forced
-on `layers_denguecase` and PostGIS's `&&` is not leakproof, so PostgreSQL will not use the
-spatial index under the policy (EXPLAIN shows `geom && ...` as a Filter). Each case gets the
-cell `floor(x / d), floor(y / d)` of a `d = distance_m` grid in the metric CRS; two cases within
-`d` are in the same or neighbouring cells, so an equality (hash) join over the 9 neighbour
-offsets finds every candidate in linear time, and `ST_DWithin` in metres decides.
+on `layers_denguecase`, and when this was written PostGIS's `&&` was not leakproof, so
+PostgreSQL would not use the spatial index under the policy (EXPLAIN showed `geom && ...` as a
+Filter). `&&` has since been declared LEAKPROOF (docs/decisions/0007), so an index join is now
+possible; the grid join stays because it is linear, needs no index, and is tested. Each case
+gets the cell `floor(x / d), floor(y / d)` of a `d = distance_m` grid in the metric CRS; two
+cases within `d` are in the same or neighbouring cells, so an equality (hash) join over the 9
+neighbour offsets finds every candidate in linear time, and `ST_DWithin` in metres decides.
 
 Row-level security applies: call inside a tenant scope that includes the municipality (a
 request, `tenant_scope`); outside it no case is visible and the answer is empty.

@@ -1,5 +1,12 @@
 """Flood overlays in PostGIS: the same answers as `analysis.flood`, for layers too large to load.
 
+Status: a tested reference, not called by the product. The flood pages and jobs compute
+exposure with `analysis.flood` on frames of one municipality, which the demo and today's
+municipalities fit in memory; this module is kept as the PostGIS answer to the same questions,
+ready for layers too large to load (DESIGN.md section 1), and
+`tests/layers/test_flood_postgis.py` checks that both paths agree on the demo city, so neither
+drifts from the rules. Wire it into a selector before deleting it.
+
 The rules are those of `analysis.flood` (DESIGN.md section 3):
 
 * flood zones of one municipality (and event) are made disjoint, the higher class winning where

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import geopandas as gpd
 from django.conf import settings
-from django.db import connection
-from django.db.models import Count
 
 from analysis.dengue.epiweeks import epi_week_starts
 from analysis.privacy import donut_mask
@@ -15,7 +11,6 @@ from layers.frames import frame_from_queryset
 from layers.models import (
     WGS84,
     Building,
-    Dataset,
     DengueCase,
     FloodZone,
     Landmark,
@@ -130,40 +125,3 @@ def masked_case_frame(*, municipality: Municipality, k: int = 50) -> gpd.GeoData
     out = out.assign(_x=out.geometry.x).sort_values(["onset_date", "_x"]).drop(columns="_x")
     out.insert(0, "id", range(1, len(out) + 1))
     return out.reset_index(drop=True)
-
-
-@dataclass(frozen=True)
-class LayerSummary:
-    roads_km_by_class: dict[str, float]
-    landmarks_by_category: dict[str, int]
-    buildings: int
-    flood_zones: int
-    dengue_cases: int
-    datasets: list[Dataset]
-
-
-def layer_summary(*, municipality: Municipality) -> LayerSummary:
-    """Counts and road lengths (metres measured in the municipality's metric CRS)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT road_class, SUM(ST_Length(ST_Transform(geom, %s))) / 1000.0 "
-            "FROM layers_road WHERE municipality_id = %s GROUP BY road_class "
-            "ORDER BY 2 DESC",
-            [municipality.metric_srid, municipality.pk],
-        )
-        roads = {road_class: float(km) for road_class, km in cursor.fetchall()}
-    landmarks = dict(
-        Landmark.objects.filter(municipality=municipality)
-        .values_list("category")
-        .annotate(n=Count("id"))
-        .order_by("-n")
-        .values_list("category", "n")
-    )
-    return LayerSummary(
-        roads_km_by_class=roads,
-        landmarks_by_category=landmarks,
-        buildings=Building.objects.filter(municipality=municipality).count(),
-        flood_zones=FloodZone.objects.filter(municipality=municipality).count(),
-        dengue_cases=DengueCase.objects.filter(municipality=municipality).count(),
-        datasets=list(Dataset.objects.filter(municipality=municipality).order_by("title")),
-    )
