@@ -15,6 +15,7 @@ from datetime import date
 from django.db import connection
 
 from layers.models import Municipality
+from layers.registry import Layer, LayerMap, layers_with
 
 
 @dataclass(frozen=True)
@@ -29,48 +30,17 @@ class Collection:
     temporal: str | None = None  # a date column for the `datetime` filter
 
 
-COLLECTIONS: dict[str, Collection] = {
-    c.layer: c
-    for c in (
-        Collection(
-            "roads",
-            "layers_road",
-            "Roads",
-            ("name_th", "name_en", "road_class", "surface", "lanes", "ref", "source_id"),
-            ("road_class", "surface", "name_th"),
-        ),
-        Collection(
-            "landmarks",
-            "layers_landmark",
-            "Landmarks",
-            ("name_th", "name_en", "category", "source_id"),
-            ("category", "name_th"),
-        ),
-        Collection(
-            "buildings",
-            "layers_building",
-            "Buildings",
-            ("name_th", "name_en", "building_type", "levels", "source_id"),
-            ("building_type",),
-        ),
-        Collection(
-            "flood_zones",
-            "layers_floodzone",
-            "Flood zones",
-            ("event", "hazard_class", "depth_min_m", "depth_max_m", "observed_date"),
-            ("hazard_class", "event"),
-            temporal="observed_date",
-        ),
-        Collection(
-            "dengue_cases",
-            "layers_denguecase",
-            "Dengue cases",
-            ("onset_date", "report_date", "diagnosis", "status", "is_generated"),
-            ("diagnosis", "status"),
-            temporal="onset_date",
-        ),
+def _collection(layer: Layer) -> Collection:
+    api = layer.api
+    return Collection(
+        layer.name, layer.table, api.title, api.properties, api.queryables, temporal=api.temporal
     )
-}
+
+
+#: Layers published as collections, by collection id (the registry's `name`).
+COLLECTIONS: LayerMap[Collection] = LayerMap(
+    lambda: {layer.name: _collection(layer) for layer in layers_with(api=True)}
+)
 # Counting every match is skipped above this many rows in the table's estimate.
 CHEAP_COUNT_ROWS = 100_000
 # A bbox covering less than this share of the municipality's extent is searched through the

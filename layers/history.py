@@ -23,37 +23,27 @@ from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from layers.models import (
-    Building,
-    DengueCase,
-    FeatureHistory,
-    FeatureModel,
-    FloodZone,
-    ImportRun,
-    Landmark,
-    Municipality,
-    Road,
-)
+from layers.models import DengueCase, FeatureHistory, FeatureModel, ImportRun, Municipality
+from layers.registry import LayerMap, layers_with
 from layers.tenancy import tenant_scope
 
-#: History layer names (as in LayerVersion) and their models.
-LAYERS: dict[str, type[FeatureModel]] = {
-    "roads": Road,
-    "landmarks": Landmark,
-    "buildings": Building,
-    "flood_zones": FloodZone,
-    "cases": DengueCase,
-}
+#: History layer names (as in LayerVersion, the registry's `tracked_as`) and their models.
+LAYERS: LayerMap[type[FeatureModel]] = LayerMap(
+    lambda: {layer.tracked_as: layer.model for layer in layers_with(history=True)}
+)
 #: Other names the command line accepts for a layer (import kinds, dataset kinds).
-LAYER_ALIASES = {"dengue_cases": "cases", "road": "roads", "landmark": "landmarks"}
+LAYER_ALIASES: LayerMap[str] = LayerMap(
+    lambda: {
+        name: layer.tracked_as
+        for layer in layers_with(history=True)
+        for name in layer.names
+        if name != layer.tracked_as
+    }
+)
 #: Dataset (and import) kind -> history layer.
-KIND_LAYERS = {
-    "roads": "roads",
-    "landmarks": "landmarks",
-    "buildings": "buildings",
-    "flood_zones": "flood_zones",
-    "dengue_cases": "cases",
-}
+KIND_LAYERS: LayerMap[str] = LayerMap(
+    lambda: {layer.name: layer.tracked_as for layer in layers_with(history=True)}
+)
 #: Columns left out of "what changed" summaries: they change with every save.
 NOISE_COLUMNS = frozenset({"updated_at"})
 CONFLICTS_LISTED = 10
@@ -644,7 +634,7 @@ def _rollback_layer(
             cursor.execute(f"DROP TABLE {firsts}")
             return
         with change_context(note=f"rollback of import {run.pk}"):
-            if layer == "cases":
+            if LAYERS[layer] is DengueCase:
                 # Personal rows of created cases go with them, as Django's CASCADE would do.
                 cursor.execute(
                     "DELETE FROM layers_denguecasepersonal p USING "

@@ -9,7 +9,7 @@ check the role first (the spray plan holds zone outlines around case houses).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 
 import geopandas as gpd
@@ -29,17 +29,16 @@ from layers import selectors
 from layers import selectors_dengue as dengue
 from layers import selectors_flood as flood
 from layers.models import WGS84, Municipality
+from layers.registry import FLOOD_EXPOSURE, LayerMap, LayerNames, layers_with
 
 Progress = Callable[[int, int, str], None]
 
 #: The exposure layers of the flood-exposure process, in the order they are computed.
-EXPOSURE_LAYERS = ("roads", "landmarks", "buildings")
+EXPOSURE_LAYERS = LayerNames(lambda: [layer.name for layer in layers_with(flood=FLOOD_EXPOSURE)])
 #: Type field of each exposure layer (`by_type` counts the affected features by it).
-EXPOSURE_TYPE_FIELDS = {
-    "roads": "road_class",
-    "landmarks": "category",
-    "buildings": "building_type",
-}
+EXPOSURE_TYPE_FIELDS: LayerMap[str] = LayerMap(
+    lambda: {layer.name: layer.type_field for layer in layers_with(flood=FLOOD_EXPOSURE)}
+)
 
 
 def _no_progress(done: int, total: int, message: str) -> None:
@@ -178,7 +177,7 @@ def flood_exposure_outputs(
     municipality: Municipality,
     hazard: str,
     options: dict,
-    exposures: tuple[str, ...] = EXPOSURE_LAYERS,
+    exposures: Sequence[str] = EXPOSURE_LAYERS,
     progress: Progress = _no_progress,
     labels: dict[str, str] | None = None,
 ) -> dict:

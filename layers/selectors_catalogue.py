@@ -18,76 +18,24 @@ from django.db.models import Q, QuerySet
 from django.utils import translation
 
 from layers.frames import frame_from_queryset
-from layers.models import (
-    WGS84,
-    Building,
-    Dataset,
-    DengueCase,
-    FloodZone,
-    Landmark,
-    Municipality,
-    Road,
-    Subdistrict,
-)
+from layers.models import WGS84, Dataset, FeatureModel, Municipality
+from layers.registry import VIEW_CASES_EXACT, LayerMap, LayerNames, layers_with
 
 Kind = Dataset.Kind
 Visibility = Dataset.Visibility
 
-#: The attribute columns each kind publishes, in order. Personal fields of dengue cases live in
-#: `DengueCasePersonal` and are never among them.
-KIND_COLUMNS: dict[str, tuple[type, tuple[str, ...]]] = {
-    Kind.ROADS: (
-        Road,
-        ("name_th", "name_en", "road_class", "surface", "lanes", "ref", "source_id"),
-    ),
-    Kind.LANDMARKS: (Landmark, ("name_th", "name_en", "category", "source_kind", "source_id")),
-    Kind.BUILDINGS: (
-        Building,
-        (
-            "name_th",
-            "name_en",
-            "building_type",
-            "levels",
-            "population",
-            "population_is_estimate",
-            "elderly",
-            "bedridden",
-            "disabled",
-            "infants",
-            "source_id",
-        ),
-    ),
-    Kind.FLOOD_ZONES: (
-        FloodZone,
-        (
-            "event",
-            "observed_date",
-            "is_forecast",
-            "hazard_class",
-            "depth_min_m",
-            "depth_max_m",
-            "source",
-            "source_id",
-        ),
-    ),
-    Kind.DENGUE_CASES: (
-        DengueCase,
-        (
-            "source_id",
-            "onset_date",
-            "report_date",
-            "diagnosis",
-            "age_group",
-            "sex",
-            "status",
-            "subdistrict__code",
-            "is_generated",
-        ),
-    ),
-    Kind.SUBDISTRICTS: (Subdistrict, ("code", "name_th", "name_en")),
-}
+#: The attribute columns each kind publishes, in order (the registry's catalogue layers).
+#: Personal fields of dengue cases live in `DengueCasePersonal` and are never among them.
+KIND_COLUMNS: LayerMap[tuple[type, tuple[str, ...]]] = LayerMap(
+    lambda: {layer.name: (layer.model, layer.columns) for layer in layers_with(catalogue=True)}
+)
 #: Kinds with features that can be previewed and exported (raster datasets cannot).
-VECTOR_KINDS = (*KIND_COLUMNS, Kind.OTHER)
+VECTOR_KINDS = LayerNames(lambda: (*KIND_COLUMNS, Kind.OTHER.value))
+
+
+def _case_kinds() -> list[str]:
+    """Kinds read only with the right to see cases exactly, whatever their visibility."""
+    return [layer.name for layer in layers_with(read=VIEW_CASES_EXACT)]
 
 
 @dataclass(frozen=True)
@@ -109,9 +57,9 @@ class DatasetAccess:
             visibilities.append(Visibility.INTERNAL)
         if self.private:
             visibilities.append(Visibility.PRIVATE)
-        allowed = Q(visibility__in=visibilities) & ~Q(kind=Kind.DENGUE_CASES)
+        allowed = Q(visibility__in=visibilities) & ~Q(kind__in=_case_kinds())
         if self.exact_cases:
-            allowed |= Q(kind=Kind.DENGUE_CASES)
+            allowed |= Q(kind__in=_case_kinds())
         return allowed
 
 
@@ -249,8 +197,8 @@ def _column_name(field: str) -> str:
 def _features(dataset: Dataset) -> QuerySet:
     model = KIND_COLUMNS[dataset.kind][0]
     features = model.objects.filter(municipality_id=dataset.municipality_id)
-    # Subdistricts belong to the municipality, not to a dataset.
-    return features if model is Subdistrict else features.filter(dataset=dataset)
+    # Subdistricts belong to the municipality, not to a dataset: only features have one.
+    return features.filter(dataset=dataset) if issubclass(model, FeatureModel) else features
 
 
 def _file(dataset: Dataset):

@@ -25,14 +25,17 @@ from layers.models import (
     Landmark,
     Municipality,
 )
+from layers.registry import VIEW_LAYERS, LayerNames, layers_with
 from layers.selectors_catalogue import DatasetAccess
 
 #: What a member of the municipality may read (public and internal datasets, no case data).
 MEMBER_ACCESS = DatasetAccess(internal=True)
 
-#: Layers whose feature changes are listed (their `layers.history` names; dengue cases never:
-#: personal data).
-CHANGE_LAYERS = ("roads", "landmarks", "buildings", "flood_zones")
+#: Layers whose feature changes are listed (their `layers.history` names): those with history
+#: that every member may read (dengue cases never: personal data).
+CHANGE_LAYERS = LayerNames(
+    lambda: [layer.tracked_as for layer in layers_with(history=True, read=VIEW_LAYERS)]
+)
 #: How far back the recent changes look in the feature history.
 CHANGE_DAYS = 90
 

@@ -34,6 +34,7 @@ from layers import selectors
 from layers.frames import frame_from_queryset
 from layers.models import WGS84, Building, Dataset, FloodZone, MinimumNeedsProfile, Municipality
 from layers.rasters import RasterPreview, array_preview, raster_file, raster_preview
+from layers.registry import FLOOD_EXPOSURE, FLOOD_HAZARD, LayerNames, layer_list
 from layers.tiles import tile_version
 
 HOUSEHOLD_FIELDS = (
@@ -46,8 +47,15 @@ HOUSEHOLD_FIELDS = (
     "disabled",
     "infants",
 )
-#: Layers whose versions (bumped by database triggers on every change) key the cached assessment.
-VERSIONED_LAYERS = ("roads", "landmarks", "buildings", "flood_zones")
+#: Layers whose versions (bumped by database triggers on every change) key the cached assessment:
+#: those the assessment reads (exposures and the flood zones), by their `layers.history` names.
+VERSIONED_LAYERS = LayerNames(
+    lambda: [
+        layer.tracked_as
+        for layer in layer_list()
+        if layer.flood in (FLOOD_EXPOSURE, FLOOD_HAZARD) and layer.history
+    ]
+)
 #: The areas the flood is summed over; the code keys them, names are looked up for display.
 AGGREGATION_FIELD = "code"
 CACHE_SECONDS = 15 * 60

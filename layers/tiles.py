@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from django.db import connection
 
 from layers.models import LayerVersion
+from layers.registry import MAJOR_ROAD_CLASSES as MAJOR_ROAD_CLASSES  # re-exported
+from layers.registry import Layer, LayerMap, layers_with
 
 MVT_EXTENT = 4096
 MVT_BUFFER = 64
@@ -39,20 +41,23 @@ class TileLayer:
     detail_zoom: int = 0
 
 
-MAJOR_ROAD_CLASSES = ("motorway", "trunk", "primary", "secondary", "tertiary")
-TILE_LAYERS: dict[str, TileLayer] = {
-    "roads": TileLayer(
-        "layers_road",
-        ("name_th", "name_en", "road_class", "surface"),
-        class_column="road_class",
-        major=MAJOR_ROAD_CLASSES,
-        detail_zoom=14,
-    ),
-    "landmarks": TileLayer("layers_landmark", ("name_th", "name_en", "category")),
-    "buildings": TileLayer("layers_building", ("building_type", "levels"), min_zoom=13),
-    "flood_zones": TileLayer("layers_floodzone", ("event", "hazard_class")),
-    "cases": TileLayer("layers_denguecase", ("onset_date::text AS onset_date", "diagnosis")),
-}
+def _tile_layer(layer: Layer) -> TileLayer:
+    spec = layer.tiles
+    return TileLayer(
+        layer.table,
+        spec.columns,
+        min_zoom=spec.min_zoom,
+        class_column=spec.class_column,
+        major=spec.major,
+        detail_zoom=spec.detail_zoom,
+    )
+
+
+#: Layers published as tiles, by the name in their URL (the registry's `tracked_as`: tiles
+#: are cached by layer version, which the database triggers keep under that name).
+TILE_LAYERS: LayerMap[TileLayer] = LayerMap(
+    lambda: {layer.tracked_as: _tile_layer(layer) for layer in layers_with(tiles=True)}
+)
 
 
 def tile_bounds_ok(z: int, x: int, y: int) -> bool:

@@ -1,10 +1,14 @@
-"""What each KIND of import stores: its model, geometry type and importable fields."""
+"""What each KIND of import stores: its model, geometry type and importable fields.
+
+The kinds are the importable layers of `layers.registry`, and `dataset` (any file).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from layers.models import Building, Dataset, DengueCase, FeatureModel, FloodZone, Landmark, Road
+from layers.models import Dataset, FeatureModel
+from layers.registry import Layer, LayerMap, layers_with
 
 
 @dataclass(frozen=True)
@@ -30,72 +34,25 @@ class Kind:
         return required
 
 
-KINDS: dict[str, Kind] = {
-    kind.name: kind
-    for kind in (
-        Kind(
-            "roads",
-            Dataset.Kind.ROADS,
-            Road,
-            "MultiLineString",
-            ("name_th", "name_en", "road_class", "surface", "lanes", "ref"),
-        ),
-        Kind(
-            "landmarks",
-            Dataset.Kind.LANDMARKS,
-            Landmark,
-            "Point",
-            ("name_th", "name_en", "category", "source_kind"),
-        ),
-        Kind(
-            "buildings",
-            Dataset.Kind.BUILDINGS,
-            Building,
-            "MultiPolygon",
-            (
-                "name_th",
-                "name_en",
-                "building_type",
-                "levels",
-                "population",
-                "population_is_estimate",
-                "elderly",
-                "bedridden",
-                "disabled",
-                "infants",
-            ),
-        ),
-        Kind(
-            "flood_zones",
-            Dataset.Kind.FLOOD_ZONES,
-            FloodZone,
-            "MultiPolygon",
-            (
-                "event",
-                "observed_date",
-                "is_forecast",
-                "hazard_class",
-                "depth_min_m",
-                "depth_max_m",
-                "source",
-            ),
-        ),
-        Kind(
-            "dengue_cases",
-            Dataset.Kind.DENGUE_CASES,
-            DengueCase,
-            "Point",
-            (
-                "onset_date",
-                "report_date",
-                "investigated_at",
-                "diagnosis",
-                "age_group",
-                "sex",
-                "status",
-            ),
-            default_visibility=Dataset.Visibility.PRIVATE,
-        ),
-        Kind("dataset", Dataset.Kind.OTHER, None, None, ()),
+#: Files of any attributes, stored as a file (no layer model).
+FILE_KIND = Kind("dataset", Dataset.Kind.OTHER, None, None, ())
+
+
+def _kind(layer: Layer) -> Kind:
+    return Kind(
+        layer.name,
+        layer.name,
+        layer.model,
+        layer.geometry,
+        layer.imports.fields,
+        default_visibility=layer.imports.default_visibility,
     )
-}
+
+
+#: Every import kind by name: the registry's importable layers, then `dataset`.
+KINDS: LayerMap[Kind] = LayerMap(
+    lambda: {
+        **{layer.name: _kind(layer) for layer in layers_with(imports=True)},
+        FILE_KIND.name: FILE_KIND,
+    }
+)

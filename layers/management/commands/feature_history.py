@@ -5,17 +5,19 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from layers.history import HistoryError, feature_history, layer_name
+from layers.history import LAYERS, HistoryError, feature_history, layer_name
 from layers.management.commands._history import municipality_get, refused
 from layers.tenancy import tenant_scope
 
 
 class Command(BaseCommand):
-    help = (
-        "Show a feature's history (ประวัติการแก้ไขของรายการ): every version with who changed "
-        "it, when, which columns and which import. LAYER: roads, landmarks, buildings, "
-        "flood_zones, cases."
-    )
+    @property
+    def help(self) -> str:
+        """The layers listed are those of the registry that keep history."""
+        return (
+            "Show a feature's history (ประวัติการแก้ไขของรายการ): every version with who "
+            f"changed it, when, which columns and which import. LAYER: {', '.join(LAYERS)}."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument("municipality_code", metavar="CODE")

@@ -15,15 +15,19 @@ from layers.models import Municipality
 class Command(BaseCommand):
     # System checks (about 0.5 s) belong to deploys and `manage.py check`, not to every import.
     requires_system_checks: list[str] = []
-    help = (
-        "Import a GeoJSON, GeoPackage, zipped Shapefile, KML/KMZ or CSV file into a "
-        "municipality's layer, in one transaction (นำเข้าข้อมูลเชิงพื้นที่). KIND: "
-        + ", ".join(KINDS)
-        + ". A GeoTIFF (.tif, or zipped) with KIND dataset becomes a raster dataset, stored as a "
-        "cloud-optimised GeoTIFF (--crs and --dry-run apply)."
-        + " Without --id-field a re-import replaces the dataset's features; with it, rows "
-        "update the features with the same id and other features are kept."
-    )
+
+    @property
+    def help(self) -> str:
+        """The kinds listed are those of the registry (read when the help is shown)."""
+        return (
+            "Import a GeoJSON, GeoPackage, zipped Shapefile, KML/KMZ or CSV file into a "
+            "municipality's layer, in one transaction (นำเข้าข้อมูลเชิงพื้นที่). KIND: "
+            + ", ".join(KINDS)
+            + ". A GeoTIFF (.tif, or zipped) with KIND dataset becomes a raster dataset, stored "
+            "as a cloud-optimised GeoTIFF (--crs and --dry-run apply)."
+            + " Without --id-field a re-import replaces the dataset's features; with it, rows "
+            "update the features with the same id and other features are kept."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument("municipality_code", metavar="MUNICIPALITY_CODE")
