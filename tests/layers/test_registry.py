@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test import Client
 from django.utils.translation import gettext_lazy as _
 
 from geoapp.permissions import Action
@@ -191,6 +193,15 @@ def test_tracked_names_are_those_the_database_triggers_write():
         )
         triggers = set(cursor.fetchall())
     assert triggers == {(layer.table, layer.tracked_as) for layer in layers_with(history=True)}
+
+
+def _api_get(url: str) -> dict:
+    """The site's own API, read as a planner of Nakhon Si Thammarat."""
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(get_user_model().objects.get(username="nst-planner"))
+    response = client.get(url)
+    assert response.status_code == 200, response.content[:300]
+    return response.json()
 
 
 def _tile_of(lon: float, lat: float, *, z: int) -> tuple[int, int]:
