@@ -20,11 +20,11 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from geoapp import jobs
 from geoapp.api import ApiError, _authenticate
+from geoapp.jobs import queue as jobs
+from geoapp.jobs.processes import PROCESSES, InputError, Process, process_get
 from geoapp.models import Job, JobStatus
 from geoapp.permissions import can, municipality_for
-from geoapp.processes import PROCESSES, InputError, Process, process_get
 
 EXCEPTIONS = "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/"
 REL = "http://www.opengis.net/def/rel/ogc/1.0/"

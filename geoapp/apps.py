@@ -9,5 +9,7 @@ class GeoappConfig(AppConfig):
     verbose_name = _("Municipal access")
 
     def ready(self) -> None:
-        # Register the kinds of background job (geoapp.jobs) in every process, worker or web.
-        from geoapp import job_kinds, processes  # noqa: F401
+        # Register the kinds of background job (geoapp.jobs.queue) in every process, worker or
+        # web: the import (geoapp.imports.job) and the OGC processes (geoapp.jobs.processes).
+        from geoapp.imports import job  # noqa: F401
+        from geoapp.jobs import processes  # noqa: F401

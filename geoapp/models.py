@@ -104,7 +104,7 @@ class Job(models.Model):
     """A long task (an import, an analysis) queued in PostgreSQL and run by `manage.py run_jobs`.
 
     The job's own work runs in one transaction; its progress is written on a second connection
-    (`geoapp.jobs.ProgressChannel`) so that pages see it while that transaction is still open.
+    (`geoapp.jobs.queue.ProgressChannel`) so that pages see it while that transaction is still open.
     """
 
     FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
@@ -174,8 +174,8 @@ class Job(models.Model):
 class ImportUpload(models.Model):
     """A file uploaded to the import wizard and what its user chose for it, step by step.
 
-    The file lives under `geoapp.job_kinds.upload_root(municipality)/<id>/`; only its uploader
-    reaches it, and `geoapp.views_import.uploads_clean` removes it after
+    The file lives under `geoapp.imports.job.upload_root(municipality)/<id>/`; only its uploader
+    reaches it, and `geoapp.imports.views.uploads_clean` removes it after
     `MUEANG_IMPORT_UPLOAD_TTL_HOURS`.
     """
 

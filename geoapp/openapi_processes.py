@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geoapp.processes import PROCESSES
+from geoapp.jobs.processes import PROCESSES
 
 
 def _error() -> dict:

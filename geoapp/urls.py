@@ -54,8 +54,8 @@ urlpatterns = [
     path("m/<slug:code>/catalogue/", include("geoapp.catalogue.urls")),
     path("m/<slug:code>/dengue/", include("geoapp.urls_dengue")),
     path("m/<slug:code>/flood/", include("geoapp.urls_flood")),
-    path("m/<slug:code>/jobs/", include("geoapp.urls_jobs")),
-    path("m/<slug:code>/import/", include("geoapp.urls_import")),
+    path("m/<slug:code>/jobs/", include("geoapp.jobs.urls")),
+    path("m/<slug:code>/import/", include("geoapp.imports.urls")),
     path("m/<slug:code>/cases/", views_cases.case_list, name="case-list"),
     path("m/<slug:code>/cases/<int:case_id>/", views_cases.case_detail, name="case-detail"),
     path(

@@ -27,7 +27,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from geoapp import jobs
+from geoapp.jobs import queue as jobs
+from geoapp.jobs.processes import FULL_BACKTEST_PERMUTATIONS, FULL_BACKTEST_RADII_M
+from geoapp.jobs.views import job_links
 from geoapp.maps.city import MapAssets, map_fragments
 from geoapp.maps.dengue import (
     DengueFrames,
@@ -41,10 +43,8 @@ from geoapp.maps.dengue import (
 )
 from geoapp.models import Job, JobStatus
 from geoapp.permissions import Action, can, municipality_requiring
-from geoapp.processes import FULL_BACKTEST_PERMUTATIONS, FULL_BACKTEST_RADII_M
 from geoapp.templatetags.thaidate import thai_date
 from geoapp.views import ATTRIBUTION
-from geoapp.views_jobs import job_links
 from layers import selectors
 from layers import selectors_dengue as dengue
 from layers.csv_safe import SafeDictWriter

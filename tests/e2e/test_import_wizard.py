@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from geoapp import jobs
+from geoapp.jobs import queue as jobs
 from tests.e2e.conftest import Visit
 from tests.geoapp.test_import_wizard import committed  # noqa: F401 (a fixture)
 from tests.layers.import_data import landmarks_frame, write_geojson

@@ -8,9 +8,9 @@ import threading
 import pytest
 from django.db import connection
 
-from geoapp import jobs
+from geoapp.jobs import queue as jobs
+from geoapp.jobs.processes import FULL_BACKTEST_RADII_M
 from geoapp.models import Job
-from geoapp.processes import FULL_BACKTEST_RADII_M
 from layers.tenancy import all_tenants_scope
 
 pytestmark = pytest.mark.e2e

@@ -27,8 +27,8 @@ from schemathesis.checks import (
 )
 from schemathesis.generation import GenerationMode
 
+from geoapp.jobs.processes import PROCESSES
 from geoapp.openapi import openapi_document
-from geoapp.processes import PROCESSES
 from geoapp.tokens import api_token_create
 from layers.features import COLLECTIONS
 

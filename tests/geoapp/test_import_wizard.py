@@ -21,10 +21,10 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from geoapp import jobs
-from geoapp.job_kinds import upload_root
+from geoapp.imports.job import upload_root
+from geoapp.imports.views import uploads_clean
+from geoapp.jobs import queue as jobs
 from geoapp.models import ImportUpload, Job, JobStatus
-from geoapp.views_import import uploads_clean
 from layers.imports.writers import dataset_file_path
 from layers.models import Building, Dataset, DengueCase, FloodZone, Landmark, Municipality, Road
 from layers.tenancy import all_tenants_scope, tenant_scope

@@ -113,7 +113,7 @@ WIZARD_UPLOAD = "7e57ab1e-0000-4000-8000-000000000001"
 
 def _wizard_upload(code: str):
     """An import wizard upload of nst-admin's (a small, valid GeoJSON of landmarks)."""
-    from geoapp.job_kinds import upload_root
+    from geoapp.imports.job import upload_root
     from geoapp.models import ImportUpload
 
     municipality = Municipality.objects.get(code=code)

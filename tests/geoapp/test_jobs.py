@@ -19,8 +19,8 @@ from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
-from geoapp import jobs
-from geoapp.job_kinds import upload_root
+from geoapp.imports.job import upload_root
+from geoapp.jobs import queue as jobs
 from geoapp.models import Job, JobStatus
 from geoapp.permissions import Action
 from layers.imports.writers import dataset_file_path

@@ -8,9 +8,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client, override_settings
 
-from geoapp import jobs
+from geoapp.jobs import queue as jobs
+from geoapp.jobs.processes import FULL_BACKTEST_PERMUTATIONS, FULL_BACKTEST_RADII_M
 from geoapp.models import Job, JobStatus
-from geoapp.processes import FULL_BACKTEST_PERMUTATIONS, FULL_BACKTEST_RADII_M
 from layers.tenancy import all_tenants_scope
 
 NST = "nakhon-si-thammarat"

@@ -29,7 +29,7 @@ import landlockpy
 import pytest
 
 from analysis.gdal_guard import KEPT_DRIVERS, gdal_guard, gdal_guard_status
-from geoapp.job_kinds import upload_root
+from geoapp.imports.job import upload_root
 from geoapp.models import JobStatus
 from layers.imports import ImportLimits, ImportRefused
 from layers.imports.sandbox import answer_loads, confine, run_confined

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from geoapp.job_kinds import upload_root
+from geoapp.imports.job import upload_root
 from geoapp.models import JobStatus
 from layers.imports.personal import MASK, personal_columns
 from layers.models import PersonalDataAccess

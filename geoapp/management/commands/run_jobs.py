@@ -1,4 +1,4 @@
-"""Run background jobs (imports, analyses) queued by pages and the API (`geoapp.jobs`)."""
+"""Run background jobs (imports, analyses) queued by pages and the API (`geoapp.jobs.queue`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import signal
 
 from django.core.management.base import BaseCommand
 
-from geoapp.jobs import Worker
+from geoapp.jobs.queue import Worker
 
 
 class Command(BaseCommand):

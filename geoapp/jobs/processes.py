@@ -1,9 +1,9 @@
 """The analysis processes (OGC API - Processes): what each takes, who may run it, how it runs.
 
-Each process is also a kind of background job (`geoapp.jobs`): the API's execution endpoint and
-the radius page both `submit` it, a worker runs it with progress and cancel, and its result is
-the process's outputs. Inputs are checked strictly before anything is queued; a bad one answers
-400 with a message in Thai and in English that names the input and says what to send.
+Each process is also a kind of background job (`geoapp.jobs.queue`): the API's execution
+endpoint and the radius page both `submit` it, a worker runs it with progress and cancel, and its
+result is the process's outputs. Inputs are checked strictly before anything is queued; a bad
+one answers 400 with a message in Thai and in English that names the input and says what to send.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from geoapp import jobs
+from geoapp.jobs import queue as jobs
 from geoapp.permissions import Action
 from layers import processes as analyses
 from layers import selectors_dengue as dengue

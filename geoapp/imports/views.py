@@ -2,7 +2,7 @@
 
 The same service as the `import_layer` command (`layers.imports`): the preview comes from
 `source_inspect`, the mapping suggestions from `layers.imports.mapping`, and the dry run and the
-import run as `import_layer` background jobs (`geoapp.job_kinds`) with a progress bar.
+import run as `import_layer` background jobs (`geoapp.imports.job`) with a progress bar.
 
 Between steps the wizard keeps its state in an `ImportUpload` row (row-level security by
 municipality) and the file under `upload_root(municipality)/<upload id>/`; only the uploader,
@@ -36,8 +36,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from geoapp import jobs, permissions
-from geoapp.job_kinds import PEOPLE_KINDS, import_job_kind, upload_root
+from geoapp import permissions
+from geoapp.imports.job import PEOPLE_KINDS, import_job_kind, upload_root
+from geoapp.jobs import queue as jobs
+from geoapp.jobs.views import job_links
 from geoapp.maps.city import (
     MapAssets,
     MapScript,
@@ -50,7 +52,6 @@ from geoapp.maps.city import (
 )
 from geoapp.models import ImportUpload, Job, JobStatus
 from geoapp.permissions import Action
-from geoapp.views_jobs import job_links
 from layers import selectors
 from layers.imports import KINDS, ImportLimits, ImportRefused, Issue, source_inspect
 from layers.imports.mapping import IGNORE, KML_NOISE, id_column_suggest, mapping_resolve

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from geoapp import jobs
+from geoapp.jobs import queue as jobs
 from geoapp.models import Job
 from geoapp.permissions import municipality_for
 

@@ -1,4 +1,4 @@
-"""The kinds of background job the site runs (registered with `geoapp.jobs` at start-up)."""
+"""The kinds of background job the site runs (registered with `geoapp.jobs.queue` at start-up)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from geoapp import jobs
+from geoapp.jobs import queue as jobs
 from geoapp.permissions import Action, can
 from layers.imports import ImportRefused, layer_import
 from layers.imports.messages import ImportCancelled

@@ -1,0 +1,1 @@
+"""The import wizard: upload, preview, map columns, check, and the import_layer job."""

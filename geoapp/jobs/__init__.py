@@ -1,0 +1,1 @@
+"""Background jobs: the PostgreSQL queue, its pages, and the OGC processes run as jobs."""
