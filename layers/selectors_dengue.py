@@ -33,6 +33,7 @@ from analysis.dengue import (
     SPRAY_WITHIN_DAYS,
     TIMER_WINDOW_DAYS,
     CaseTimers,
+    ClusterSummary,
     CycleRound,
     Timer,
     backtest,
@@ -44,6 +45,7 @@ from analysis.dengue import (
     zone_features,
 )
 from analysis.dengue import case_timers as _case_timers
+from analysis.dengue import cluster_summaries as _cluster_summaries
 from analysis.dengue import epi_curve as _epi_curve
 from analysis.dengue.cover import covering_zones
 from analysis.dengue.epiweeks import epi_week_start
@@ -59,14 +61,15 @@ CLUSTER_WINDOW_DAYS = 14
 #: A zone (and a cluster) closes 28 days after the last onset inside it.
 ZONE_ACTIVE_DAYS = 28
 # The 3-3-1 rule (TIMER_WINDOW_DAYS, INVESTIGATION_HOURS, SPRAY_WITHIN_DAYS, `Timer`,
-# `CaseTimers`), the round days (DEFAULT_ROUND_DAYS) and `epi_week_start` live in
-# `analysis.dengue` and are imported above under their old names for the pages.
+# `CaseTimers`), the round days (DEFAULT_ROUND_DAYS), `ClusterSummary` and `epi_week_start`
+# live in `analysis.dengue` and are imported above under their old names for the pages.
 __all__ = [
     "DEFAULT_ROUND_DAYS",
     "INVESTIGATION_HOURS",
     "SPRAY_WITHIN_DAYS",
     "TIMER_WINDOW_DAYS",
     "CaseTimers",
+    "ClusterSummary",
     "Timer",
     "epi_week_start",
 ]
@@ -256,58 +259,15 @@ def dengue_situation(
 # --- Clusters and the epidemic curve -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ClusterSummary:
-    cluster_id: int
-    n_cases: int
-    first_onset: date
-    last_onset: date
-    closes_on: date
-    active: bool
-    landmarks: list[tuple[str, str]]
-    """(name, category) of landmarks within the cluster distance of one of its cases."""
-    area: object
-    """Union of circles of half the link distance around its cases (metric CRS)."""
-
-
 def cluster_summaries(situation: DengueSituation) -> list[ClusterSummary]:
     """Clusters of the situation, newest first; active while the zone rule keeps them open."""
-    cases = situation.cases[situation.cases["cluster_id"] >= 0]
-    if cases.empty:
-        return []
-    ids = sorted(set(cases["cluster_id"]))
-    near = gpd.GeoDataFrame(
-        {"zone_id": ids},
-        geometry=[
-            shapely.union_all(cases[cases["cluster_id"] == c].geometry.buffer(CLUSTER_DISTANCE_M))
-            for c in ids
-        ],
-        crs=cases.crs,
+    return _cluster_summaries(
+        situation.cases,
+        landmarks=situation.landmarks,
+        as_of=situation.on,
+        distance_m=CLUSTER_DISTANCE_M,
+        active_days=ZONE_ACTIVE_DAYS,
     )
-    inside = zone_features(near, situation.landmarks) if len(situation.landmarks) else None
-    out = []
-    for cluster_id in ids:
-        members = cases[cases["cluster_id"] == cluster_id]
-        first = members["onset_date"].min().date()
-        last = members["onset_date"].max().date()
-        closes = last + timedelta(days=ZONE_ACTIVE_DAYS)
-        names = []
-        if inside is not None:
-            rows = inside[inside["zone_id"] == cluster_id]
-            names = [(row.name_th or row.name_en or "", row.category) for row in rows.itertuples()]
-        out.append(
-            ClusterSummary(
-                cluster_id=int(cluster_id),
-                n_cases=len(members),
-                first_onset=first,
-                last_onset=last,
-                closes_on=closes,
-                active=situation.on < closes,
-                landmarks=names,
-                area=shapely.union_all(members.geometry.buffer(CLUSTER_DISTANCE_M / 2)),
-            )
-        )
-    return sorted(out, key=lambda c: (c.last_onset, c.cluster_id), reverse=True)
 
 
 def epi_curve(situation: DengueSituation, *, weeks: int = 52) -> list[tuple[date, int]]:
@@ -414,9 +374,7 @@ def zone_landmarks(situation: DengueSituation) -> dict[int, list[tuple[str, str]
     return out
 
 
-def zone_round_cycle(
-    situation: DengueSituation, key: str
-) -> list[tuple[int, date, SprayRound | None]] | None:
+def zone_round_cycle(situation: DengueSituation, key: str) -> list[CycleRound[SprayRound]] | None:
     """The current cycle of rounds of the zone named by `key` (None if no such zone)."""
     zone_id = zone_id_for_key(situation, key)
     if zone_id is None:

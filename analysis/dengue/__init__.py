@@ -33,6 +33,7 @@ from analysis.dengue.rounds import (
     round_on_plan,
     round_to_show,
 )
+from analysis.dengue.summaries import ClusterSummary, cluster_summaries
 from analysis.dengue.timers import (
     INVESTIGATION_HOURS,
     SPRAY_WITHIN_DAYS,
@@ -61,6 +62,7 @@ __all__ = [
     "BacktestComparison",
     "BacktestResult",
     "CaseTimers",
+    "ClusterSummary",
     "CycleRound",
     "KdeSurface",
     "KnoxResult",
@@ -76,6 +78,7 @@ __all__ = [
     "case_timers",
     "circle_polygons",
     "cluster_edges",
+    "cluster_summaries",
     "connected_components",
     "epi_curve",
     "epi_week_start",
