@@ -17,10 +17,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from geoapp import permissions
-from geoapp.middleware import tenant_scope_for
-from geoapp.permissions import Action
 from geoapp.tokens import api_token_user
+from geoapp.web import permissions
+from geoapp.web.middleware import tenant_scope_for
+from geoapp.web.permissions import Action
 from layers.features import (
     COLLECTIONS,
     Collection,

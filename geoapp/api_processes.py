@@ -24,7 +24,7 @@ from geoapp.api import ApiError, _authenticate
 from geoapp.jobs import queue as jobs
 from geoapp.jobs.processes import PROCESSES, InputError, Process, process_get
 from geoapp.models import Job, JobStatus
-from geoapp.permissions import can, municipality_for
+from geoapp.web.permissions import can, municipality_for
 
 EXCEPTIONS = "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/"
 REL = "http://www.opengis.net/def/rel/ogc/1.0/"

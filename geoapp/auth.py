@@ -27,7 +27,6 @@ from django.utils.translation import gettext_lazy
 
 from geoapp import totp
 from geoapp.dashboard import home_url
-from geoapp.middleware import tenant_scope_for
 from geoapp.throttle import (
     Throttled,
     client_address,
@@ -35,6 +34,7 @@ from geoapp.throttle import (
     login_failures_clear,
     login_throttled,
 )
+from geoapp.web.middleware import tenant_scope_for
 
 # Session keys: the user who passed the password step and still owes a code; and the proof that
 # this session passed the second factor.

@@ -14,7 +14,7 @@ from layers.models import Municipality
 
 
 class Role(models.TextChoices):
-    """The six roles of DESIGN.md; what each may do is decided in `geoapp.permissions`."""
+    """The six roles of DESIGN.md; what each may do is decided in `geoapp.web.permissions`."""
 
     VIEWER = "viewer", _("Viewer")
     PLANNER = "planner", _("Planner")

@@ -15,9 +15,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from geoapp import permissions
 from geoapp.dashboard import ROAD_SURFACES, Dashboard, dashboard_get, role_home_url
-from geoapp.maps.city import (
+from geoapp.maps.dashboard import DashboardFrames, dashboard_map
+from geoapp.models import DashboardWidget, Role
+from geoapp.web import permissions
+from geoapp.web.maps import (
     CityFrames,
     CityMapOptions,
     MapAssets,
@@ -25,8 +27,6 @@ from geoapp.maps.city import (
     map_fragments,
     with_script_nonce,
 )
-from geoapp.maps.dashboard import DashboardFrames, dashboard_map
-from geoapp.models import DashboardWidget, Role
 from layers import dengue_releases, selectors, selectors_dashboard
 from layers.models import Dataset, FloodZone, Landmark, Municipality, Road
 from layers.selectors_catalogue import DatasetAccess

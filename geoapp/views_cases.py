@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
-from geoapp.permissions import Action, can, municipality_requiring
+from geoapp.web.permissions import Action, can, municipality_requiring
 from layers.models import DengueCase, PersonalDataAccess
 from layers.pdpa import (
     access_log,

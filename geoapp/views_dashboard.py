@@ -14,7 +14,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from geoapp import permissions
 from geoapp.dashboard import (
     DEFAULT_STALE_AFTER_DAYS,
     STALE_AFTER_DAYS_MAX,
@@ -23,6 +22,7 @@ from geoapp.dashboard import (
     dashboard_save,
 )
 from geoapp.models import DashboardLayer, DashboardWidget
+from geoapp.web import permissions
 
 
 def _moved(widgets: list[str], move: str) -> list[str]:

@@ -15,8 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModif
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from geoapp import permissions
-from geoapp.permissions import Action
+from geoapp.web import permissions
+from geoapp.web.permissions import Action
 from layers.tenancy import tenant_scope_set
 from layers.tiles import TILE_LAYERS, tile_bounds_ok, tile_mvt, tile_version
 

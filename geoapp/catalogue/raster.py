@@ -13,8 +13,8 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from geoapp.maps.city import MapAssets, map_fragments
-from geoapp.maps.raster import ramp_legend_html, ramp_rgba, raster_map
+from geoapp.web.maps import MapAssets, map_fragments
+from geoapp.web.raster import ramp_legend_html, ramp_rgba, raster_map
 from layers import selectors
 from layers.models import Dataset, Municipality
 from layers.rasters import raster_file, raster_preview

@@ -33,7 +33,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from geoapp import permissions
 from geoapp.catalogue.raster import (
     is_raster,
     raster_dataset_context,
@@ -41,7 +40,8 @@ from geoapp.catalogue.raster import (
     raster_export_response,
 )
 from geoapp.history.views import dataset_history_context
-from geoapp.maps.city import (
+from geoapp.web import permissions
+from geoapp.web.maps import (
     MapAssets,
     MapScript,
     base_map,
@@ -51,7 +51,7 @@ from geoapp.maps.city import (
     feature_details,
     map_fragments,
 )
-from geoapp.permissions import Action, dataset_access
+from geoapp.web.permissions import Action, dataset_access
 from layers import selectors
 from layers.exports import ExportFormat, dataset_export
 from layers.models import Dataset, Municipality

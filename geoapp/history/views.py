@@ -18,9 +18,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from geoapp import permissions
-from geoapp.permissions import Action, dataset_access
 from geoapp.templatetags.thaidate import thai_date
+from geoapp.web import permissions
+from geoapp.web.permissions import Action, dataset_access
 from layers.history import (
     KIND_LAYERS,
     HistoryError,

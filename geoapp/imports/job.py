@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from geoapp.jobs import queue as jobs
-from geoapp.permissions import Action, can
+from geoapp.web.permissions import Action, can
 from layers.imports import ImportRefused, layer_import
 from layers.imports.messages import ImportCancelled
 

@@ -36,11 +36,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from geoapp import permissions
 from geoapp.imports.job import PEOPLE_KINDS, import_job_kind, upload_root
 from geoapp.jobs import queue as jobs
 from geoapp.jobs.views import job_links
-from geoapp.maps.city import (
+from geoapp.models import ImportUpload, Job, JobStatus
+from geoapp.web import permissions
+from geoapp.web.maps import (
     MapAssets,
     MapScript,
     base_map,
@@ -50,8 +51,7 @@ from geoapp.maps.city import (
     feature_details,
     map_fragments,
 )
-from geoapp.models import ImportUpload, Job, JobStatus
-from geoapp.permissions import Action
+from geoapp.web.permissions import Action
 from layers import selectors
 from layers.imports import KINDS, ImportLimits, ImportRefused, Issue, source_inspect
 from layers.imports.mapping import IGNORE, KML_NOISE, id_column_suggest, mapping_resolve

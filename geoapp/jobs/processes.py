@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from geoapp.jobs import queue as jobs
-from geoapp.permissions import Action
+from geoapp.web.permissions import Action
 from layers import processes as analyses
 from layers import selectors_dengue as dengue
 from layers.models import DengueCase, Municipality

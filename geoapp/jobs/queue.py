@@ -35,7 +35,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from geoapp.models import Job, JobStatus
-from geoapp.permissions import Action, can
+from geoapp.web.permissions import Action, can
 from layers.tenancy import TENANTS_SETTING, all_tenants_scope, tenant_scope
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from geoapp.jobs import queue as jobs
 from geoapp.models import Job
-from geoapp.permissions import municipality_for
+from geoapp.web.permissions import municipality_for
 
 
 def _job_for(request: HttpRequest, code: str, job_id: uuid.UUID) -> Job:

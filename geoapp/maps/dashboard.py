@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import folium
 import geopandas as gpd
 
-from geoapp.maps.city import (
+from geoapp.web.maps import (
     LANDMARK_COLOURS,
     ROAD_STYLES,
     CityMapOptions,

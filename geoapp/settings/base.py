@@ -30,17 +30,17 @@ MIDDLEWARE = [
     # compressed responses against BREACH; tiles come compressed from their cache already.
     "django.middleware.gzip.GZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "geoapp.middleware.ContentSecurityPolicyMiddleware",
-    "geoapp.errors.DatabaseUnavailableMiddleware",
+    "geoapp.web.middleware.ContentSecurityPolicyMiddleware",
+    "geoapp.web.errors.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "geoapp.middleware.ThaiFirstLocaleMiddleware",
+    "geoapp.web.middleware.ThaiFirstLocaleMiddleware",
     # A NUL in the address or form is a 400 here, not a 500 from PostgreSQL later.
-    "geoapp.request_guard.RejectNulMiddleware",
+    "geoapp.web.request_guard.RejectNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "geoapp.auth.SecondFactorMiddleware",
-    "geoapp.middleware.TenantMiddleware",
+    "geoapp.web.middleware.TenantMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

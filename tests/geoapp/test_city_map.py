@@ -8,7 +8,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, box
 
-from geoapp.maps.city import CityFrames, CityMapOptions, MapAssets, city_map, map_fragments
+from geoapp.web.maps import CityFrames, CityMapOptions, MapAssets, city_map, map_fragments
 
 WGS84 = "EPSG:4326"
 LABELS = {

@@ -26,7 +26,7 @@ from shapely import wkb
 
 from geoapp.dashboard import dashboard_save
 from geoapp.models import DashboardConfig, DashboardWidget, Membership, Role
-from geoapp.permissions import ROLE_ACTIONS, Action
+from geoapp.web.permissions import ROLE_ACTIONS, Action
 from layers.imports import layer_import
 from layers.models import Building, Dataset, DengueCase, Landmark, Road
 from layers.selectors_catalogue import DatasetAccess

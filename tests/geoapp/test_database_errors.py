@@ -7,7 +7,7 @@ import psycopg2.extensions
 import pytest
 from django.db.utils import OperationalError
 
-from geoapp.errors import database_unavailable_error
+from geoapp.web.errors import database_unavailable_error
 
 
 def _django_wrapped(driver_error: Exception) -> Exception:

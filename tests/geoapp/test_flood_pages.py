@@ -287,7 +287,7 @@ def test_aid_list_of_one_subdistrict_keeps_the_municipal_ranks(db, nst):
 
 
 def test_reasons_name_the_vulnerable_members_and_the_lost_routes(db, nst):
-    from geoapp.views_flood import reason_text
+    from geoapp.flood.views import reason_text
 
     expected = assess(nst).priority
     client = client_for("nst-disaster")
@@ -322,8 +322,8 @@ def _msgids_of_the_flood_pages() -> set[str]:
     found: set[str] = set()
     models = Path("layers/models.py").read_text(encoding="utf-8")
     sources = [
-        Path("geoapp/views_flood.py").read_text(encoding="utf-8"),
-        Path("geoapp/maps/flood.py").read_text(encoding="utf-8"),
+        Path("geoapp/flood/views.py").read_text(encoding="utf-8"),
+        Path("geoapp/flood/maps.py").read_text(encoding="utf-8"),
         models[models.index("class MinimumNeedsProfile") :],
     ]
     for source in sources:

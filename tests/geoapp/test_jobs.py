@@ -22,7 +22,7 @@ from django.utils import timezone
 from geoapp.imports.job import upload_root
 from geoapp.jobs import queue as jobs
 from geoapp.models import Job, JobStatus
-from geoapp.permissions import Action
+from geoapp.web.permissions import Action
 from layers.imports.writers import dataset_file_path
 from layers.models import Dataset, Municipality, Road
 from layers.tenancy import all_tenants_scope, tenant_scope

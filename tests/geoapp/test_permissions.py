@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.http import Http404
 
 from geoapp.models import Membership, Role
-from geoapp.permissions import ROLE_ACTIONS, Action, actions_of, can, municipality_for
+from geoapp.web.permissions import ROLE_ACTIONS, Action, actions_of, can, municipality_for
 
 
 def test_every_role_has_an_entry_and_only_admin_manages_members():

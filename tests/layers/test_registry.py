@@ -14,7 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.utils.translation import gettext_lazy as _
 
-from geoapp.permissions import Action
+from geoapp.web.permissions import Action
 from layers import (
     features,
     history,

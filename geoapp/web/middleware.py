@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import translation
 
-from geoapp.permissions import scope_to_memberships
+from geoapp.web.permissions import scope_to_memberships
 from layers.tenancy import all_municipality_ids, tenant_scope_set
 
 
@@ -71,7 +71,7 @@ class TenantMiddleware:
     """Run each request in one transaction scoped to the user's municipalities (row-level security).
 
     Anonymous visitors get no tenant at all; a view that works on one municipality narrows the
-    scope further (`geoapp.permissions.municipality_for`).
+    scope further (`geoapp.web.permissions.municipality_for`).
     """
 
     def __init__(self, get_response):

@@ -115,7 +115,7 @@ def raster_map(
     basemap_label: str = "",
 ) -> folium.Map:
     """A catalogue preview: the raster over the municipal boundary, with its legend."""
-    from geoapp.maps.city import Legend, MapScript, base_map, boundary_layer
+    from geoapp.web.maps import Legend, MapScript, base_map, boundary_layer
 
     fmap = base_map(
         assets,

@@ -20,7 +20,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geoapp.maps.city import (
+from geoapp.web.maps import (
     CASE_WEEK_COLOURS,
     LANDMARK_COLOURS,
     Legend,

@@ -27,11 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from geoapp.jobs import queue as jobs
-from geoapp.jobs.processes import FULL_BACKTEST_PERMUTATIONS, FULL_BACKTEST_RADII_M
-from geoapp.jobs.views import job_links
-from geoapp.maps.city import MapAssets, map_fragments
-from geoapp.maps.dengue import (
+from geoapp.dengue.maps import (
     DengueFrames,
     DengueMapOptions,
     ZoneSketch,
@@ -41,10 +37,14 @@ from geoapp.maps.dengue import (
     running_excess_svg,
     zone_sketch_svg,
 )
+from geoapp.jobs import queue as jobs
+from geoapp.jobs.processes import FULL_BACKTEST_PERMUTATIONS, FULL_BACKTEST_RADII_M
+from geoapp.jobs.views import job_links
 from geoapp.models import Job, JobStatus
-from geoapp.permissions import Action, can, municipality_requiring
 from geoapp.templatetags.thaidate import thai_date
 from geoapp.views import ATTRIBUTION
+from geoapp.web.maps import MapAssets, map_fragments
+from geoapp.web.permissions import Action, can, municipality_requiring
 from layers import selectors
 from layers import selectors_dengue as dengue
 from layers.csv_safe import SafeDictWriter

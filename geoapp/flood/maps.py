@@ -19,7 +19,7 @@ import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
-from geoapp.maps.city import (
+from geoapp.web.maps import (
     HAZARD_COLOURS,
     Legend,
     MapAssets,
@@ -32,7 +32,7 @@ from geoapp.maps.city import (
     legend_html,
     subdistrict_layer,
 )
-from geoapp.maps.raster import classes_rgba, raster_overlay
+from geoapp.web.raster import classes_rgba, raster_overlay
 from layers.rasters import RasterPreview
 
 # Impassable road pieces: reds, darker with deeper water (the zones underneath are blues).

@@ -1,0 +1,16 @@
+"""URLs of the dengue pages, under /m/<code>/dengue/."""
+
+from django.urls import path
+
+from geoapp.dengue import views
+
+urlpatterns: list = [
+    path("", views.dengue_dashboard, name="dengue-dashboard"),
+    path("radius/", views.dengue_radius, name="dengue-radius"),
+    path("spray/", views.dengue_spray_plan, name="dengue-spray-plan"),
+    path(
+        "spray/<slug:zone_key>/print/",
+        views.dengue_work_order,
+        name="dengue-work-order",
+    ),
+]

@@ -1,0 +1,1 @@
+"""Flood pages: exposure dashboard, aid priority and needs profile, and their maps."""

@@ -1,0 +1,1 @@
+"""Shared web pieces: permissions, middleware, error pages, the map base and raster overlays."""
