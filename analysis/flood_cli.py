@@ -24,6 +24,8 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from analysis.gdal_guard import RASTER_DRIVER
+
 EXIT_BAD_INPUT = 2
 TYPE_FIELD_GUESSES = (
     "road_class",
@@ -269,7 +271,7 @@ def flood_exposure_report(
 def _raster_crs(path: Path) -> object:
     import rasterio
 
-    with rasterio.open(path) as src:
+    with rasterio.open(path, driver=RASTER_DRIVER) as src:
         return src.crs
 
 

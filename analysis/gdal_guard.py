@@ -8,7 +8,9 @@ WFS, OAPIF, WMS and their kind are network clients; `/vsicurl/` paths fetch URLs
 worker and every management command; `python -m analysis` does too). It works on every copy of
 GDAL loaded into the process (pyogrio's wheel, which GeoDjango shares, and rasterio's own):
 
-- every driver but `KEPT_DRIVERS` is deregistered, and stays so: GDAL_SKIP is set in that copy,
+- every driver but `KEPT_DRIVERS` (and VRT in rasterio's copy, for its own warping; user rasters
+  are opened there with `driver=RASTER_DRIVER` only) is deregistered, and stays so: GDAL_SKIP is
+  set in that copy,
   so a later `GDALAllRegister()` (rasterio calls it) skips them again;
 - every HTTP request GDAL makes through `CPLHTTPFetch` (SQL functions such as `ogr_geocode`,
   network drivers) is answered by a callback that refuses it, before any connection is opened;
@@ -36,8 +38,26 @@ from pathlib import Path
 # held in a file (KML's NetworkLink is refused by the importer's sniffing, and would meet the
 # HTTP callback anyway).
 KEPT_DRIVERS = frozenset(
-    {"GeoJSON", "GPKG", "ESRI Shapefile", "KML", "LIBKML", "CSV", "OSM", "GTiff", "COG", "MEM"}
+    {
+        "GeoJSON",
+        "GPKG",
+        "ESRI Shapefile",
+        "KML",
+        "LIBKML",
+        "CSV",
+        "OSM",
+        "GTiff",
+        "COG",
+        "MEM",
+        "Memory",
+    }
 )
+# rasterio's own GDAL also keeps VRT: its warp helpers (`calculate_default_transform`,
+# `reproject` of arrays) open VRT text they write themselves. A user's raster is never opened
+# by guessing there: every `rasterio.open` of a file passes `driver=RASTER_DRIVER`, which GDAL
+# takes as the only driver allowed to open it. No vector reader (pyogrio, GeoDjango) has VRT.
+INTERNAL_DRIVERS = {"rasterio": frozenset({"VRT"})}
+RASTER_DRIVER = "GTiff"
 # A name /vsicurl/ may fetch: none real (GDAL then refuses every other URL without a request).
 NO_URL = "/vsicurl/mueang-network-disabled.invalid"
 REFUSAL = b"network access is disabled in Mueang (GDAL)"
@@ -143,6 +163,14 @@ def _refusing_callback(library: ctypes.CDLL) -> object:
     return _CALLBACK_TYPE(refuse)
 
 
+def kept_drivers(path: str) -> frozenset[str]:
+    """The drivers the GDAL copy at `path` keeps: `KEPT_DRIVERS`, plus its package's own needs."""
+    extra = [
+        drivers for package, drivers in INTERNAL_DRIVERS.items() if f"/{package}.libs/" in path
+    ]
+    return KEPT_DRIVERS.union(*extra)
+
+
 def _guard_copy(path: str) -> _Copy:
     library = ctypes.CDLL(path)
     library.CPLSetConfigOption.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
@@ -150,7 +178,8 @@ def _guard_copy(path: str) -> _Copy:
     for key, value in ENVIRONMENT.items():
         library.CPLSetConfigOption(key.encode(), value.encode())
     library.GDALAllRegister()
-    skipped = tuple(name for name in _driver_names(library) if name not in KEPT_DRIVERS)
+    kept = kept_drivers(path)
+    skipped = tuple(name for name in _driver_names(library) if name not in kept)
     library.CPLSetConfigOption(b"GDAL_SKIP", ",".join(skipped).encode())
     library.GDALAllRegister()  # registers nothing new, then deregisters GDAL_SKIP's drivers
     callback = _refusing_callback(library)
@@ -177,7 +206,8 @@ def gdal_guard_status() -> list[GuardStatus]:
     for path in _loaded_gdal_paths():
         copy = _guarded.get(path)
         library = copy.library if copy else ctypes.CDLL(path)
-        forbidden = tuple(n for n in _driver_names(library) if n not in KEPT_DRIVERS)
+        kept = kept_drivers(path)
+        forbidden = tuple(n for n in _driver_names(library) if n not in kept)
         statuses.append(GuardStatus(path, forbidden, http_refused=copy is not None))
     return statuses
 

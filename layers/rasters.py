@@ -16,6 +16,7 @@ import rasterio
 from rasterio.enums import Resampling
 from rasterio.warp import calculate_default_transform, reproject, transform_bounds
 
+from analysis.gdal_guard import RASTER_DRIVER
 from layers.imports.raster import GDAL_SAFE_ENV, raster_dataset_path
 from layers.models import Dataset
 
@@ -45,7 +46,7 @@ def raster_file(*, dataset: Dataset) -> Path | None:
 
 def raster_preview(path: Path, *, band: int = 1, max_px: int = PREVIEW_MAX_PX) -> RasterPreview:
     """A downsampled copy of one band (from the overviews), warped to EPSG:3857."""
-    with rasterio.Env(**GDAL_SAFE_ENV), rasterio.open(path) as src:
+    with rasterio.Env(**GDAL_SAFE_ENV), rasterio.open(path, driver=RASTER_DRIVER) as src:
         factor = max(1.0, max(src.width, src.height) / max_px)
         height = max(1, math.ceil(src.height / factor))
         width = max(1, math.ceil(src.width / factor))

@@ -30,6 +30,7 @@ from analysis.flood.hazard import (
     depth_scheme,
     make_zones,
 )
+from analysis.gdal_guard import RASTER_DRIVER
 
 DEPTH_NODATA = -9999.0
 
@@ -147,7 +148,7 @@ def bathtub_flood(
     if not np.isfinite(level_m):
         raise ValueError(f"level_m must be a number, got {level_m}")
     scheme = scheme or depth_scheme()
-    with rasterio.open(dem) as src:
+    with rasterio.open(dem, driver=RASTER_DRIVER) as src:
         check_raster(src, band=band)
         ground = src.read(band, masked=True)
         transform, crs, shape = src.transform, src.crs, (src.height, src.width)

@@ -40,6 +40,7 @@ from analysis.flood.hazard import (
     read_window,
     window_transform,
 )
+from analysis.gdal_guard import RASTER_DRIVER
 
 _POLYGON = 3
 _MULTIPOLYGON = 6
@@ -96,7 +97,7 @@ def max_depth_m(
     out = np.full(len(series), np.nan)
     if len(series) == 0:
         return out
-    with rasterio.open(raster) as src:
+    with rasterio.open(raster, driver=RASTER_DRIVER) as src:
         check_raster(src, band=band)
         geoms = geometry_array(series.to_crs(src.crs))
         parts, owner = shapely.get_parts(geoms, return_index=True)

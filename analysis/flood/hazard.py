@@ -43,6 +43,7 @@ from rasterio.features import shapes
 from rasterio.windows import Window
 
 from analysis.flood._common import geometry_array, require_geoframe
+from analysis.gdal_guard import RASTER_DRIVER
 
 DRY, LOW, MEDIUM, HIGH, WET = "dry", "low", "medium", "high", "wet"
 DEFAULT_CLASSES: tuple[str, ...] = (DRY, LOW, MEDIUM, HIGH)
@@ -590,7 +591,7 @@ def zones_from_depth_raster(
     scheme = scheme or depth_scheme()
     geoms: list[np.ndarray] = []
     codes: list[np.ndarray] = []
-    with rasterio.open(path) as src:
+    with rasterio.open(path, driver=RASTER_DRIVER) as src:
         check_raster(src, band=band)
         crs = src.crs
         for start, stop in row_bands(src.height, src.width, window_cells=window_cells):
@@ -679,7 +680,7 @@ def hazard_from_file(
     if is_raster_path(path):
         if class_field or hazard_field:
             raise ValueError("a raster hazard holds depths in metres; drop the field options")
-        with rasterio.open(path) as src:
+        with rasterio.open(path, driver=RASTER_DRIVER) as src:
             check_raster(src)
         return DepthRaster(path=path, scheme=scheme)
     try:

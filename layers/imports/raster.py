@@ -40,6 +40,7 @@ from rasterio.errors import RasterioError
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 
+from analysis.gdal_guard import RASTER_DRIVER
 from layers.imports.archives import archive_unpack
 from layers.imports.crs import CrsChoice, crs_choose, crs_describe, crs_suggestions
 from layers.imports.limits import ImportLimits
@@ -348,10 +349,10 @@ def cog_write(source: Path, target: Path, *, crs: CrsChoice | None = None) -> di
     LAYOUT=COG.
     """
     if crs is not None and crs.origin == "--crs":
-        with rasterio.open(source, "r+") as src:
+        with rasterio.open(source, "r+", driver=RASTER_DRIVER) as src:
             src.crs = crs.crs
     rasterio.shutil.copy(source, target, driver="COG", **COG_OPTIONS)
-    with rasterio.open(target) as cog:
+    with rasterio.open(target, driver=RASTER_DRIVER) as cog:
         layout = cog.tags(ns="IMAGE_STRUCTURE").get("LAYOUT")
         if layout != "COG":
             raise RasterioError(f"GDAL wrote LAYOUT={layout}, not COG")
