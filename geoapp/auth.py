@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from geoapp import totp
-from geoapp.dashboard import home_url
+from geoapp.home.dashboard import home_url
 from geoapp.throttle import (
     Throttled,
     client_address,

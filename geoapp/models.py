@@ -295,7 +295,7 @@ DEFAULT_STALE_AFTER_DAYS = 365
 class DashboardConfig(models.Model):
     """A municipality's home page: which widgets, in which order, and the map's layers.
 
-    Without a row the defaults above apply; `geoapp.dashboard` reads and saves it.
+    Without a row the defaults above apply; `geoapp.home.dashboard` reads and saves it.
     """
 
     municipality = models.OneToOneField(

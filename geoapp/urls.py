@@ -4,8 +4,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from geoapp import api, api_processes, auth, views, views_cases, views_dashboard, views_tiles
+from geoapp import api, api_processes, auth, views_cases, views_tiles
 from geoapp.auth import LoginView
+from geoapp.home import dashboard_views as views_dashboard
+from geoapp.home import views
 
 urlpatterns = [
     path("", views.landing, name="landing"),

@@ -42,8 +42,7 @@ from geoapp.jobs.processes import FULL_BACKTEST_PERMUTATIONS, FULL_BACKTEST_RADI
 from geoapp.jobs.views import job_links
 from geoapp.models import Job, JobStatus
 from geoapp.templatetags.thaidate import thai_date
-from geoapp.views import ATTRIBUTION
-from geoapp.web.maps import MapAssets, map_fragments
+from geoapp.web.maps import ATTRIBUTION, MapAssets, map_fragments
 from geoapp.web.permissions import Action, can, municipality_requiring
 from layers import selectors
 from layers import selectors_dengue as dengue

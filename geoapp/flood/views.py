@@ -37,8 +37,7 @@ from django.utils.translation import gettext_lazy
 
 from analysis.flood import class_table, exposure_summary, summary_by_area
 from geoapp.flood.maps import FloodFrames, FloodMapOptions, flood_map
-from geoapp.views import ATTRIBUTION
-from geoapp.web.maps import MapAssets, map_fragments
+from geoapp.web.maps import ATTRIBUTION, MapAssets, map_fragments
 from geoapp.web.permissions import Action, can, municipality_requiring
 from layers import selectors
 from layers import selectors_flood as flood

@@ -1,7 +1,8 @@
-"""The city map: roads, landmarks, flood zones and (for allowed roles) dengue cases.
+"""The shared map base: colours, an empty map with local assets, common layers and legends.
 
-Its building blocks (`feature_collection`, `escaped_columns`, `feature_details`, `Legend`,
-`legend_html`, `MapScript`, `weeks_colour`) are shared by the dengue and flood maps.
+Its building blocks (`base_map`, `boundary_layer`, `feature_collection`, `escaped_columns`,
+`feature_details`, `Legend`, `legend_html`, `MapScript`, `weeks_colour`, `map_fragments`) are
+shared by the maps of every domain: home (`geoapp.home.maps`), catalogue, imports, dengue, flood.
 
 A map builder is a plain function `(frames, options) -> folium.Map`: no queries, no requests.
 Every asset is served by Mueang (options.assets); text from data is escaped here, because
@@ -13,8 +14,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import folium
@@ -23,6 +23,13 @@ import pandas as pd
 import shapely
 from branca.element import MacroElement
 from jinja2 import Template
+
+#: Credit for the data on every map (OpenStreetMap and the administrative boundaries).
+ATTRIBUTION = (
+    "© OpenStreetMap contributors, ODbL 1.0 (openstreetmap.org/copyright) · "
+    "Administrative boundaries: Royal Thai Survey Department / OCHA (HDX COD-AB), "
+    "via mapthai, CC BY 3.0 IGO"
+)
 
 # Colour and weight per OSM road class, major roads drawn heavier.
 ROAD_STYLES: dict[str, tuple[str, float]] = {
@@ -81,41 +88,6 @@ class MapAssets:
     leaflet_css: str
     map_css: str
     vectorgrid_js: str = ""
-
-
-@dataclass(frozen=True)
-class CityMapOptions:
-    """Presentation options; every label is already translated by the caller."""
-
-    assets: MapAssets
-    labels: dict[str, str]
-    road_class_labels: dict[str, str]
-    landmark_category_labels: dict[str, str]
-    hazard_labels: dict[str, str]
-    attribution: str
-    today: date
-    basemap_url: str = ""
-    basemap_attribution: str = ""
-    # Used when CityFrames.roads is None: a tile URL template with {z}/{x}/{y}.
-    roads_tile_url: str = ""
-
-
-@dataclass
-class CityFrames:
-    """The layers to draw, all in EPSG:4326.
-
-    `cases` (exact) and `masked_cases` (moved by donut masking, week-level dates) are None when
-    the role may not see them; a role sees at most one of the two.
-    """
-
-    boundary: gpd.GeoDataFrame
-    roads: gpd.GeoDataFrame | None  # None: too many to send inline, drawn from vector tiles
-    landmarks: gpd.GeoDataFrame
-    flood_zones: gpd.GeoDataFrame
-    subdistricts: gpd.GeoDataFrame
-    cases: gpd.GeoDataFrame | None = None
-    masked_cases: gpd.GeoDataFrame | None = None
-    layer_names: dict[str, str] = field(default_factory=dict)
 
 
 class MapScript(MacroElement):
@@ -220,41 +192,6 @@ def weeks_colour(weeks: int) -> str:
     return next(colour for limit, colour in CASE_WEEK_COLOURS if weeks < limit)
 
 
-def _case_layer(
-    fmap: folium.Map,
-    frame: gpd.GeoDataFrame,
-    options: CityMapOptions,
-    key: str,
-    class_name: str,
-    fields: list[str],
-) -> folium.GeoJson:
-    """Case points coloured by weeks since onset (exact, or masked with week-level dates)."""
-    labels = options.labels
-    onset = pd.to_datetime(frame["onset_date"])
-    weeks = ((pd.Timestamp(options.today) - onset).dt.days // 7).clip(lower=0)
-    props = escaped_columns(
-        frame, ["onset_date", "diagnosis"] if "diagnosis" in frame else ["onset_date"]
-    )
-    props["onset_week"] = props["onset_date"]
-    props["weeks"] = weeks.astype(int).values
-    props["generated"] = [
-        html.escape(labels["generated"] if flag else "") for flag in frame["is_generated"]
-    ]
-    props["masked"] = html.escape(labels["masked_note"])
-    return folium.GeoJson(
-        feature_collection(frame, props),
-        name=labels[key],
-        marker=folium.CircleMarker(radius=5, fill=True, weight=1),
-        style_function=lambda f: {
-            "fillColor": weeks_colour(f["properties"]["weeks"]),
-            "color": "#000000",
-            "fillOpacity": 0.9,
-            "className": class_name,
-        },
-        **feature_details(frame, labels, fields),
-    ).add_to(fmap)
-
-
 def base_map(
     assets: MapAssets, *, basemap_url: str = "", basemap_attribution: str = "", basemap_label: str
 ) -> folium.Map:
@@ -352,204 +289,6 @@ def flood_zone_layer(
         },
         **feature_details(zones, labels, ["event", "hazard"]),
     )
-
-
-def _road_geojson(roads: gpd.GeoDataFrame, options: CityMapOptions) -> folium.GeoJson:
-    """Roads inline as GeoJSON (small towns), styled by class."""
-    labels = options.labels
-    road_props = escaped_columns(roads, ["name_th", "name_en", "surface", "ref"])
-    road_props["road_class"] = roads["road_class"].values
-    road_props["class_label"] = [
-        html.escape(options.road_class_labels.get(value, value)) for value in roads["road_class"]
-    ]
-    road_fields = ["name_th", "name_en", "class_label", "surface"]
-    return folium.GeoJson(
-        feature_collection(roads, road_props),
-        name=labels["roads"],
-        style_function=lambda f: {
-            "color": ROAD_STYLES.get(f["properties"]["road_class"], ROAD_STYLES["other"])[0],
-            "weight": ROAD_STYLES.get(f["properties"]["road_class"], ROAD_STYLES["other"])[1],
-            "opacity": 0.9,
-            "className": "mueang-road",
-        },
-        highlight_function=lambda _f: {"weight": 6, "color": "#000000"},
-        **feature_details(roads, labels, road_fields, sticky=True),
-    )
-
-
-class _RoadTiles(folium.map.Layer):
-    """Roads as vector tiles from /tiles/roads/ (large towns): only what is on screen loads.
-
-    Popups are built with textContent, so names from the data can never become markup.
-    """
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = (function () {
-            var styles = {{ this.styles|tojson }};
-            var classLabels = {{ this.class_labels|tojson }};
-            var fieldLabels = {{ this.field_labels|tojson }};
-            var layer = L.vectorGrid.protobuf({{ this.url|tojson }}, {
-                rendererFactory: L.svg.tile,
-                interactive: true,
-                maxNativeZoom: 18,
-                vectorTileLayerStyles: {
-                    roads: function (properties) {
-                        var style = styles[properties.road_class] || styles.other;
-                        return {color: style[0], weight: style[1], opacity: 0.9,
-                                className: "mueang-road-tile"};
-                    }
-                }
-            });
-            layer.on("click", function (event) {
-                var p = event.layer.properties || {};
-                var table = document.createElement("table");
-                [["name_th", p.name_th], ["name_en", p.name_en],
-                 ["class_label", classLabels[p.road_class] || p.road_class],
-                 ["surface", p.surface]].forEach(function (row) {
-                    var tr = table.insertRow();
-                    tr.insertCell().textContent = fieldLabels[row[0]];
-                    tr.insertCell().textContent = row[1] || "";
-                });
-                L.popup().setLatLng(event.latlng).setContent(table)
-                    .openOn({{ this._parent.get_name() }});
-            });
-            return layer;
-        })();
-        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, *, url: str, name: str, class_labels: dict, field_labels: dict):
-        super().__init__(name=name, overlay=True, control=True, show=True)
-        self._name = "RoadTiles"
-        self.url = url
-        self.styles = ROAD_STYLES
-        self.class_labels = class_labels
-        self.field_labels = field_labels
-
-
-def compact_on_phones(map_name: str, control_name: str) -> str:
-    """JS folding the open layer switcher on narrow screens, where it would hide the map.
-
-    Its button opens it again; a tap on the map folds it.
-    """
-    return (
-        "if (window.matchMedia('(max-width: 600px)').matches) {"
-        f"{control_name}.collapse();"
-        f"{map_name}.on('click', function () {{ {control_name}.collapse(); }});"
-        "}"
-    )
-
-
-def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
-    """Build the municipality map with a layer switcher, a legend and local assets only."""
-    labels = options.labels
-    fmap = base_map(
-        options.assets,
-        basemap_url=options.basemap_url,
-        basemap_attribution=options.basemap_attribution,
-        basemap_label=labels["basemap"],
-    )
-    minx, miny, maxx, maxy = frames.boundary.total_bounds
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-
-    layer_names: dict[str, str] = {}
-    boundary_layer(frames.boundary, name=labels["boundary"]).add_to(fmap)
-
-    subdistricts = subdistrict_layer(frames.subdistricts, labels=labels).add_to(fmap)
-    layer_names["subdistricts"] = subdistricts.get_name()
-
-    flood = flood_zone_layer(
-        frames.flood_zones, labels=labels, hazard_labels=options.hazard_labels
-    ).add_to(fmap)
-    layer_names["flood_zones"] = flood.get_name()
-
-    if frames.roads is None:
-        roads = _RoadTiles(
-            url=options.roads_tile_url,
-            name=labels["roads"],
-            class_labels=options.road_class_labels,
-            field_labels={k: labels[k] for k in ("name_th", "name_en", "class_label", "surface")},
-        ).add_to(fmap)
-        fmap.default_js = [*fmap.default_js, ("vectorgrid", options.assets.vectorgrid_js)]
-        road_classes = set(ROAD_STYLES)
-    else:
-        roads = _road_geojson(frames.roads, options).add_to(fmap)
-        road_classes = set(frames.roads["road_class"])
-    layer_names["roads"] = roads.get_name()
-
-    landmarks = landmark_layer(
-        frames.landmarks,
-        labels=labels,
-        category_labels=options.landmark_category_labels,
-        radius=7,
-    ).add_to(fmap)
-    layer_names["landmarks"] = landmarks.get_name()
-
-    legend = [
-        legend_html(
-            labels["roads"],
-            [
-                (options.road_class_labels.get(name, name), colour, "line")
-                for name, (colour, _w) in ROAD_STYLES.items()
-                if name in road_classes
-            ],
-        ),
-        legend_html(
-            labels["landmarks"],
-            [
-                (options.landmark_category_labels.get(name, name), colour, "dot")
-                for name, colour in LANDMARK_COLOURS.items()
-                if name in set(frames.landmarks["category"])
-            ],
-        ),
-        legend_html(
-            labels["flood_zones"],
-            [
-                (options.hazard_labels.get(name, name), colour, "box")
-                for name, colour in HAZARD_COLOURS.items()
-            ],
-        ),
-    ]
-
-    case_layers = [
-        (frames.cases, "cases", "mueang-case", ["onset_date", "diagnosis", "weeks", "generated"]),
-        (
-            frames.masked_cases,
-            "masked_cases",
-            "mueang-case-masked",
-            ["onset_week", "weeks", "masked"],
-        ),
-    ]
-    for frame, key, class_name, fields in case_layers:
-        if frame is None:
-            continue
-        layer_names[key] = _case_layer(fmap, frame, options, key, class_name, fields).get_name()
-    if frames.cases is not None or frames.masked_cases is not None:
-        legend.append(
-            legend_html(
-                labels["cases_legend"],
-                [
-                    (labels[f"cases_week_{limit}"], colour, "dot")
-                    for limit, colour in CASE_WEEK_COLOURS
-                ],
-            )
-        )
-
-    control = folium.LayerControl(collapsed=False).add_to(fmap)
-    Legend("".join(legend)).add_to(fmap)
-    registry = ", ".join(f"{json.dumps(key)}: {name}" for key, name in layer_names.items())
-    MapScript(
-        compact_on_phones(fmap.get_name(), control.get_name())
-        + f"{fmap.get_name()}.attributionControl.setPrefix(false);"
-        f"{fmap.get_name()}.attributionControl.addAttribution("
-        f"{json.dumps(html.escape(options.attribution))});"
-        f"window.mueangMap = {{map: {fmap.get_name()}, layers: {{{registry}}}}};"
-    ).add_to(fmap)
-    return fmap
 
 
 def map_fragments(fmap: folium.Map, *, script_nonce: str = "") -> dict[str, str]:

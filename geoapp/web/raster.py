@@ -17,6 +17,7 @@ import folium
 import numpy as np
 from PIL import Image
 
+from geoapp.web.maps import Legend, MapScript, base_map, boundary_layer
 from layers.rasters import RasterPreview
 
 # viridis at five stops (matplotlib's, perceptually uniform and readable in grey).
@@ -115,8 +116,6 @@ def raster_map(
     basemap_label: str = "",
 ) -> folium.Map:
     """A catalogue preview: the raster over the municipal boundary, with its legend."""
-    from geoapp.web.maps import Legend, MapScript, base_map, boundary_layer
-
     fmap = base_map(
         assets,
         basemap_url=basemap_url,

@@ -8,7 +8,8 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, box
 
-from geoapp.web.maps import CityFrames, CityMapOptions, MapAssets, city_map, map_fragments
+from geoapp.home.maps import CityFrames, CityMapOptions, city_map
+from geoapp.web.maps import MapAssets, map_fragments
 
 WGS84 = "EPSG:4326"
 LABELS = {

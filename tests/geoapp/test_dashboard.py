@@ -24,7 +24,7 @@ from django.utils import timezone, translation
 from pyproj import Geod
 from shapely import wkb
 
-from geoapp.dashboard import dashboard_save
+from geoapp.home.dashboard import dashboard_save
 from geoapp.models import DashboardConfig, DashboardWidget, Membership, Role
 from geoapp.web.permissions import ROLE_ACTIONS, Action
 from layers.imports import layer_import
@@ -609,8 +609,8 @@ def _msgids_of_the_home_pages() -> set[str]:
     block = re.compile(r"{% blocktranslate[^%]*%}(.*?){% endblocktranslate %}", re.S)
     models = Path("geoapp/models.py").read_text(encoding="utf-8")
     sources = [
-        Path("geoapp/dashboard.py").read_text(encoding="utf-8"),
-        Path("geoapp/views_dashboard.py").read_text(encoding="utf-8"),
+        Path("geoapp/home/dashboard.py").read_text(encoding="utf-8"),
+        Path("geoapp/home/dashboard_views.py").read_text(encoding="utf-8"),
         models[models.index("class DashboardWidget") :],
     ]
     found: set[str] = set()

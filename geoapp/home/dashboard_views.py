@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from geoapp.dashboard import (
+from geoapp.home.dashboard import (
     DEFAULT_STALE_AFTER_DAYS,
     STALE_AFTER_DAYS_MAX,
     dashboard_get,

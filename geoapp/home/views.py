@@ -15,28 +15,15 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from geoapp.dashboard import ROAD_SURFACES, Dashboard, dashboard_get, role_home_url
-from geoapp.maps.dashboard import DashboardFrames, dashboard_map
+from geoapp.home.dashboard import ROAD_SURFACES, Dashboard, dashboard_get, role_home_url
+from geoapp.home.maps import CityFrames, CityMapOptions, DashboardFrames, city_map, dashboard_map
 from geoapp.models import DashboardWidget, Role
 from geoapp.web import permissions
-from geoapp.web.maps import (
-    CityFrames,
-    CityMapOptions,
-    MapAssets,
-    city_map,
-    map_fragments,
-    with_script_nonce,
-)
+from geoapp.web.maps import ATTRIBUTION, MapAssets, map_fragments, with_script_nonce
 from layers import dengue_releases, selectors, selectors_dashboard
 from layers.models import Dataset, FloodZone, Landmark, Municipality, Road
 from layers.selectors_catalogue import DatasetAccess
 from layers.tiles import tile_version
-
-ATTRIBUTION = (
-    "© OpenStreetMap contributors, ODbL 1.0 (openstreetmap.org/copyright) · "
-    "Administrative boundaries: Royal Thai Survey Department / OCHA (HDX COD-AB), "
-    "via mapthai, CC BY 3.0 IGO"
-)
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

@@ -1,1 +1,0 @@
-"""folium map builders: plain functions from frames and options to a `folium.Map`."""
