@@ -239,6 +239,28 @@ def test_gdal_holds_only_the_accepted_drivers_in_every_copy():
     assert all(status.ok for status in gdal_guard_status())
 
 
+@pytest.mark.django_db
+def test_a_vrt_named_like_a_geotiff_is_not_opened_by_the_raster_readers(tmp_path, canary):
+    """rasterio's GDAL keeps VRT for its warping; a user's .tif still opens as GTiff only."""
+    from analysis.flood.hazard import hazard_from_file
+
+    gdal_guard()
+    vrt = tmp_path / "depth.tif"
+    vrt.write_text(
+        '<VRTDataset rasterXSize="1" rasterYSize="1"><VRTRasterBand dataType="Byte" band="1">'
+        f"<SimpleSource><SourceFilename>{canary.path}</SourceFilename><SourceBand>1</SourceBand>"
+        "</SimpleSource></VRTRasterBand></VRTDataset>"
+    )
+    canary.touches()
+
+    with pytest.raises(Exception, match=r"not recognized|not a supported|TIFF"):
+        hazard_from_file(vrt)
+    code, output = cli(CODE, "dataset", vrt, "--dry-run")
+
+    assert code == 1, output
+    assert canary.touches() == 0
+
+
 def test_gdal_http_requests_are_refused_before_any_connection(listener):
     gdal_guard()
     import pyogrio
