@@ -88,9 +88,11 @@ pytest: db setup-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The edit-test loop: lint, then every test that needs no browser, reusing the test database.
-# Left out (they run in `make test`): the browser tests (e2e), the PostgreSQL restarts
-# (faults) and the demo server started as a service.
-CHECK_PYTEST := -m "not e2e and not faults" --ignore=tests/security/test_demo_server.py
+# Left out (they run in `make test`): the browser tests (tests/e2e, and the e2e marker
+# elsewhere), the PostgreSQL restarts (faults) and the demo server started as a service.
+# Narrow it further while editing: make check PYTEST_ARGS=tests/analysis
+CHECK_PYTEST := -m "not e2e and not faults" --ignore=tests/e2e \
+	--ignore=tests/security/test_demo_server.py
 
 check: lint db
 	$(BIN)/python -m pytest $(CHECK_PYTEST) $(PYTEST_ARGS)
