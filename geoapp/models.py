@@ -56,7 +56,7 @@ class Membership(models.Model):
 
 
 class LoginFailure(models.Model):
-    """A failed login, kept briefly to slow down password guessing (see geoapp.throttle)."""
+    """A failed login, kept briefly to slow down password guessing (`geoapp.accounts.throttle`)."""
 
     username = models.CharField(max_length=150, db_index=True)
     address = models.GenericIPAddressField(null=True, db_index=True)

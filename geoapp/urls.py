@@ -4,26 +4,30 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from geoapp import api, api_processes, auth, views_cases, views_tiles
-from geoapp.auth import LoginView
-from geoapp.home import dashboard_views as views_dashboard
-from geoapp.home import views
+from geoapp.accounts import auth
+from geoapp.accounts.auth import LoginView
+from geoapp.api import process_views as api_processes
+from geoapp.api import views as api
+from geoapp.home import dashboard_views
+from geoapp.home import views as home
+from geoapp.pdpa import views as pdpa
+from geoapp.tiles import views as tiles
 
 urlpatterns = [
-    path("", views.landing, name="landing"),
+    path("", home.landing, name="landing"),
     # Browsers ask for /favicon.ico on pages without an icon link (the Django admin).
-    path("favicon.ico", views.favicon),
+    path("favicon.ico", home.favicon),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/login/code/", auth.login_code, name="login-code"),
     path("accounts/two-factor/", auth.two_factor, name="two-factor"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Public pages (no login; names start with "open-").
-    path("open/<slug:code>/dengue/", views.open_dengue_counts, name="open-dengue-counts"),
+    path("open/<slug:code>/dengue/", home.open_dengue_counts, name="open-dengue-counts"),
     path("open/<slug:code>/", include("geoapp.catalogue.open_urls")),
     path(
         "tiles/<slug:layer>/<int:z>/<int:x>/<int:y>.pbf",
-        views_tiles.vector_tile,
+        tiles.vector_tile,
         name="vector-tile",
     ),
     path("api/", api.landing, name="ogc-landing"),
@@ -45,12 +49,12 @@ urlpatterns = [
     path("api/jobs/<str:job_id>/results", api_processes.job_results, name="ogc-job-results"),
     # Anything else under /api/ is a JSON 404, like every API error.
     re_path(r"^api/", api.not_found),
-    path("m/", views.municipality_list, name="municipality-list"),
-    path("m/<slug:code>/", views.municipality_home, name="municipality-home"),
-    path("m/<slug:code>/map/", views.municipality_map, name="municipality-map"),
+    path("m/", home.municipality_list, name="municipality-list"),
+    path("m/<slug:code>/", home.municipality_home, name="municipality-home"),
+    path("m/<slug:code>/map/", home.municipality_map, name="municipality-map"),
     path(
         "m/<slug:code>/dashboard/settings/",
-        views_dashboard.dashboard_settings,
+        dashboard_views.dashboard_settings,
         name="dashboard-settings",
     ),
     path("m/<slug:code>/catalogue/", include("geoapp.catalogue.urls")),
@@ -58,16 +62,16 @@ urlpatterns = [
     path("m/<slug:code>/flood/", include("geoapp.flood.urls")),
     path("m/<slug:code>/jobs/", include("geoapp.jobs.urls")),
     path("m/<slug:code>/import/", include("geoapp.imports.urls")),
-    path("m/<slug:code>/cases/", views_cases.case_list, name="case-list"),
-    path("m/<slug:code>/cases/<int:case_id>/", views_cases.case_detail, name="case-detail"),
+    path("m/<slug:code>/cases/", pdpa.case_list, name="case-list"),
+    path("m/<slug:code>/cases/<int:case_id>/", pdpa.case_detail, name="case-detail"),
     path(
         "m/<slug:code>/pdpa/requests/",
-        views_cases.data_subject_requests,
+        pdpa.data_subject_requests,
         name="data-subject-requests",
     ),
     path(
         "m/<slug:code>/pdpa/access-log/",
-        views_cases.personal_data_access_log,
+        pdpa.personal_data_access_log,
         name="personal-data-access-log",
     ),
     # The admin's own login form would skip throttling and the second factor.

@@ -39,7 +39,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "geoapp.auth.SecondFactorMiddleware",
+    "geoapp.accounts.auth.SecondFactorMiddleware",
     "geoapp.web.middleware.TenantMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -140,7 +140,8 @@ MUEANG_BASEMAP_ATTRIBUTION = env("MUEANG_BASEMAP_ATTRIBUTION", "")
 # Hosts (besides our own) that pages may contact; only the basemap host needs one.
 MUEANG_EXTRA_CSP_HOSTS = env_list("MUEANG_EXTRA_CSP_HOSTS", "")
 
-# Login throttling (geoapp/throttle.py): failures within the cooldown window, per user and address.
+# Login throttling (geoapp/accounts/throttle.py): failures within the cooldown window, per user
+# and address.
 MUEANG_LOGIN_COOLDOWN_S = env_int("MUEANG_LOGIN_COOLDOWN_S", 900)
 MUEANG_LOGIN_MAX_FAILURES_PER_USER = env_int("MUEANG_LOGIN_MAX_FAILURES_PER_USER", 5)
 MUEANG_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("MUEANG_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)

@@ -13,7 +13,7 @@ from django.test import Client
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
-from geoapp.tokens import api_token_create
+from geoapp.accounts.tokens import api_token_create
 from layers.models import DengueCase, Municipality, Road
 from layers.tenancy import all_tenants_scope
 

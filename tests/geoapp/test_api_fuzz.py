@@ -27,9 +27,9 @@ from schemathesis.checks import (
 )
 from schemathesis.generation import GenerationMode
 
+from geoapp.accounts.tokens import api_token_create
+from geoapp.api.openapi import openapi_document
 from geoapp.jobs.processes import PROCESSES
-from geoapp.openapi import openapi_document
-from geoapp.tokens import api_token_create
 from layers.features import COLLECTIONS
 
 NST = "nakhon-si-thammarat"

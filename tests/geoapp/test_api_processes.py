@@ -16,11 +16,11 @@ from django.test import Client
 from django.utils import timezone
 from openapi_schema_validator import OAS30Validator
 
+from geoapp.accounts.tokens import api_token_create
+from geoapp.api.openapi import openapi_document
 from geoapp.jobs import queue as jobs
 from geoapp.jobs.processes import PROCESSES
 from geoapp.models import ApiToken, Job, JobStatus
-from geoapp.openapi import openapi_document
-from geoapp.tokens import api_token_create
 from layers import selectors_dengue, selectors_flood
 from layers.models import DengueCase, Municipality
 from layers.tenancy import all_tenants_scope

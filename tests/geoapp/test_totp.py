@@ -10,9 +10,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client, override_settings
 
-from geoapp.auth import VERIFIED_KEY
+from geoapp.accounts.auth import VERIFIED_KEY
+from geoapp.accounts.totp import totp_enrolment_confirm, totp_enrolment_start
 from geoapp.models import LoginFailure, TotpDevice, TotpRecoveryCode
-from geoapp.totp import totp_enrolment_confirm, totp_enrolment_start
 
 LOGIN = "/accounts/login/"
 CODE = "/accounts/login/code/"
@@ -260,7 +260,7 @@ def test_a_session_that_skipped_the_code_step_is_logged_out_of_admin_and_pages(e
 def test_an_enrolment_reaches_sessions_opened_before_it_within_a_minute(enrolled):
     import time
 
-    from geoapp.auth import NOT_ENROLLED_KEY, RECHECK_AFTER_S
+    from geoapp.accounts.auth import NOT_ENROLLED_KEY, RECHECK_AFTER_S
 
     user, _secret, _codes = enrolled
     client = Client(HTTP_HOST="127.0.0.1")
@@ -389,7 +389,7 @@ def test_malformed_codes_are_refused_without_a_server_error(enrolled, typed):
 def test_a_code_that_starts_with_two_zeros_is_accepted(enrolled):
     # One code in a hundred starts with "00"; the phone-number rules of national IDs and
     # phones once stripped that prefix, so those admins could not log in for 30 seconds.
-    from geoapp.totp import STEP_S, totp_verify
+    from geoapp.accounts.totp import STEP_S, totp_verify
 
     user, secret, _codes = enrolled
     totp = pyotp.TOTP(secret, interval=STEP_S)

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from geoapp.demo import DEMO_PASSWORD, demo_users_create
+from geoapp.accounts.demo import DEMO_PASSWORD, demo_users_create
 from layers.services import demo_load
 
 

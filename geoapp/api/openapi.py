@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geoapp.openapi_processes import with_processes
+from geoapp.api.openapi_processes import with_processes
 from layers.features import COLLECTIONS
 
 ERROR = {
@@ -225,5 +225,5 @@ def openapi_document(*, server: str) -> dict:
             },
         },
     }
-    # OGC API - Processes (geoapp/openapi_processes.py) joins here, in one place.
+    # OGC API - Processes (geoapp/api/openapi_processes.py) joins here, in one place.
     return with_processes(document)

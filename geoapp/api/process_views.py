@@ -20,7 +20,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from geoapp.api import ApiError, _authenticate
+from geoapp.api.views import ApiError, _authenticate
 from geoapp.jobs import queue as jobs
 from geoapp.jobs.processes import PROCESSES, InputError, Process, process_get
 from geoapp.models import Job, JobStatus

@@ -17,7 +17,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from geoapp.tokens import api_token_user
+from geoapp.accounts.tokens import api_token_user
+from geoapp.api.openapi import openapi_document
 from geoapp.web import permissions
 from geoapp.web.middleware import tenant_scope_for
 from geoapp.web.permissions import Action
@@ -436,6 +437,4 @@ def not_found(request: HttpRequest) -> HttpResponse:
 @api_view
 def openapi(request: HttpRequest) -> HttpResponse:
     """The OpenAPI 3.0 description of this API."""
-    from geoapp.openapi import openapi_document
-
     return JsonResponse(openapi_document(server=_url(request, "ogc-landing")))

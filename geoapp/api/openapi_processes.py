@@ -1,4 +1,4 @@
-"""The OGC API - Processes part of the OpenAPI document (merged in by `geoapp.openapi`)."""
+"""The OGC API - Processes part of the OpenAPI document (merged in by `geoapp.api.openapi`)."""
 
 from __future__ import annotations
 

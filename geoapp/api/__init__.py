@@ -1,0 +1,1 @@
+"""The OGC API: features, processes and jobs, and the OpenAPI document."""

@@ -1,0 +1,1 @@
+"""Vector tiles (Mapbox Vector Tiles) of the layers, per municipality."""
