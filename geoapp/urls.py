@@ -8,6 +8,7 @@ from geoapp.accounts import auth
 from geoapp.accounts.auth import LoginView
 from geoapp.api import process_views as api_processes
 from geoapp.api import views as api
+from geoapp.dengue import views as dengue
 from geoapp.home import dashboard_views
 from geoapp.home import views as home
 from geoapp.pdpa import views as pdpa
@@ -23,7 +24,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Public pages (no login; names start with "open-").
-    path("open/<slug:code>/dengue/", home.open_dengue_counts, name="open-dengue-counts"),
+    path("open/<slug:code>/dengue/", dengue.open_dengue_counts, name="open-dengue-counts"),
     path("open/<slug:code>/", include("geoapp.catalogue.open_urls")),
     path(
         "tiles/<slug:layer>/<int:z>/<int:x>/<int:y>.pbf",

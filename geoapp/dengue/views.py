@@ -1,5 +1,6 @@
 """Dengue pages for health officers: dashboard, radius evidence, spray plan and work orders.
 
+Also the public page of weekly dengue counts (`open_dengue_counts`, no login).
 Views are thin: check the role, parse the input (a bad date or format answers 400 with a clear
 message), call `layers.selectors_dengue`, build the figures, render.
 """
@@ -20,7 +21,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
@@ -44,7 +45,7 @@ from geoapp.models import Job, JobStatus
 from geoapp.templatetags.thaidate import thai_date
 from geoapp.web.maps import ATTRIBUTION, MapAssets, map_fragments
 from geoapp.web.permissions import Action, can, municipality_requiring
-from layers import selectors
+from layers import dengue_releases, selectors
 from layers import selectors_dengue as dengue
 from layers.csv_safe import SafeDictWriter
 from layers.models import WGS84, DengueCase, Landmark, Municipality, SprayRound
@@ -823,4 +824,15 @@ def dengue_work_order(request: HttpRequest, code: str, zone_key: str) -> HttpRes
             "radius_m": municipality.spray_radius_m,
             "area_rai": order.zone.area_m2 / 1600,
         },
+    )
+
+
+def open_dengue_counts(request: HttpRequest, code: str) -> HttpResponse:
+    """Public page: the weekly releases of dengue counts per subdistrict (no points)."""
+    municipality = get_object_or_404(Municipality, code=code)
+    # Releasing on view: a week due since the last visit is released now, once.
+    dengue_releases.dengue_releases_publish(municipality=municipality, today=timezone.localdate())
+    table = dengue_releases.open_dengue_table(municipality=municipality)
+    return render(
+        request, "geoapp/open_dengue.html", {"municipality": municipality, "table": table}
     )

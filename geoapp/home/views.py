@@ -1,4 +1,7 @@
-"""Pages. Views are thin: scope by membership, call selectors, build the map, render."""
+"""Home pages: landing, municipalities, a municipality's dashboard and its city map.
+
+Views are thin: scope by membership, call selectors, build the map, render.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -20,7 +23,7 @@ from geoapp.home.maps import CityFrames, CityMapOptions, DashboardFrames, city_m
 from geoapp.models import DashboardWidget, Role
 from geoapp.web import permissions
 from geoapp.web.maps import ATTRIBUTION, MapAssets, map_fragments, with_script_nonce
-from layers import dengue_releases, selectors, selectors_dashboard
+from layers import selectors, selectors_dashboard
 from layers.models import Dataset, FloodZone, Landmark, Municipality, Road
 from layers.selectors_catalogue import DatasetAccess
 from layers.tiles import tile_version
@@ -290,15 +293,4 @@ def _city_map_options(municipality: Municipality) -> CityMapOptions:
         basemap_url=settings.MUEANG_BASEMAP_URL,
         basemap_attribution=settings.MUEANG_BASEMAP_ATTRIBUTION,
         roads_tile_url=_tile_url("roads", municipality),
-    )
-
-
-def open_dengue_counts(request: HttpRequest, code: str) -> HttpResponse:
-    """Public page: the weekly releases of dengue counts per subdistrict (no points)."""
-    municipality = get_object_or_404(Municipality, code=code)
-    # Releasing on view: a week due since the last visit is released now, once.
-    dengue_releases.dengue_releases_publish(municipality=municipality, today=timezone.localdate())
-    table = dengue_releases.open_dengue_table(municipality=municipality)
-    return render(
-        request, "geoapp/open_dengue.html", {"municipality": municipality, "table": table}
     )
