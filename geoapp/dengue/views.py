@@ -779,6 +779,10 @@ def _plan_csv(municipality: Municipality, plan) -> HttpResponse:
 # --- Work order --------------------------------------------------------------------------------
 
 
+# Named streets listed on the A4 work order; the rest are counted (the sketch draws them all).
+STREETS_ON_PAPER = 8
+
+
 @login_required
 def dengue_work_order(request: HttpRequest, code: str, zone_key: str) -> HttpResponse:
     """The printable A4 work order of one zone: map and lists, nothing about any patient."""
@@ -804,12 +808,17 @@ def dengue_work_order(request: HttpRequest, code: str, zone_key: str) -> HttpRes
         labels={"sketch_title": _("Map of the spray zone"), "metres": _("m"), "north": _("N")},
     )
     team = request.GET.get("team", "").strip()[:100]
+    streets = list(order.zone.streets)
     return render(
         request,
         "geoapp/dengue/work_order.html",
         {
             "municipality": municipality,
             "order": order,
+            # One A4 sheet: the longest names first would be arbitrary, so the first in the
+            # zone's order, and how many more (the sketch shows them all).
+            "streets": streets[:STREETS_ON_PAPER],
+            "more_streets": max(0, len(streets) - STREETS_ON_PAPER),
             "on": on,
             "team": team or (order.done.team if order.done else ""),
             "sketch": sketch,
