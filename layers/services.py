@@ -1,7 +1,6 @@
 """Writes to layers that are not tied to one page: upserting a dataset's features by source id.
 
-The demo loader that used to live here is `fixtures.load` (`manage.py load_demo`);
-`demo_load` is still importable from here for `geoapp`'s command until it imports from there.
+The demo loader that used to live here is `fixtures.load` (`manage.py load_demo`).
 """
 
 from __future__ import annotations
@@ -74,12 +73,3 @@ def features_upsert(
     if stale:
         model.objects.filter(pk__in=stale).delete()
     return UpsertReport(created=len(to_create), updated=len(to_update), deleted=len(stale))
-
-
-def __getattr__(name: str):
-    """`demo_load`, moved to `fixtures.load`: imported lazily, so layers do not load fixtures."""
-    if name == "demo_load":
-        from fixtures.load import demo_load
-
-        return demo_load
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

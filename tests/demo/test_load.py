@@ -1,4 +1,4 @@
-"""Where the demo loader lives: `fixtures.load`, with its old name kept for geoapp's command."""
+"""Where the demo loader lives: `fixtures.load`; `layers.services` keeps only real services."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import fixtures.load
 import layers.services
 
 
-def test_the_old_import_of_demo_load_is_the_fixtures_loader():
-    from layers.services import demo_load
+def test_the_load_demo_command_runs_the_fixtures_loader():
+    from geoapp.management.commands import load_demo
 
-    assert demo_load is fixtures.load.demo_load
+    assert load_demo.demo_load is fixtures.load.demo_load
 
 
 def test_layers_services_names_nothing_else_of_the_loader():

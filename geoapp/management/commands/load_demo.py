@@ -5,8 +5,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from fixtures.load import demo_load
 from geoapp.accounts.demo import DEMO_PASSWORD, demo_users_create
-from layers.services import demo_load
 
 
 class Command(BaseCommand):
