@@ -17,12 +17,11 @@ from django.views.decorators.http import require_GET
 
 from geoapp.web import permissions
 from geoapp.web.permissions import Action
+from layers.registry import layer_get
 from layers.tenancy import tenant_scope_set
 from layers.tiles import TILE_LAYERS, tile_bounds_ok, tile_mvt, tile_version
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
-# Layer -> the action a role needs, per municipality, to receive its features.
-LAYER_ACTIONS = dict.fromkeys(TILE_LAYERS, Action.VIEW_LAYERS) | {"cases": Action.VIEW_CASES_EXACT}
 TILE_CACHE_S = 3600
 
 
@@ -31,7 +30,8 @@ def _allowed_municipalities(request: HttpRequest, layer: str) -> list[int]:
 
     Not a member of `?m=` and not allowed there both answer 404 (codes do not leak).
     """
-    action = LAYER_ACTIONS[layer]
+    # The action a role needs, per municipality, to receive the layer's features.
+    action = Action(layer_get(layer).read)
     return permissions.municipality_ids_allowing(
         request.user, action, code=request.GET.get("m") or None
     )
