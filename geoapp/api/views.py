@@ -31,6 +31,7 @@ from layers.features import (
     item_page,
 )
 from layers.models import Dataset, Municipality
+from layers.registry import layer_get
 from layers.tenancy import tenant_scope
 
 GEOJSON = "application/geo+json"
@@ -104,12 +105,20 @@ def api_view(function):
     return wrapper
 
 
+def _read_action(collection: Collection) -> Action:
+    """The action that lets a member read the collection's features (the layer's `read`).
+
+    Only layers every member may read (`view_layers`) are also published from public datasets.
+    """
+    return Action(layer_get(collection.layer).read)
+
+
 def _access(request: HttpRequest, municipality: Municipality, collection: Collection) -> str:
     """'full', 'public' or '' (none) for this caller and collection."""
-    needed = Action.VIEW_CASES_EXACT if collection.layer == "dengue_cases" else Action.VIEW_LAYERS
+    needed = _read_action(collection)
     if permissions.can(request.user, municipality, needed):
         return "full"
-    if collection.layer != "dengue_cases" and _has_public_data(municipality, collection):
+    if needed == Action.VIEW_LAYERS and _has_public_data(municipality, collection):
         return "public"
     return ""
 
@@ -143,10 +152,10 @@ def _readable_collections(request: HttpRequest) -> list[tuple[Municipality, Coll
     for municipality in Municipality.objects.order_by("code"):
         allowed = actions.get(municipality.pk, frozenset())
         for collection in COLLECTIONS.values():
-            cases = collection.layer == "dengue_cases"
-            if (Action.VIEW_CASES_EXACT if cases else Action.VIEW_LAYERS) in allowed:
+            needed = _read_action(collection)
+            if needed in allowed:
                 found.append((municipality, collection, "full"))
-            elif not cases and (municipality.pk, collection.layer) in public:
+            elif needed == Action.VIEW_LAYERS and (municipality.pk, collection.layer) in public:
                 found.append((municipality, collection, "public"))
     return found
 
