@@ -30,16 +30,13 @@ from layers.history import (
 )
 from layers.imports.values import whole_number
 from layers.models import Dataset, FeatureHistory, ImportRun, Municipality
+from layers.registry import LayerMap, layers_with
 from layers.selectors_catalogue import dataset_get
 
-#: The action that allows changing the features of a dataset of each kind.
-EDIT_ACTIONS = {
-    Dataset.Kind.ROADS: Action.EDIT_INFRASTRUCTURE,
-    Dataset.Kind.LANDMARKS: Action.EDIT_INFRASTRUCTURE,
-    Dataset.Kind.BUILDINGS: Action.EDIT_INFRASTRUCTURE,
-    Dataset.Kind.FLOOD_ZONES: Action.EDIT_FLOOD,
-    Dataset.Kind.DENGUE_CASES: Action.EDIT_CASES,
-}
+#: The action that allows changing the features of a dataset of each kind (the layer's `edit`).
+EDIT_ACTIONS: LayerMap[Action] = LayerMap(
+    lambda: {layer.name: Action(layer.edit) for layer in layers_with(edit=True)}
+)
 
 
 def can_edit(user, municipality: Municipality, dataset: Dataset) -> bool:
