@@ -96,6 +96,7 @@ class Layer:
     api: Api | None = None
     flood: str = ""  # FLOOD_EXPOSURE, FLOOD_HAZARD or ""
     type_field: str = ""  # the attribute that types a feature (`by_type` of flood exposure)
+    people: bool = False  # data about people: uploads masked by column name, files not kept
 
     @property
     def table(self) -> str:
@@ -434,6 +435,7 @@ for _layer in (
             temporal="onset_date",
         ),
         type_field="diagnosis",
+        people=True,
     ),
     # Loaded with the municipality and edited in the Django admin by its administrators.
     Layer(

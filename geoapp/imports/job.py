@@ -12,10 +12,13 @@ from geoapp.jobs import queue as jobs
 from geoapp.web.permissions import Action, can
 from layers.imports import ImportRefused, layer_import
 from layers.imports.messages import ImportCancelled
+from layers.registry import LayerNames, layer_find, layers_with
 
-# Kinds of data about people: their uploads' columns are personal by name too (the wizard's
-# preview masks them), and the file is removed as soon as its import ends.
-PEOPLE_KINDS = frozenset({"dengue_cases"})
+# Kinds of data about people (the registry's `people`): their uploads' columns are personal by
+# name too (the wizard's preview masks them), and the file is removed as soon as its import ends.
+PEOPLE_KINDS = LayerNames(lambda: [layer.name for layer in layers_with(imports=True, people=True)])
+#: The job that imports data, by the right the import needs (a layer's `imports.action`).
+IMPORT_JOBS = {Action.EDIT_CASES: "import_cases", Action.MANAGE_DATASETS: "import_layer"}
 
 UPLOADS_DIR = "uploads"
 
@@ -43,9 +46,17 @@ def _import_result_url(job) -> str | None:
     return reverse("catalogue-dataset", args=[job.municipality.code, slug])
 
 
+def import_action(kind: str) -> Action:
+    """The right importing data of `kind` needs: the layer's import action; files: datasets."""
+    layer = layer_find(kind)
+    if layer is None or layer.name != kind or layer.imports is None:
+        return Action.MANAGE_DATASETS
+    return Action(layer.imports.action)
+
+
 def import_job_kind(kind: str) -> str:
     """The job kind that imports data of `kind`: cases need the health officers' right."""
-    return "import_cases" if kind == "dengue_cases" else "import_layer"
+    return IMPORT_JOBS[import_action(kind)]
 
 
 @jobs.register(
@@ -68,9 +79,9 @@ def import_layer_job(ctx: jobs.JobContext, params: dict) -> dict:
     `mapping`, `id_field`, `dry_run`, `confirm_outside`, `delete_missing`, `dataset_slug`,
     `dataset_title`, `display_name`.
     """
-    if import_job_kind(str(params.get("kind", ""))) != ctx.job.kind or (
-        params.get("kind") == "dengue_cases"
-        and not can(ctx.user, ctx.municipality, Action.EDIT_CASES)
+    kind = str(params.get("kind", ""))
+    if import_job_kind(kind) != ctx.job.kind or not can(
+        ctx.user, ctx.municipality, import_action(kind)
     ):
         raise jobs.JobError(_("Only health officers may import dengue cases."))
     path = upload_path(ctx.municipality, str(params.get("upload", "")))

@@ -33,10 +33,11 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from geoapp.imports.job import PEOPLE_KINDS, import_job_kind, upload_root
+from geoapp.imports.job import PEOPLE_KINDS, import_action, import_job_kind, upload_root
 from geoapp.jobs import queue as jobs
 from geoapp.jobs.views import job_links
 from geoapp.models import ImportUpload, Job, JobStatus
@@ -59,16 +60,15 @@ from layers.imports.messages import quoted
 from layers.imports.service import SLUG, default_slug
 from layers.models import Municipality, PersonalDataAccess
 from layers.pdpa import upload_personal_read_log
+from layers.registry import LayerMap, layers_with
 
-# The kinds offered, in the order a municipal officer thinks of them.
-KIND_LABELS = {
-    "roads": gettext_lazy("Roads"),
-    "landmarks": gettext_lazy("Landmarks"),
-    "buildings": gettext_lazy("Buildings and households"),
-    "flood_zones": gettext_lazy("Flood zones"),
-    "dengue_cases": gettext_lazy("Dengue cases"),
-    "dataset": gettext_lazy("Other dataset (any attributes, kept as a file)"),
-}
+# The kinds offered: the registry's importable layers, in its order, then any other file.
+KIND_LABELS: LayerMap[str | Promise] = LayerMap(
+    lambda: {
+        **{layer.name: layer.label for layer in layers_with(imports=True)},
+        "dataset": gettext_lazy("Other dataset (any attributes, kept as a file)"),
+    }
+)
 # The coordinate systems offered when a file has none (DESIGN.md section 5).
 CRS_OFFERED = {
     "EPSG:4326": gettext_lazy("WGS 84, latitude/longitude in degrees (GPS)"),
@@ -119,14 +119,12 @@ log = logging.getLogger(__name__)
 def _kinds_for(user, municipality: Municipality) -> list[tuple[str, str]]:
     """The kinds this user may import here (a health officer: only dengue cases).
 
-    Layers and datasets need the right to manage datasets, dengue cases the right to edit cases.
+    Each layer needs its import action (dengue cases: the right to edit cases), datasets the
+    right to manage datasets.
     """
-    may_cases = permissions.can(user, municipality, Action.EDIT_CASES)
-    may_layers = permissions.can(user, municipality, Action.MANAGE_DATASETS)
+    allowed = permissions.actions_of(user, municipality)
     return [
-        (name, str(label))
-        for name, label in KIND_LABELS.items()
-        if (may_cases if name == "dengue_cases" else may_layers)
+        (name, str(label)) for name, label in KIND_LABELS.items() if import_action(name) in allowed
     ]
 
 
