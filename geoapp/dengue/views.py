@@ -15,7 +15,6 @@ from datetime import date, timedelta
 
 import geopandas as gpd
 import shapely
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,8 +25,8 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from geoapp.dengue.forms import SprayRoundForm, round_value
 from geoapp.dengue.maps import (
     DengueFrames,
     DengueMapOptions,
@@ -48,7 +47,8 @@ from geoapp.web.permissions import Action, can, municipality_requiring
 from layers import dengue_releases, selectors
 from layers import selectors_dengue as dengue
 from layers.csv_safe import SafeDictWriter
-from layers.models import WGS84, DengueCase, Landmark, Municipality, SprayRound
+from layers.models import WGS84, DengueCase, Landmark, Municipality
+from layers.services_dengue import spray_round_record
 
 EARLIEST_DATE = date(2000, 1, 1)
 #: The spray plan may look this far ahead (planning next week's rounds).
@@ -507,43 +507,6 @@ def _insufficiency_text(rec: dict) -> str:
 # --- Spray plan --------------------------------------------------------------------------------
 
 
-class SprayRoundForm(forms.Form):
-    """A round recorded as done by the team leader."""
-
-    zone_key = forms.SlugField(max_length=40, widget=forms.HiddenInput)
-    round = forms.ChoiceField(label=gettext_lazy("Round"))
-    done_on = forms.DateField(
-        label=gettext_lazy("Done on"),
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    team = forms.CharField(label=gettext_lazy("Team"), max_length=100)
-    notes = forms.CharField(
-        label=gettext_lazy("Notes"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-    def __init__(self, *args, rounds: list[tuple[int, date]] = (), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["round"].choices = [
-            (
-                _round_value(n, planned),
-                _("round %(n)s (%(date)s)") % {"n": n, "date": thai_date(planned)},
-            )
-            for n, planned in rounds
-        ]
-
-    def clean_round(self) -> tuple[int, date]:
-        number, _sep, planned = self.cleaned_data["round"].partition(":")
-        return int(number), date.fromisoformat(planned)
-
-
-def _round_value(number: int, planned: date) -> str:
-    return f"{number}:{planned.isoformat()}"
-
-
 @login_required
 def dengue_spray_plan(request: HttpRequest, code: str) -> HttpResponse:
     """Zones due for a round on a date (and overdue ones); exports; recording a round as done."""
@@ -592,7 +555,7 @@ def _plan_page(request, municipality, plan, *, today, form=None, form_key=None, 
                 or SprayRoundForm(
                     initial={
                         "zone_key": entry.zone.key,
-                        "round": _round_value(entry.round_number, entry.planned_date),
+                        "round": round_value(entry.round_number, entry.planned_date),
                         "done_on": min(plan.on, today),
                     },
                     rounds=_recordable(entry),
@@ -637,29 +600,16 @@ def _spray_round_record(request: HttpRequest, municipality: Municipality, today:
     situation = dengue.dengue_situation(municipality=municipality, on=on)
     cycle = dengue.zone_round_cycle(situation, request.POST.get("zone_key", ""))
     rounds = [(n, planned) for n, planned, _done in cycle or []]
-    form = SprayRoundForm(request.POST, rounds=rounds)
-    if cycle is None:
-        form.add_error(None, _("No spray zone with this key is open on this date."))
+    form = SprayRoundForm(request.POST, rounds=rounds, zone_open=cycle is not None)
     if not form.is_valid():
         return _record_failed(request, municipality, situation, form, today)
-    number, planned = form.cleaned_data["round"]
-    spray_round = SprayRound(
-        municipality=municipality,
-        zone_key=form.cleaned_data["zone_key"],
-        round_number=number,
-        planned_date=planned,
-        done_on=form.cleaned_data["done_on"],
-        team=form.cleaned_data["team"].strip(),
-        notes=form.cleaned_data["notes"].strip(),
-        recorded_by=request.user,
-    )
     try:
-        spray_round.full_clean()
+        spray_round = spray_round_record(
+            municipality=municipality, user=request.user, **form.record_args()
+        )
     except ValidationError as error:
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
+        form.add_model_errors(error)
         return _record_failed(request, municipality, situation, form, today)
-    spray_round.save()
     messages.success(
         request,
         _("Round %(n)s of zone %(zone)s recorded as done on %(date)s by %(team)s.")
