@@ -20,13 +20,11 @@ from urllib.parse import urlencode
 import geopandas as gpd
 import pandas as pd
 import shapely
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -36,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analysis.flood import class_table, exposure_summary, summary_by_area
+from geoapp.flood.forms import NeedsProfileForm
 from geoapp.flood.maps import FloodFrames, FloodMapOptions, flood_map
 from geoapp.web.maps import ATTRIBUTION, MapAssets, map_fragments
 from geoapp.web.permissions import Action, can, municipality_requiring
@@ -49,10 +48,10 @@ from layers.models import (
     Dataset,
     FloodZone,
     Landmark,
-    MinimumNeedsProfile,
     Municipality,
     Road,
 )
+from layers.services_flood import needs_profile_save
 
 EXPORT_FORMATS = ("html", "csv", "geojson")
 NEEDS_ITEMS = ("rice_kg", "drinking_water_l", "clean_water_l", "family_kits", "toilets")
@@ -1048,118 +1047,37 @@ def _hazard_name(hazard: flood.HazardChoice) -> str:
 # --- The minimum needs profile -----------------------------------------------------------------
 
 
-def _amount_field(name: str, label: str, help_text: str, example: str) -> forms.FloatField:
-    # Whole limits as integers, so messages read "0" and "1", not "0.0" and "1.0".
-    low, high = (int(v) if float(v).is_integer() else v for v in NEEDS_PROFILE_LIMITS[name])
-    return forms.FloatField(
-        label=label,
-        help_text=help_text,
-        min_value=low,
-        max_value=high,
-        widget=forms.NumberInput(attrs={"step": "any"}),
-        error_messages={
-            "required": _("Enter an amount."),
-            "invalid": _("Enter a number, for example %(example)s.") % {"example": example},
-            "min_value": _("Enter %(limit_value)s or more: amounts cannot be negative.")
-            if low == 0
-            else _("Enter %(limit_value)s or more."),
-            "max_value": _("Enter at most %(limit_value)s."),
-        },
-    )
+def _profile_saved(request: HttpRequest, municipality: Municipality, form) -> bool:
+    """Save the posted profile if the form and the model accept it (errors stay on the form)."""
+    if not form.is_valid():
+        return False
+    try:
+        needs_profile_save(municipality=municipality, user=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return False
+    return True
 
 
-class NeedsProfileForm(forms.Form):
-    """The weekly amounts per displaced person; kits and toilets as people per kit or toilet."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["rice_kg"] = _amount_field(
-            "rice_kg",
-            _("Rice (kg per person per week)"),
-            _("Default 2.8 kg: 400 g a day."),
-            "2.8",
-        )
-        self.fields["drinking_water_l"] = _amount_field(
-            "drinking_water_l",
-            _("Drinking water (litres per person per week)"),
-            _("Default 17.5 litres: 2.5 litres a day (Sphere standard)."),
-            "17.5",
-        )
-        self.fields["clean_water_l"] = _amount_field(
-            "clean_water_l",
-            _("Clean water for cooking and washing (litres per person per week)"),
-            _("Default 87.5 litres: with drinking water, 15 litres a day (Sphere standard)."),
-            "87.5",
-        )
-        self.fields["people_per_family_kit"] = _amount_field(
-            "people_per_family_kit",
-            _("People per family kit (household size)"),
-            _("One kit per household; default 3.125 people per household."),
-            "3.125",
-        )
-        self.fields["people_per_toilet"] = _amount_field(
-            "people_per_toilet",
-            _("People per toilet"),
-            _("Default 20 people per toilet (Sphere standard)."),
-            "20",
-        )
-
-
-def needs_profile_save(
-    *, municipality: Municipality, user, values: dict[str, float]
-) -> MinimumNeedsProfile:
-    """Save a new version of the municipality's needs profile (earlier ones stay as history)."""
-    with transaction.atomic():
-        profile = MinimumNeedsProfile(municipality=municipality, saved_by=user, **values)
-        profile.full_clean()
-        profile.save()
-    return profile
-
-
-def _profile_initial(profile: flood.NeedsProfile) -> dict[str, str]:
-    return {name: f"{getattr(profile, name):.10g}" for name in NEEDS_PROFILE_LIMITS}
-
-
-@login_required
-def flood_needs_profile(request: HttpRequest, code: str) -> HttpResponse:
-    """The per-person weekly minimum needs: everyone reads them, disaster officers edit them."""
-    municipality = municipality_requiring(request.user, code, Action.VIEW_FLOOD)
-    can_edit = can(request.user, municipality, Action.EDIT_FLOOD)
-    profile = flood.needs_profile_current(municipality=municipality)
+def _hazard_needs_context(
+    request: HttpRequest, municipality: Municipality, profile: flood.NeedsProfile
+) -> dict[str, object]:
+    """The weekly totals for the hazard chosen on the dashboard (same query); BadInput if bad."""
     inputs = _hazard_inputs(municipality)
-    hazard_context: dict[str, object] = {}
-    if inputs.kinds and request.method != "POST":
-        # The weekly totals follow the hazard chosen on the dashboard (same query).
-        try:
-            hazard = _hazard_param(request, inputs)
-            situation = _situation(municipality, hazard, profile)
-        except BadInput as error:
-            return _bad_request(request, municipality, str(error))
-        hazard_context = {
-            **_hazard_context(inputs, hazard, situation),
-            "hazard_needs": _needs_rows(situation.assessment.needs, profile),
-            "hazard_displaced": _fmt(situation.assessment.population.displaced),
-        }
-    if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied(f"{Action.EDIT_FLOOD} is not allowed")
-        form = NeedsProfileForm(request.POST)
-        if form.is_valid():
-            try:
-                needs_profile_save(
-                    municipality=municipality, user=request.user, values=form.cleaned_data
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, _("The minimum needs profile was saved."))
-                back = reverse("flood-needs-profile", kwargs={"code": code})
-                query = request.GET.urlencode()
-                return redirect(f"{back}?{query}" if query else back)
-    else:
-        form = NeedsProfileForm(initial=_profile_initial(profile))
+    if not inputs.kinds:
+        return {}
+    hazard = _hazard_param(request, inputs)
+    situation = _situation(municipality, hazard, profile)
+    return {
+        **_hazard_context(inputs, hazard, situation),
+        "hazard_needs": _needs_rows(situation.assessment.needs, profile),
+        "hazard_displaced": _fmt(situation.assessment.population.displaced),
+    }
+
+
+def _per_person(profile: flood.NeedsProfile) -> list[tuple[str, str]]:
     labels = _needs_labels()
-    per_person = [
+    return [
         (labels["rice_kg"][0], _("%(amount)s kg") % {"amount": _g(profile.rice_kg)}),
         (
             labels["drinking_water_l"][0],
@@ -1178,7 +1096,10 @@ def flood_needs_profile(request: HttpRequest, code: str) -> HttpResponse:
             _("one toilet per %(people)s people") % {"people": _g(profile.people_per_toilet)},
         ),
     ]
-    history = [
+
+
+def _profile_history(municipality: Municipality) -> list[dict[str, object]]:
+    return [
         {
             "saved_at": timezone.localtime(row.saved_at),
             "saved_by": row.saved_by,
@@ -1186,6 +1107,30 @@ def flood_needs_profile(request: HttpRequest, code: str) -> HttpResponse:
         }
         for row in flood.needs_profile_history(municipality=municipality)
     ]
+
+
+@login_required
+def flood_needs_profile(request: HttpRequest, code: str) -> HttpResponse:
+    """The per-person weekly minimum needs: everyone reads them, disaster officers edit them."""
+    municipality = municipality_requiring(request.user, code, Action.VIEW_FLOOD)
+    can_edit = can(request.user, municipality, Action.EDIT_FLOOD)
+    profile = flood.needs_profile_current(municipality=municipality)
+    hazard_context: dict[str, object] = {}
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied(f"{Action.EDIT_FLOOD} is not allowed")
+        form = NeedsProfileForm(request.POST)
+        if _profile_saved(request, municipality, form):
+            messages.success(request, _("The minimum needs profile was saved."))
+            back = reverse("flood-needs-profile", kwargs={"code": code})
+            query = request.GET.urlencode()
+            return redirect(f"{back}?{query}" if query else back)
+    else:
+        form = NeedsProfileForm.for_profile(profile)
+        try:
+            hazard_context = _hazard_needs_context(request, municipality, profile)
+        except BadInput as error:
+            return _bad_request(request, municipality, str(error))
     return render(
         request,
         "geoapp/flood/needs_profile.html",
@@ -1193,9 +1138,9 @@ def flood_needs_profile(request: HttpRequest, code: str) -> HttpResponse:
             "municipality": municipality,
             "profile": profile,
             "saved_at": timezone.localtime(profile.saved_at) if profile.saved_at else None,
-            "per_person": per_person,
+            "per_person": _per_person(profile),
             "form": form if can_edit else None,
-            "history": history,
+            "history": _profile_history(municipality),
             **hazard_context,
             **_nav(request, municipality),
         },
