@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from django.db import models
 from django.utils import translation
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from layers.models import Building, Dataset, DengueCase, FloodZone, Landmark, Road, Subdistrict
 
@@ -97,6 +98,7 @@ class Layer:
     flood: str = ""  # FLOOD_EXPOSURE, FLOOD_HAZARD or ""
     type_field: str = ""  # the attribute that types a feature (`by_type` of flood exposure)
     people: bool = False  # data about people: uploads masked by column name, files not kept
+    short_label: str | Promise | None = None  # where room is short; None: `label`
 
     @property
     def table(self) -> str:
@@ -120,6 +122,11 @@ class Layer:
         if self.tracked_as and self.tracked_as != self.name:
             found.append(self.tracked_as)
         return (*found, *self.aliases)
+
+    @property
+    def brief_label(self) -> str | Promise:
+        """The label where room is short (lists of changes, job progress)."""
+        return self.label if self.short_label is None else self.short_label
 
     @property
     def label_th(self) -> str:
@@ -318,6 +325,7 @@ for _layer in (
         model=Building,
         geometry="MultiPolygon",
         label=Dataset.Kind.BUILDINGS.label,
+        short_label=gettext_lazy("Buildings"),
         edit=EDIT_INFRASTRUCTURE,
         tracked_as="buildings",
         columns=(

@@ -25,6 +25,7 @@ from geoapp.web import permissions
 from geoapp.web.maps import ATTRIBUTION, MapAssets, map_fragments, with_script_nonce
 from layers import selectors, selectors_dashboard
 from layers.models import Dataset, FloodZone, Landmark, Municipality, Road
+from layers.registry import layer_get, layers_with
 from layers.selectors_catalogue import DatasetAccess
 from layers.tiles import tile_version
 
@@ -132,10 +133,7 @@ def dashboard_widgets(
         found["stale_after_days"] = dashboard.stale_after_days
     if DashboardWidget.RECENT_CHANGES in shown:
         layer_labels = {
-            "roads": _("Roads"),
-            "landmarks": _("Landmarks"),
-            "buildings": _("Buildings"),
-            "flood_zones": _("Flood zones"),
+            name: str(layer_get(name).brief_label) for name in selectors_dashboard.CHANGE_LAYERS
         }
         # Counting the feature history reads every entry of the window: keep the list until
         # data changes (history writes bump the layer versions).
@@ -207,9 +205,10 @@ def municipality_map(request: HttpRequest, code: str) -> HttpResponse:
     )
     # The rendered map depends only on the data (layer versions), the privacy tier, the
     # language and the day (weeks since onset); it is cached without the per-request nonce.
+    # The versions are those of every layer whose history the database keeps.
     versions = "-".join(
-        tile_version(layer=layer, municipality_ids=[municipality.pk])
-        for layer in ("roads", "landmarks", "buildings", "flood_zones", "cases")
+        tile_version(layer=layer.tracked_as, municipality_ids=[municipality.pk])
+        for layer in layers_with(history=True)
     )
     key = (
         f"citymap:{municipality.pk}:{'exact' if show_cases else 'masked'}:{tiled}:"
@@ -250,11 +249,11 @@ def _city_map_options(municipality: Municipality) -> CityMapOptions:
     labels = {
         "basemap": _("Basemap"),
         "boundary": _("Municipal boundary"),
-        "subdistricts": _("Subdistricts"),
-        "roads": _("Roads"),
-        "landmarks": _("Landmarks"),
-        "flood_zones": _("Flood zones"),
-        "cases": _("Dengue cases"),
+        # The layers the city map draws (the keys its code uses), as the registry labels them.
+        **{
+            name: str(layer_get(name).label)
+            for name in ("subdistricts", "roads", "landmarks", "flood_zones", "cases")
+        },
         "masked_cases": _("Dengue cases (locations shifted for privacy)"),
         "masked_note": _("location shifted within its subdistrict to protect the patient"),
         "onset_week": _("Week of onset"),

@@ -23,6 +23,7 @@ from geoapp.web.permissions import Action
 from layers import processes as analyses
 from layers import selectors_dengue as dengue
 from layers.models import DengueCase, Municipality
+from layers.registry import layer_get
 
 EARLIEST_DATE = date(2000, 1, 1)
 PLAN_DAYS_AHEAD = 60
@@ -602,9 +603,7 @@ def flood_exposure_job(ctx: jobs.JobContext, params: dict) -> dict:
         progress=_progress(ctx),
         labels={
             "hazard": _("Reading the flood hazard"),
-            "roads": _("Roads"),
-            "landmarks": _("Landmarks"),
-            "buildings": _("Buildings"),
+            **{name: str(layer_get(name).brief_label) for name in analyses.EXPOSURE_LAYERS},
             "done": _("Done"),
         },
     )

@@ -15,6 +15,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from geoapp.imports.job import PEOPLE_KINDS, import_job_kind
@@ -27,6 +28,7 @@ from layers.registry import (
     Imports,
     Layer,
     Tiles,
+    layer_get,
     layer_registered,
 )
 
@@ -155,3 +157,15 @@ def test_a_layer_removed_from_the_registry_is_offered_nowhere(db):
     assert 'value="street_lights"' not in planner
     assert client_for("nst-planner").get("/tiles/street_lights/0/0/0.pbf").status_code == 404
     assert tuple(PEOPLE_KINDS) == ("dengue_cases",)
+
+
+def test_lists_short_of_room_keep_the_short_building_label():
+    """Recent changes and flood-exposure progress said "Buildings" before the registry did."""
+    buildings = layer_get("buildings")
+    with translation.override("th"):
+        assert (str(buildings.brief_label), str(buildings.label)) == ("อาคาร", "อาคารและครัวเรือน")
+    with translation.override("en"):
+        assert (str(buildings.brief_label), str(layer_get("roads").brief_label)) == (
+            "Buildings",
+            "Roads",
+        )
