@@ -48,6 +48,7 @@ from layers import dengue_releases, selectors
 from layers import selectors_dengue as dengue
 from layers.csv_safe import SafeDictWriter
 from layers.models import WGS84, DengueCase, Landmark, Municipality
+from layers.registry import layer_get
 from layers.services_dengue import spray_round_record
 
 EARLIEST_DATE = date(2000, 1, 1)
@@ -256,11 +257,10 @@ def _map_options(*, as_of: date) -> DengueMapOptions:
     labels = {
         "basemap": _("Basemap"),
         "boundary": _("Municipal boundary"),
-        "roads": _("Roads"),
-        "landmarks": _("Landmarks"),
+        # The layers the map draws (the keys its code uses), as the registry labels them.
+        **{name: str(layer_get(name).label) for name in ("roads", "landmarks", "cases")},
         "zones": _("Active spray zones"),
         "clusters": _("Active clusters"),
-        "cases": _("Dengue cases"),
         "areas_legend": _("Areas"),
         "cases_legend": _("Dengue cases: weeks since onset"),
         "cases_week_1": _("this week"),

@@ -51,6 +51,7 @@ from layers.models import (
     Municipality,
     Road,
 )
+from layers.registry import layer_get
 from layers.services_flood import needs_profile_save
 
 EXPORT_FORMATS = ("html", "csv", "geojson")
@@ -357,12 +358,11 @@ def _map_options() -> FloodMapOptions:
     labels = {
         "basemap": _("Basemap"),
         "boundary": _("Municipal boundary"),
-        "subdistricts": _("Subdistricts"),
-        "zones": _("Flood zones"),
-        "roads": _("Roads"),
+        # The layers the map draws as they are, as the registry labels them.
+        **{name: str(layer_get(name).label) for name in ("subdistricts", "roads", "landmarks")},
+        "zones": str(layer_get("flood_zones").label),
         "impassable_roads": _("Impassable roads"),
-        "buildings": _("Flooded buildings"),
-        "landmarks": _("Landmarks"),
+        "buildings": _("Flooded buildings"),  # only the flooded ones are drawn
         "cut_off": _("Facilities cut off by road"),
         "event": _("Event"),
         "hazard": _("Hazard class"),
