@@ -15,6 +15,7 @@ from django.http import Http404
 
 from geoapp.models import Membership, Role
 from layers.models import Municipality
+from layers.registry import layers_with
 from layers.selectors_catalogue import DatasetAccess
 from layers.tenancy import tenant_scope_set
 
@@ -157,9 +158,11 @@ def can(user, municipality: Municipality, action: Action) -> bool:
 
 
 def may_import(user, municipality: Municipality) -> bool:
-    """Whether the user may import anything here: layers and datasets, or dengue cases."""
+    """Whether the user may import anything here: datasets, or a layer (its import action)."""
     allowed = actions_of(user, municipality)
-    return Action.MANAGE_DATASETS in allowed or Action.EDIT_CASES in allowed
+    return Action.MANAGE_DATASETS in allowed or any(
+        layer.imports.action in allowed for layer in layers_with(imports=True) if layer.imports
+    )
 
 
 def dataset_access(user, municipality: Municipality) -> DatasetAccess:

@@ -22,6 +22,7 @@ from geoapp.imports.job import PEOPLE_KINDS, import_job_kind
 from layers.models import DengueCase, Landmark
 from layers.registry import (
     EDIT_CASES,
+    EDIT_FLOOD,
     EDIT_INFRASTRUCTURE,
     VIEW_CASES_EXACT,
     Api,
@@ -150,6 +151,23 @@ def test_the_import_wizard_offers_a_registered_layer_to_those_who_may_import_it(
     )
     assert "clinic_visits" in PEOPLE_KINDS
     assert "street_lights" not in PEOPLE_KINDS
+
+
+def test_whoever_may_import_a_registered_layer_reaches_the_wizard(db):
+    """A layer imported with another right opens the wizard to those who have that right."""
+    gauges = Layer(
+        name="water_gauges",
+        model=Landmark,
+        geometry="Point",
+        label=_("Water gauges"),
+        imports=Imports(("name_th", "category"), action=EDIT_FLOOD),
+    )
+    assert client_for("nst-disaster").get(START).status_code == 403
+    with layer_registered(gauges):
+        page = client_for("nst-disaster").get(START)
+        assert page.status_code == 200
+        assert 'value="water_gauges"' in page.content.decode()
+        assert 'value="roads"' not in page.content.decode()
 
 
 def test_a_layer_removed_from_the_registry_is_offered_nowhere(db):
