@@ -12,12 +12,7 @@ progress bar then updates on reload.
 
 from __future__ import annotations
 
-import datetime
 import html
-import json
-import logging
-import re
-import shutil
 import uuid
 from pathlib import Path
 
@@ -27,17 +22,18 @@ import shapely
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from geoapp.imports.job import PEOPLE_KINDS, import_action, import_job_kind, upload_root
+from geoapp.imports.job import import_action, import_job_kind
+from geoapp.imports.services import UploadRefused, upload_inspect, upload_store
 from geoapp.jobs import queue as jobs
 from geoapp.jobs.views import job_links
 from geoapp.models import ImportUpload, Job, JobStatus
@@ -54,7 +50,7 @@ from geoapp.web.maps import (
 )
 from geoapp.web.permissions import Action
 from layers import selectors
-from layers.imports import KINDS, ImportLimits, ImportRefused, Issue, source_inspect
+from layers.imports import KINDS, ImportLimits, Issue
 from layers.imports.mapping import IGNORE, KML_NOISE, id_column_suggest, mapping_resolve
 from layers.imports.messages import quoted
 from layers.imports.service import SLUG, default_slug
@@ -81,22 +77,8 @@ ENCODINGS = {
     "utf-8": "UTF-8",
     "cp874": gettext_lazy("TIS-620 / Windows-874 (Thai)"),
 }
-SHAPEFILE_PARTS = {".shp", ".shx", ".dbf", ".prj", ".cpg", ".sbn", ".sbx", ".qix", ".fix"}
-# A refusal the user can fix in the preview (choose a layer, a CRS, an encoding, coordinates).
-FIXABLE = {
-    "layer_ambiguous",
-    "archive_many_data",
-    "layer_not_found",
-    "encoding_undetected",
-    "encoding_mismatch",
-    "encoding_unknown",
-    "crs_invalid",
-    "crs_no_transformation",
-    "csv_no_coordinates",
-}
 # Refusals that the outside-the-municipality confirmation lifts.
 OUTSIDE_CODES = {"outside_summary"}
-SAMPLE_FEATURES = 200  # drawn on the preview map
 TABLE_ROWS = 20  # shown in the preview table
 COUNT_LABELS = [
     ("created", gettext_lazy("created")),
@@ -108,9 +90,6 @@ COUNT_LABELS = [
     ("outside", gettext_lazy("outside the municipality")),
     ("rejected", gettext_lazy("rejected")),
 ]
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9\u0E00-\u0E7F._-]+")
-_HEX_DIR = re.compile(r"^[0-9a-f]{32}$")
-log = logging.getLogger(__name__)
 
 
 # Access ---------------------------------------------------------------------------------------
@@ -154,62 +133,15 @@ def _upload_for(request: HttpRequest, code: str, upload_id: uuid.UUID) -> Import
     return upload
 
 
-def _path(upload: ImportUpload) -> Path:
-    return upload_root(upload.municipality) / upload.stored_name
-
-
 def _language() -> str:
     return "en" if (translation.get_language() or "th").startswith("en") else "th"
 
 
-def _issue_texts(issues: list[Issue]) -> list[dict[str, object]]:
-    """Issues as the templates show them: both languages, the current one first."""
-    return [_issue_view(issue.as_dict()) for issue in issues]
-
-
 def _issue_view(issue: dict) -> dict[str, object]:
+    """An issue as the templates show it: both languages, the current one first."""
     current = _language()
     other = "th" if current == "en" else "en"
     return {**issue, "text": issue.get(current, ""), "other": issue.get(other, ""), "lang": other}
-
-
-# Cleaning up ----------------------------------------------------------------------------------
-
-
-def uploads_clean(municipality: Municipality, *, now: datetime.datetime | None = None) -> int:
-    """Remove the municipality's uploads older than `MUEANG_IMPORT_UPLOAD_TTL_HOURS` (default 24).
-
-    Uploads whose dry run or import is still queued or running stay. Folders under the upload
-    root that no upload row names (left by a crash) go too, by their age. Returns how many.
-    """
-    hours = getattr(settings, "MUEANG_IMPORT_UPLOAD_TTL_HOURS", 24)
-    cutoff = (now or timezone.now()) - datetime.timedelta(hours=hours)
-    busy = (JobStatus.QUEUED, JobStatus.RUNNING)
-    removed = 0
-    stale = ImportUpload.objects.filter(municipality=municipality, created_at__lt=cutoff)
-    for upload in stale.select_related("check_job", "import_job"):
-        pending = (upload.check_job, upload.import_job)
-        if any(job is not None and job.status in busy for job in pending):
-            continue
-        shutil.rmtree(upload_root(municipality) / upload.pk.hex, ignore_errors=True)
-        upload.delete()
-        removed += 1
-    root = upload_root(municipality)
-    if root.is_dir():
-        known = {
-            pk.hex
-            for pk in ImportUpload.objects.filter(municipality=municipality).values_list(
-                "pk", flat=True
-            )
-        }
-        for folder in root.iterdir():
-            if not (folder.is_dir() and _HEX_DIR.match(folder.name)) or folder.name in known:
-                continue
-            modified = datetime.datetime.fromtimestamp(folder.stat().st_mtime, tz=datetime.UTC)
-            if modified < cutoff:
-                shutil.rmtree(folder, ignore_errors=True)
-                removed += 1
-    return removed
 
 
 # Step 1: upload --------------------------------------------------------------------------------
@@ -222,21 +154,6 @@ class UploadForm(forms.Form):
     def __init__(self, *args, kinds: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = kinds
-
-
-def _stored_name(name: str) -> str:
-    """The user's file name made safe to store: Thai and ASCII letters, digits, '-', '_', '.'.
-
-    The name is kept as far as possible because the format check reads its suffixes ('.zip',
-    '.gdalg.json') and archive messages name the stored file.
-    """
-    safe = _UNSAFE_NAME.sub("_", name).lstrip("._")[-120:]
-    return safe if Path(safe).suffix else f"upload_{safe}"
-
-
-def _display_name(name: str) -> str:
-    base = Path(name.replace("\\", "/")).name
-    return re.sub(r"[\x00-\x1f\x7f]", "", base)[:200] or "upload"
 
 
 @login_required
@@ -253,31 +170,16 @@ def import_start(request: HttpRequest, code: str) -> HttpResponse:
         if chosen in KIND_LABELS and chosen not in dict(kinds):
             raise PermissionDenied(f"importing {chosen} is not allowed")
         if form.is_valid():
-            file = form.cleaned_data["file"]
-            display = _display_name(file.name)
-            suffix = Path(display).suffix.lower()
-            if file.size > limits.max_file_bytes:
-                refusal = _issue_texts(
-                    [
-                        Issue(
-                            "file_too_large",
-                            file=display,
-                            params={"size": file.size, "limit": limits.max_file_bytes},
-                        )
-                    ]
+            try:
+                upload = upload_store(
+                    municipality=municipality, user=request.user, **form.cleaned_data
                 )
-            elif suffix in SHAPEFILE_PARTS:
-                form.add_error(
-                    "file",
-                    _(
-                        "A shapefile is several files (.shp, .shx, .dbf, .prj and .cpg): put "
-                        "them all in one zip file and upload the zip."
-                    ),
-                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            except UploadRefused as refused:
+                refusal = [_issue_view(issue) for issue in refused.issues]
             else:
-                upload, refusal = _upload_store(request, municipality, form, file, display)
-                if upload is not None:
-                    return redirect("import-preview", municipality.code, upload.pk)
+                return redirect("import-preview", municipality.code, upload.pk)
         status = 400
     else:
         form = UploadForm(kinds=kinds)
@@ -295,31 +197,6 @@ def import_start(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _upload_store(request, municipality, form, file, display):
-    """Save the upload and inspect it; a file refused outright is deleted again at once."""
-    uploads_clean(municipality)
-    upload = ImportUpload(
-        municipality=municipality,
-        user=request.user,
-        kind=form.cleaned_data["kind"],
-        display_name=display,
-        size_bytes=file.size,
-    )
-    upload.stored_name = f"{upload.pk.hex}/{_stored_name(display)}"
-    path = _path(upload)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as target:
-        for chunk in file.chunks():
-            target.write(chunk)
-    upload.save()
-    inspection = _inspect(upload)
-    if inspection["ok"] or set(inspection["codes"]) & FIXABLE:
-        return upload, []
-    shutil.rmtree(path.parent, ignore_errors=True)
-    upload.delete()
-    return None, [_issue_view(issue) for issue in inspection["issues"]]
-
-
 # Step 2: preview -------------------------------------------------------------------------------
 
 
@@ -329,71 +206,6 @@ def _csv_points(inspection: dict) -> bool:
 
 def _coordinates_given(upload: ImportUpload) -> dict[str, str]:
     return dict(upload.params.get("coordinates") or {})
-
-
-def _inspection_key(upload: ImportUpload) -> dict[str, object]:
-    params = upload.params
-    return {
-        "layer": params.get("layer") or None,
-        "crs": params.get("crs") or None,
-        "encoding": params.get("encoding") or None,
-        "coordinates": _coordinates_given(upload),
-    }
-
-
-def _inspect(upload: ImportUpload, *, reveal_personal: bool = False) -> dict[str, object]:
-    """`source_inspect` for the upload's current choices, cached on the row.
-
-    The preview reads the file as `dataset` (every column, no required field), so a file whose
-    columns do not match the kind yet still shows; the mapping step decides the fields. The
-    cached sample has its personal columns masked; `reveal_personal` reads the file again for
-    this response only (the caller has logged why) and caches nothing.
-    """
-    key = _inspection_key(upload)
-    if not reveal_personal and upload.inspection and upload.inspection.get("key") == key:
-        return upload.inspection
-    try:
-        info = source_inspect(
-            municipality=upload.municipality,
-            kind="dataset",
-            path=_path(upload),
-            layer=key["layer"],
-            crs=key["crs"],
-            encoding=key["encoding"],
-            mapping=key["coordinates"] or None,
-            display_name=upload.display_name,
-            sample_size=SAMPLE_FEATURES,
-            people=upload.kind in PEOPLE_KINDS,
-            reveal_personal=reveal_personal,
-        )
-        inspection = {"ok": True, "codes": [], "issues": [], **_json_ready(info)}
-    except Exception as error:  # a file must never cause a 500
-        if not isinstance(error, ImportRefused):
-            log.exception("inspecting upload %s", upload.pk)
-            detail = quoted(type(error).__name__)
-            error = ImportRefused(
-                [Issue("unreadable", file=upload.display_name, params={"detail": detail})]
-            )
-        refused = error
-        choices: list[str] = []
-        for issue in refused.issues:
-            choices += [str(c) for c in issue.params.get("choices", [])]
-        inspection = {
-            "ok": False,
-            "codes": [issue.code for issue in refused.issues],
-            "issues": [issue.as_dict() for issue in refused.issues],
-            "layer_choices": choices,
-        }
-    inspection["key"] = key
-    if reveal_personal:
-        return inspection
-    upload.inspection = inspection
-    upload.save(update_fields=["inspection"])
-    return inspection
-
-
-def _json_ready(info: dict) -> dict:
-    return json.loads(json.dumps(info, default=str))
 
 
 class PreviewForm(forms.Form):
@@ -462,7 +274,7 @@ class RevealForm(forms.Form):
 def import_preview(request: HttpRequest, code: str, upload_id: uuid.UUID) -> HttpResponse:
     """Step 2: layer, CRS and encoding; a map of the first features and a table of the rows."""
     upload = _upload_for(request, code, upload_id)
-    inspection = _inspect(upload)
+    inspection = upload_inspect(upload)
     may_reveal = permissions.can(request.user, upload.municipality, Action.VIEW_CASES_PERSONAL)
     reveal_form = RevealForm(request.POST if "reveal" in request.POST else None)
     revealed = False
@@ -477,7 +289,7 @@ def import_preview(request: HttpRequest, code: str, upload_id: uuid.UUID) -> Htt
                 file=upload.display_name,
                 columns=list(inspection["personal_columns"]),
             )
-            inspection = _inspect(upload, reveal_personal=True)
+            inspection = upload_inspect(upload, reveal_personal=True)
             revealed = True
         form = _preview_form(upload, inspection)
     elif request.method == "POST":
@@ -493,7 +305,7 @@ def import_preview(request: HttpRequest, code: str, upload_id: uuid.UUID) -> Htt
             if changed and not _import_started(upload):
                 upload.check_job = None  # the check was of other settings: run it again
             upload.save(update_fields=["params", "check_job"])
-            inspection = _inspect(upload)
+            inspection = upload_inspect(upload)
             if request.POST.get("go") == "mapping" and _ready(inspection):
                 return redirect("import-mapping", code, upload.pk)
             return redirect("import-preview", code, upload.pk)
@@ -641,7 +453,7 @@ def _mapping_suggested(upload: ImportUpload, inspection: dict):
 def import_mapping(request: HttpRequest, code: str, upload_id: uuid.UUID) -> HttpResponse:
     """Step 3: which column fills which field; the id field for re-imports; the dataset."""
     upload = _upload_for(request, code, upload_id)
-    inspection = _inspect(upload)
+    inspection = upload_inspect(upload)
     if not _ready(inspection):
         return redirect("import-preview", code, upload.pk)
     spec = KINDS[upload.kind]

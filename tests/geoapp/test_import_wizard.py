@@ -22,7 +22,7 @@ from django.test import Client
 from django.utils import timezone
 
 from geoapp.imports.job import upload_root
-from geoapp.imports.views import uploads_clean
+from geoapp.imports.services import uploads_clean
 from geoapp.jobs import queue as jobs
 from geoapp.models import ImportUpload, Job, JobStatus
 from layers.imports.writers import dataset_file_path
