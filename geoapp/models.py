@@ -175,7 +175,7 @@ class ImportUpload(models.Model):
     """A file uploaded to the import wizard and what its user chose for it, step by step.
 
     The file lives under `geoapp.imports.job.upload_root(municipality)/<id>/`; only its uploader
-    reaches it, and `geoapp.imports.views.uploads_clean` removes it after
+    reaches it, and `geoapp.imports.services.uploads_clean` removes it after
     `MUEANG_IMPORT_UPLOAD_TTL_HOURS`.
     """
 
