@@ -26,6 +26,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import io
+import logging
 import os
 import pickle
 import subprocess
@@ -42,6 +43,7 @@ import landlockpy
 from landlockpy import AccessFS, Scope
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
@@ -199,7 +201,13 @@ def run_confined(
     if fork_ok:
         payload = _forked(function, args, kwargs, folders)
     else:
-        payload = _spawned(function, args, kwargs, folders)
+        try:
+            payload = _spawned(function, args, kwargs, folders)
+        except OSError as error:
+            # The interpreter cannot be started by this user (a Python under another user's
+            # home, say): the GDAL guard alone stands here, and the log says so.
+            log.warning("confined reader not started (%s); reading in this process", error)
+            return function(*args, **kwargs)
     what, value = answer_loads(payload)
     if what == "error":
         raise value

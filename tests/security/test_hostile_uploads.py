@@ -498,3 +498,15 @@ def test_the_payloads_reach_out_from_a_gdal_without_the_guard(tmp_path, listener
     assert len(listener.requests) >= len(reaching)
     assert any(SECRET.encode() in request for request in listener.requests)
     assert canary.touches() > 0
+
+
+def test_a_reader_that_cannot_be_started_leaves_the_guard_alone(tmp_path, monkeypatch, caplog):
+    """A web server whose user cannot start the interpreter (it lives in another user's home)."""
+    missing = tmp_path / "no-python"
+    monkeypatch.setattr(sys, "executable", str(missing))
+
+    with caplog.at_level("WARNING", logger="layers.imports.sandbox"):
+        pid = run_confined(os.getpid, readable=[tmp_path], fork_ok=False)
+
+    assert pid == os.getpid()  # read in this process, behind the GDAL guard
+    assert "confined reader not started" in caplog.text
