@@ -108,8 +108,9 @@ def test_catalogue_search_and_filters(db, params, expected):
 def test_catalogue_filters_by_update_date_range(db, nst):
     long_ago = timezone.now() - timedelta(days=400)
     Dataset.objects.filter(municipality=nst, slug="roads-osm").update(updated_at=long_ago)
-    day = (long_ago - timedelta(days=1)).date().isoformat()
-    next_day = (long_ago + timedelta(days=1)).date().isoformat()
+    # Dates as the catalogue reads them: in Bangkok time (a UTC date is a day behind after 17:00).
+    day = timezone.localdate(long_ago - timedelta(days=1)).isoformat()
+    next_day = timezone.localdate(long_ago + timedelta(days=1)).isoformat()
 
     assert listed("nst-admin", updated_from=day, updated_to=next_day) == {"roads-osm"}
     assert "roads-osm" not in listed("nst-admin", updated_from=next_day)
