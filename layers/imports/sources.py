@@ -12,8 +12,9 @@ OGR source). So, in this order:
    GeoPackage, CSV); for Shapefile and KML only the accepted drivers can claim the file, because
    the process holds no other (`analysis.gdal_guard`, which also cuts GDAL off the network);
 3. the driver GDAL used is checked against the kind (`ALLOWED_DRIVERS`);
-4. where the platform allows it, GDAL runs in a forked child confined to the upload's folder
-   with no network at all (`layers.imports.sandbox`).
+4. where the platform allows it, GDAL runs in a child process (forked, or a fresh interpreter
+   under a threaded server) confined to the upload's folder with no network at all
+   (`layers.imports.sandbox`).
 
 Archives are checked and unpacked by `layers.imports.archives` into a private temporary
 directory first.
