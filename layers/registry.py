@@ -48,6 +48,44 @@ FLOOD_HAZARD = "hazard"  # the flood itself
 V = TypeVar("V")
 
 
+# The fields a file of each layer may fill; its catalogue columns add `source_id`.
+ROAD_FIELDS = (
+    "name_th",
+    "name_en",
+    "road_class",
+    "surface",
+    "lanes",
+    "ref",
+)
+LANDMARK_FIELDS = (
+    "name_th",
+    "name_en",
+    "category",
+    "source_kind",
+)
+BUILDING_FIELDS = (
+    "name_th",
+    "name_en",
+    "building_type",
+    "levels",
+    "population",
+    "population_is_estimate",
+    "elderly",
+    "bedridden",
+    "disabled",
+    "infants",
+)
+FLOOD_ZONE_FIELDS = (
+    "event",
+    "observed_date",
+    "is_forecast",
+    "hazard_class",
+    "depth_min_m",
+    "depth_max_m",
+    "source",
+)
+
+
 @dataclass(frozen=True)
 class Imports:
     """How files of a layer are imported: the fields a file may fill, and by whom."""
@@ -285,8 +323,8 @@ for _layer in (
         edit=EDIT_INFRASTRUCTURE,
         tracked_as="roads",
         aliases=("road",),
-        columns=("name_th", "name_en", "road_class", "surface", "lanes", "ref", "source_id"),
-        imports=Imports(("name_th", "name_en", "road_class", "surface", "lanes", "ref")),
+        columns=(*ROAD_FIELDS, "source_id"),
+        imports=Imports(ROAD_FIELDS),
         tiles=Tiles(
             ("name_th", "name_en", "road_class", "surface"),
             class_column="road_class",
@@ -309,8 +347,8 @@ for _layer in (
         edit=EDIT_INFRASTRUCTURE,
         tracked_as="landmarks",
         aliases=("landmark",),
-        columns=("name_th", "name_en", "category", "source_kind", "source_id"),
-        imports=Imports(("name_th", "name_en", "category", "source_kind")),
+        columns=(*LANDMARK_FIELDS, "source_id"),
+        imports=Imports(LANDMARK_FIELDS),
         tiles=Tiles(("name_th", "name_en", "category")),
         api=Api(
             "Landmarks",
@@ -328,33 +366,8 @@ for _layer in (
         short_label=gettext_lazy("Buildings"),
         edit=EDIT_INFRASTRUCTURE,
         tracked_as="buildings",
-        columns=(
-            "name_th",
-            "name_en",
-            "building_type",
-            "levels",
-            "population",
-            "population_is_estimate",
-            "elderly",
-            "bedridden",
-            "disabled",
-            "infants",
-            "source_id",
-        ),
-        imports=Imports(
-            (
-                "name_th",
-                "name_en",
-                "building_type",
-                "levels",
-                "population",
-                "population_is_estimate",
-                "elderly",
-                "bedridden",
-                "disabled",
-                "infants",
-            )
-        ),
+        columns=(*BUILDING_FIELDS, "source_id"),
+        imports=Imports(BUILDING_FIELDS),
         tiles=Tiles(("building_type", "levels"), min_zoom=13),
         api=Api(
             "Buildings",
@@ -371,27 +384,8 @@ for _layer in (
         label=Dataset.Kind.FLOOD_ZONES.label,
         edit=EDIT_FLOOD,
         tracked_as="flood_zones",
-        columns=(
-            "event",
-            "observed_date",
-            "is_forecast",
-            "hazard_class",
-            "depth_min_m",
-            "depth_max_m",
-            "source",
-            "source_id",
-        ),
-        imports=Imports(
-            (
-                "event",
-                "observed_date",
-                "is_forecast",
-                "hazard_class",
-                "depth_min_m",
-                "depth_max_m",
-                "source",
-            )
-        ),
+        columns=(*FLOOD_ZONE_FIELDS, "source_id"),
+        imports=Imports(FLOOD_ZONE_FIELDS),
         tiles=Tiles(("event", "hazard_class")),
         api=Api(
             "Flood zones",

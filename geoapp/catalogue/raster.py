@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from geoapp.web.maps import MapAssets, map_fragments
+from geoapp.web.maps import map_fragments
+from geoapp.web.page_maps import map_assets
 from geoapp.web.raster import ramp_legend_html, ramp_rgba, raster_map
 from layers import selectors
 from layers.models import Dataset, Municipality
@@ -104,11 +104,7 @@ def raster_dataset_context(
             units=band.get("units", ""),
         ),
         attribution=dataset.attribution or municipality.name_th,
-        assets=MapAssets(
-            leaflet_js=static("vendor/leaflet/leaflet.js"),
-            leaflet_css=static("vendor/leaflet/leaflet.css"),
-            map_css=static("geoapp/map.css"),
-        ),
+        assets=map_assets(),
         boundary_name=_("Municipal boundary"),
         basemap_url=settings.MUEANG_BASEMAP_URL,
         basemap_attribution=settings.MUEANG_BASEMAP_ATTRIBUTION,

@@ -22,15 +22,12 @@ from datetime import date
 from pathlib import Path
 
 import folium
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from geoapp.catalogue.raster import (
@@ -42,17 +39,14 @@ from geoapp.catalogue.raster import (
 from geoapp.history.views import dataset_history_context
 from geoapp.web import permissions
 from geoapp.web.maps import (
-    MapAssets,
     MapScript,
-    base_map,
-    boundary_layer,
     escaped_columns,
     feature_collection,
     feature_details,
     map_fragments,
 )
+from geoapp.web.page_maps import boundary_base_map
 from geoapp.web.permissions import Action, dataset_access
-from layers import selectors
 from layers.exports import ExportFormat, dataset_export
 from layers.models import Dataset, Municipality
 from layers.selectors_catalogue import (
@@ -247,18 +241,7 @@ def _local_date(moment) -> date | None:
 
 def _preview_map(municipality: Municipality, dataset: Dataset, frame, columns: list[str]):
     """The first features of the dataset over the municipal boundary; text escaped."""
-    fmap = base_map(
-        MapAssets(
-            leaflet_js=static("vendor/leaflet/leaflet.js"),
-            leaflet_css=static("vendor/leaflet/leaflet.css"),
-            map_css=static("geoapp/map.css"),
-        ),
-        basemap_url=settings.MUEANG_BASEMAP_URL,
-        basemap_attribution=settings.MUEANG_BASEMAP_ATTRIBUTION,
-        basemap_label=_("Basemap"),
-    )
-    boundary = selectors.boundary_frame(municipality=municipality)
-    boundary_layer(boundary, name=_("Municipal boundary")).add_to(fmap)
+    fmap, boundary = boundary_base_map(municipality)
     shown = [c for c in columns if c in frame.columns][:6]
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
     if len(frame):

@@ -21,7 +21,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,7 +41,8 @@ from geoapp.jobs.processes import FULL_BACKTEST_PERMUTATIONS, FULL_BACKTEST_RADI
 from geoapp.jobs.views import job_links
 from geoapp.models import Job, JobStatus
 from geoapp.templatetags.thaidate import thai_date
-from geoapp.web.maps import ATTRIBUTION, MapAssets, map_fragments
+from geoapp.web.maps import ATTRIBUTION, map_fragments
+from geoapp.web.page_maps import map_assets
 from geoapp.web.permissions import Action, can, municipality_requiring
 from layers import dengue_releases, selectors
 from layers import selectors_dengue as dengue
@@ -105,14 +105,6 @@ def _bad_request(request: HttpRequest, municipality: Municipality, message: str)
         "geoapp/dengue/bad_request.html",
         {"municipality": municipality, "message": message},
         status=400,
-    )
-
-
-def _assets() -> MapAssets:
-    return MapAssets(
-        leaflet_js=static("vendor/leaflet/leaflet.js"),
-        leaflet_css=static("vendor/leaflet/leaflet.css"),
-        map_css=static("geoapp/map.css"),
     )
 
 
@@ -287,7 +279,7 @@ def _map_options(*, as_of: date) -> DengueMapOptions:
         "weeks": _("Weeks since onset"),
     }
     return DengueMapOptions(
-        assets=_assets(),
+        assets=map_assets(),
         labels=labels,
         landmark_category_labels=_category_labels(),
         attribution=ATTRIBUTION,

@@ -27,7 +27,6 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -36,7 +35,8 @@ from django.utils.translation import gettext_lazy
 from analysis.flood import class_table, exposure_summary, summary_by_area
 from geoapp.flood.forms import NeedsProfileForm
 from geoapp.flood.maps import FloodFrames, FloodMapOptions, flood_map
-from geoapp.web.maps import ATTRIBUTION, MapAssets, map_fragments
+from geoapp.web.maps import ATTRIBUTION, map_fragments
+from geoapp.web.page_maps import map_assets
 from geoapp.web.permissions import Action, can, municipality_requiring
 from layers import selectors
 from layers import selectors_flood as flood
@@ -384,11 +384,7 @@ def _map_options() -> FloodMapOptions:
         "depth": _("Flood depth by hazard class"),
     }
     return FloodMapOptions(
-        assets=MapAssets(
-            leaflet_js=static("vendor/leaflet/leaflet.js"),
-            leaflet_css=static("vendor/leaflet/leaflet.css"),
-            map_css=static("geoapp/map.css"),
-        ),
+        assets=map_assets(),
         labels=labels,
         hazard_labels=_hazard_labels(),
         landmark_category_labels=_category_labels(),

@@ -22,7 +22,8 @@ from geoapp.home.dashboard import ROAD_SURFACES, Dashboard, dashboard_get, role_
 from geoapp.home.maps import CityFrames, CityMapOptions, DashboardFrames, city_map, dashboard_map
 from geoapp.models import DashboardWidget, Role
 from geoapp.web import permissions
-from geoapp.web.maps import ATTRIBUTION, MapAssets, map_fragments, with_script_nonce
+from geoapp.web.maps import ATTRIBUTION, map_fragments, with_script_nonce
+from geoapp.web.page_maps import map_assets
 from layers import selectors, selectors_dashboard
 from layers.models import Dataset, FloodZone, Landmark, Municipality, Road
 from layers.registry import layer_get, layers_with
@@ -277,12 +278,7 @@ def _city_map_options(municipality: Municipality) -> CityMapOptions:
         "weeks": _("Weeks since onset"),
     }
     return CityMapOptions(
-        assets=MapAssets(
-            leaflet_js=static("vendor/leaflet/leaflet.js"),
-            leaflet_css=static("vendor/leaflet/leaflet.css"),
-            map_css=static("geoapp/map.css"),
-            vectorgrid_js=static("vendor/leaflet-vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
-        ),
+        assets=map_assets(vector_tiles=True),
         labels=labels,
         road_class_labels={k: str(v) for k, v in Road.RoadClass.choices},
         landmark_category_labels={k: str(v) for k, v in Landmark.Category.choices},

@@ -20,12 +20,10 @@ import folium
 import geopandas as gpd
 import shapely
 from django import forms
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.utils.functional import Promise
@@ -39,17 +37,14 @@ from geoapp.jobs.views import job_links
 from geoapp.models import ImportUpload, Job, JobStatus
 from geoapp.web import permissions
 from geoapp.web.maps import (
-    MapAssets,
     MapScript,
-    base_map,
-    boundary_layer,
     escaped_columns,
     feature_collection,
     feature_details,
     map_fragments,
 )
+from geoapp.web.page_maps import boundary_base_map
 from geoapp.web.permissions import Action
-from layers import selectors
 from layers.imports import KINDS, ImportLimits, Issue
 from layers.imports.mapping import IGNORE, KML_NOISE, id_column_suggest, mapping_resolve
 from layers.imports.messages import quoted
@@ -373,18 +368,7 @@ def _sample_frame(sample: dict, municipality: Municipality) -> gpd.GeoDataFrame:
 
 def _preview_map(municipality: Municipality, frame: gpd.GeoDataFrame, columns: list[str]):
     """The sample over the municipal boundary; features outside it drawn in red."""
-    fmap = base_map(
-        MapAssets(
-            leaflet_js=static("vendor/leaflet/leaflet.js"),
-            leaflet_css=static("vendor/leaflet/leaflet.css"),
-            map_css=static("geoapp/map.css"),
-        ),
-        basemap_url=settings.MUEANG_BASEMAP_URL,
-        basemap_attribution=settings.MUEANG_BASEMAP_ATTRIBUTION,
-        basemap_label=_("Basemap"),
-    )
-    boundary = selectors.boundary_frame(municipality=municipality)
-    boundary_layer(boundary, name=_("Municipal boundary")).add_to(fmap)
+    fmap, boundary = boundary_base_map(municipality)
     drawn = frame[frame.geometry.notna() & ~frame.geometry.is_empty].reset_index(drop=True)
     shown = columns[:6]
     if len(drawn):

@@ -266,7 +266,7 @@ def _outcome(function: Callable, args: tuple, kwargs: dict, readable: list[str])
         outcome = ("ok", function(*args, **kwargs))
     except BaseException as error:
         outcome = ("error", error)
-    return _pickled(outcome)
+    return answer_dumps(outcome)
 
 
 def _main() -> int:
@@ -279,7 +279,8 @@ def _main() -> int:
     return 0
 
 
-def _pickled(outcome: tuple[str, object]) -> bytes:
+def answer_dumps(outcome: tuple[str, object]) -> bytes:
+    """A reader's answer pickled; an exception that cannot be rebuilt goes as its traceback."""
     try:
         payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
         pickle.loads(payload)
@@ -291,4 +292,4 @@ def _pickled(outcome: tuple[str, object]) -> bytes:
             if isinstance(value, BaseException)
             else repr(value)
         )
-        return pickle.dumps(("error", RuntimeError(f"confined reader failed:\n{text}")))
+        return pickle.dumps(("error", RuntimeError(f"reader failed:\n{text}")))

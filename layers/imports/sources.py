@@ -32,7 +32,6 @@ import signal
 import sqlite3
 import tempfile
 import threading
-import traceback
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
@@ -740,14 +739,8 @@ def _child_produce(items: Iterator, sender: Connection) -> int:
     except BrokenPipeError:  # the caller stopped early
         return 1
     except BaseException as error:
-        try:
-            payload = pickle.dumps(("error", error))
-            pickle.loads(payload)  # an exception that cannot be rebuilt is sent as its text
-        except Exception:
-            text = "".join(traceback.format_exception(error))
-            payload = pickle.dumps(("error", RuntimeError(f"import reader failed:\n{text}")))
         with suppress(OSError):
-            sender.send_bytes(payload)
+            sender.send_bytes(sandbox.answer_dumps(("error", error)))
         return 1
 
 
