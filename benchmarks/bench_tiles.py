@@ -9,7 +9,7 @@ Every query, the baselines included, runs under row-level security in the bench 
 
 tiles.tiles     ``/tiles/roads/{z}/{x}/{y}.pbf`` through the Django test Client (in process,
                 logged in as the bench planner) against the raw ``ST_AsMVT`` query of
-                ``layers.tiles.tile_mvt`` for the same tile on a ``connection.cursor()`` in a
+                ``layers.api.tiles.tile_mvt`` for the same tile on a ``connection.cursor()`` in a
                 tenant scope, with the session settings tile_mvt sets (``TILE_QUERY_SETTINGS``:
                 no JIT, no parallel workers), so the ratio is the endpoint's own overhead. 40
                 seeded random z14 tiles whose centre lies on the grid, plus 4 z12 and 20 z16
@@ -60,7 +60,7 @@ BENCH_PASSWORD = "mueang-bench-2569"
 HOST = "127.0.0.1"
 SEED = 14
 
-# The raw queries: the SQL of layers.tiles.tile_mvt for the roads layer, written out here so the
+# The raw queries: the SQL of layers.api.tiles.tile_mvt for the roads layer, written out here so the
 # baseline does not move with the application; the bytes are compared with the endpoint's.
 # From z14 every road, with its id; below, major classes only, merged by their attributes.
 RAW_TILE_SQL = """
@@ -263,8 +263,8 @@ def tiles_tiles(repeat: int) -> list[Row]:
     from django.core.cache import cache
     from django.db import connection
 
+    from layers.api.tiles import TILE_QUERY_SETTINGS
     from layers.tenancy import tenant_scope
-    from layers.tiles import TILE_QUERY_SETTINGS
 
     segments = round(SEGMENTS * bench_scale())
     municipality, user = ensure_bench_data(segments)
@@ -351,7 +351,7 @@ def tiles_api(repeat: int) -> list[Row]:
     """Features API items pages of 1000 at random offsets against the page's SQL run raw."""
     from django.db import connection
 
-    from layers.features import _feature_sql
+    from layers.api.features import _feature_sql
     from layers.tenancy import tenant_scope
 
     segments = round(SEGMENTS * bench_scale())

@@ -404,7 +404,7 @@ class DengueCasePersonal(TenantModel):
     """Sensitive personal data of a case (PDPA): kept apart from the point and its dates.
 
     Every field is encrypted at rest (`EncryptedTextField`); every read goes through
-    `layers.pdpa.case_personal_read`, which logs who read it, when and why.
+    `layers.pdpa.services.case_personal_read`, which logs who read it, when and why.
     """
 
     case = models.OneToOneField(
@@ -484,7 +484,7 @@ class SprayRound(TenantModel):
 
     Zones are derived from the cases (`analysis.dengue.spray_zones`), so a round names its zone
     by `zone_key`: a stable key derived from one case of the zone
-    (`layers.selectors_dengue.zone_key_for_case`), never the case id itself.
+    (`layers.dengue.selectors.zone_key_for_case`), never the case id itself.
     """
 
     zone_key = models.CharField(_("spray zone"), max_length=40)
@@ -556,7 +556,7 @@ class MinimumNeedsProfile(TenantModel):
 
     Every save adds a row, so earlier profiles stay readable (who changed what, and when); the
     newest row is the profile in force. Without any row the defaults of
-    `analysis.flood.DEFAULT_MINIMUM_NEEDS` apply (`layers.selectors_flood.needs_profile_current`).
+    `analysis.flood.DEFAULT_MINIMUM_NEEDS` apply (`layers.flood.selectors.needs_profile_current`).
     Family kits and toilets are kept as people per kit and per toilet, as officers count them.
     """
 
@@ -629,8 +629,8 @@ class ImportRun(TenantModel):
     """One committed import of a file: who, when, which dataset, what it changed.
 
     Its id tags every history row the import wrote (`FeatureHistory.import_run`), so the whole
-    import can be rolled back (`layers.history.import_rollback`). A refused or dry-run import
-    leaves no run: it is written in the import's own transaction.
+    import can be rolled back (`layers.history.services.rollback_import`). A refused or dry-run
+    import leaves no run: it is written in the import's own transaction.
     """
 
     dataset = models.ForeignKey(
@@ -775,7 +775,7 @@ class FeatureHistory(models.Model):
                 fields=["municipality", "layer", "feature_id", "id"], name="history_feature"
             ),
             models.Index(fields=["dataset_id", "id"], name="history_dataset"),
-            # The dashboard's recent changes (`layers.selectors_dashboard.recent_changes`):
+            # The dashboard's recent changes (`layers.home.selectors.recent_changes`):
             # updates and deletes are counted from the index alone, inserts (one entry per
             # statement, their keys as ranges) read from the table.
             models.Index(
@@ -803,7 +803,7 @@ class FeatureHistory(models.Model):
 class DengueRelease(TenantModel):
     """One published column of the public dengue counts: a complete week, never changed.
 
-    A week is released once, after `layers.dengue_releases.RELEASE_LAG_DAYS`; a correction is a
+    A week is released once, after `layers.dengue.releases.RELEASE_LAG_DAYS`; a correction is a
     new `version` of the week with its own `published_on`, checked against every earlier
     release of the week (`analysis.disclosure`). The table holds only suppressed figures, never
     the counts behind them. Updates are refused by a trigger (migration 0015).

@@ -1,6 +1,6 @@
 """Shared helpers of the dengue analyses: input checks, onset days, pairs and components.
 
-Private to `analysis.dengue`; `layers.dengue_sql` reuses `connected_components` and
+Private to `analysis.dengue`; `layers.dengue.sql` reuses `connected_components` and
 `number_clusters` so that the PostGIS path numbers its clusters exactly like the geopandas path.
 """
 

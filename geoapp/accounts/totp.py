@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from geoapp.models import Membership, Role, TotpDevice, TotpRecoveryCode
-from layers.pdpa import digits_only
+from layers.pdpa.identifiers import digits_only
 
 ISSUER = "Mueang"
 STEP_S = 30

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from geoapp.api.openapi_processes import with_processes
-from layers.features import COLLECTIONS
+from layers.api.features import COLLECTIONS
 
 ERROR = {
     "description": "An error",

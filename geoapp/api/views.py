@@ -22,7 +22,7 @@ from geoapp.api.openapi import openapi_document
 from geoapp.web import permissions
 from geoapp.web.middleware import tenant_scope_for
 from geoapp.web.permissions import Action
-from layers.features import (
+from layers.api.features import (
     COLLECTIONS,
     Collection,
     ItemQuery,

@@ -47,9 +47,8 @@ from geoapp.web.maps import (
 )
 from geoapp.web.page_maps import boundary_base_map
 from geoapp.web.permissions import Action, dataset_access
-from layers.exports import ExportFormat, dataset_export
-from layers.models import Dataset, Municipality
-from layers.selectors_catalogue import (
+from layers.catalogue.exports import ExportFormat, dataset_export
+from layers.catalogue.selectors import (
     PUBLIC_ACCESS,
     VECTOR_KINDS,
     CatalogueFilters,
@@ -60,6 +59,7 @@ from layers.selectors_catalogue import (
     dataset_get,
     dataset_list,
 )
+from layers.models import Dataset, Municipality
 from layers.tenancy import tenant_scope
 
 PREVIEW_FEATURES = 2_000

@@ -61,7 +61,7 @@ class SprayRoundForm(forms.Form):
         return cleaned
 
     def record_args(self) -> dict:
-        """The cleaned input as the arguments of `layers.services_dengue.spray_round_record`."""
+        """The cleaned input as the arguments of `layers.dengue.services.spray_round_record`."""
         data = self.cleaned_data
         number, planned = data["round"]
         return {

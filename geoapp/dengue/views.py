@@ -2,7 +2,7 @@
 
 Also the public page of weekly dengue counts (`open_dengue_counts`, no login).
 Views are thin: check the role, parse the input (a bad date or format answers 400 with a clear
-message), call `layers.selectors_dengue`, build the figures, render.
+message), call `layers.dengue.selectors`, build the figures, render.
 """
 
 from __future__ import annotations
@@ -44,12 +44,13 @@ from geoapp.templatetags.thaidate import thai_date
 from geoapp.web.maps import ATTRIBUTION, map_fragments
 from geoapp.web.page_maps import map_assets
 from geoapp.web.permissions import Action, can, municipality_requiring
-from layers import dengue_releases, selectors
-from layers import selectors_dengue as dengue
+from layers import selectors
 from layers.csv_safe import SafeDictWriter
+from layers.dengue import releases as dengue_releases
+from layers.dengue import selectors as dengue
+from layers.dengue.services import spray_round_record
 from layers.models import WGS84, DengueCase, Landmark, Municipality
 from layers.registry import layer_get
-from layers.services_dengue import spray_round_record
 
 EARLIEST_DATE = date(2000, 1, 1)
 #: The spray plan may look this far ahead (planning next week's rounds).

@@ -1,7 +1,7 @@
 """Flood pages for disaster teams: the dashboard, the aid priority list and the needs profile.
 
 Views are thin: check the role, parse the input (a bad parameter answers 400 with a message
-saying what to send), read the assessment from `layers.selectors_flood`, shape tables, render.
+saying what to send), read the assessment from `layers.flood.selectors`, shape tables, render.
 Every member may view the dashboard and the needs profile; the aid list (households with
 vulnerable members) and editing the profile need `Action.EDIT_FLOOD`.
 """
@@ -39,8 +39,9 @@ from geoapp.web.maps import ATTRIBUTION, map_fragments
 from geoapp.web.page_maps import map_assets
 from geoapp.web.permissions import Action, can, municipality_requiring
 from layers import selectors
-from layers import selectors_flood as flood
 from layers.csv_safe import SafeWriter
+from layers.flood import selectors as flood
+from layers.flood.services import needs_profile_save
 from layers.imports.values import THAI_DIGITS, whole_number
 from layers.models import (
     NEEDS_PROFILE_LIMITS,
@@ -52,7 +53,6 @@ from layers.models import (
     Road,
 )
 from layers.registry import layer_get
-from layers.services_flood import needs_profile_save
 
 EXPORT_FORMATS = ("html", "csv", "geojson")
 NEEDS_ITEMS = ("rice_kg", "drinking_water_l", "clean_water_l", "family_kits", "toilets")

@@ -21,17 +21,18 @@ from django.views.decorators.http import require_http_methods
 from geoapp.templatetags.thaidate import thai_date
 from geoapp.web import permissions
 from geoapp.web.permissions import Action, dataset_access
-from layers.history import (
+from layers.catalogue.selectors import dataset_get
+from layers.history.selectors import (
     KIND_LAYERS,
     HistoryError,
+    dataset_history,
+    dataset_imports,
     feature_history,
-    restore_feature,
-    rollback_import,
 )
+from layers.history.services import restore_feature, rollback_import
 from layers.imports.values import whole_number
 from layers.models import Dataset, FeatureHistory, ImportRun, Municipality
 from layers.registry import LayerMap, layers_with
-from layers.selectors_catalogue import dataset_get
 
 #: The action that allows changing the features of a dataset of each kind (the layer's `edit`).
 EDIT_ACTIONS: LayerMap[Action] = LayerMap(
@@ -257,8 +258,6 @@ def import_rollback_page(
 
 def dataset_history_context(request: HttpRequest, municipality: Municipality, dataset: Dataset):
     """The dataset page's history section: recent changes and imports (empty for files)."""
-    from layers.history import dataset_history, dataset_imports
-
     if dataset.kind not in KIND_LAYERS:
         return {}
     changes = dataset_history(dataset=dataset)

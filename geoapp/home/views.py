@@ -24,11 +24,12 @@ from geoapp.models import DashboardWidget, Role
 from geoapp.web import permissions
 from geoapp.web.maps import ATTRIBUTION, map_fragments, with_script_nonce
 from geoapp.web.page_maps import map_assets
-from layers import selectors, selectors_dashboard
+from layers import selectors
+from layers.api.tiles import tile_version
+from layers.catalogue.selectors import DatasetAccess
+from layers.home import selectors as selectors_dashboard
 from layers.models import Dataset, FloodZone, Landmark, Municipality, Road
 from layers.registry import layer_get, layers_with
-from layers.selectors_catalogue import DatasetAccess
-from layers.tiles import tile_version
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

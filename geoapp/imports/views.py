@@ -50,7 +50,7 @@ from layers.imports.mapping import IGNORE, KML_NOISE, id_column_suggest, mapping
 from layers.imports.messages import quoted
 from layers.imports.service import SLUG, default_slug
 from layers.models import Municipality, PersonalDataAccess
-from layers.pdpa import upload_personal_read_log
+from layers.pdpa.services import upload_personal_read_log
 from layers.registry import LayerMap, layers_with
 
 # The kinds offered: the registry's importable layers, in its order, then any other file.

@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 
 from geoapp.jobs import queue as jobs
 from geoapp.web.permissions import Action
-from layers import processes as analyses
-from layers import selectors_dengue as dengue
+from layers.dengue import selectors as dengue
+from layers.jobs import processes as analyses
 from layers.models import DengueCase, Municipality
 from layers.registry import layer_get
 

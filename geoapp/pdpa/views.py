@@ -12,14 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from geoapp.web.permissions import Action, can, municipality_requiring
 from layers.models import DengueCase, PersonalDataAccess
-from layers.pdpa import (
-    access_log,
-    case_personal_read,
-    identifier_normalise,
-    national_id_check_digit_ok,
-    person_erase,
-    person_export,
-)
+from layers.pdpa.identifiers import identifier_normalise, national_id_check_digit_ok
+from layers.pdpa.selectors import access_log
+from layers.pdpa.services import case_personal_read, person_erase, person_export
 
 
 class PurposeForm(forms.Form):
@@ -123,8 +118,8 @@ class DataSubjectForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        # People are found by the normalised digits of either (layers.pdpa.identifier_digest):
-        # text without a digit names nobody.
+        # People are found by the normalised digits of either
+        # (layers.pdpa.identifiers.identifier_digest): text without a digit names nobody.
         if "national_id" in cleaned and not (cleaned.get("national_id") or cleaned.get("phone")):
             raise forms.ValidationError(_("Give a national ID or a phone number."))
         return cleaned

@@ -17,9 +17,9 @@ from django.views.decorators.http import require_GET
 
 from geoapp.web import permissions
 from geoapp.web.permissions import Action
+from layers.api.tiles import TILE_LAYERS, tile_bounds_ok, tile_mvt, tile_version
 from layers.registry import layer_get
 from layers.tenancy import tenant_scope_set
-from layers.tiles import TILE_LAYERS, tile_bounds_ok, tile_mvt, tile_version
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
 TILE_CACHE_S = 3600

@@ -14,9 +14,9 @@ from django.db import connection
 from django.http import Http404
 
 from geoapp.models import Membership, Role
+from layers.catalogue.selectors import DatasetAccess
 from layers.models import Municipality
 from layers.registry import layers_with
-from layers.selectors_catalogue import DatasetAccess
 from layers.tenancy import tenant_scope_set
 
 

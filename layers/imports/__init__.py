@@ -8,7 +8,7 @@ from layers.imports.limits import ImportLimits
 from layers.imports.messages import ImportCancelled, ImportRefused, Issue, Severity
 from layers.imports.report import ImportReport
 from layers.imports.service import layer_import, source_inspect
-from layers.imports.writers import dataset_file_path
+from layers.storage import dataset_file_path
 
 __all__ = [
     "KINDS",

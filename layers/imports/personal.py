@@ -7,7 +7,8 @@ upload's row; neither may hold a person's data in clear (PDPA). A column is pers
   โทรศัพท์, ที่อยู่, name, national id, phone, address, ...), or
 - whatever the kind, one of its sample values is a Thai national ID (13 digits with a valid
   check digit) or a Thai phone number.
-The preview shows `MASK` instead; `layers.pdpa.upload_personal_read` logs a reveal with its purpose.
+The preview shows `MASK` instead; `layers.pdpa.services.upload_personal_read_log` logs a reveal
+with its purpose.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from layers.pdpa import identifier_normalise, national_id_check_digit_ok
+from layers.pdpa.identifiers import identifier_normalise, national_id_check_digit_ok
 
 MASK = "•••••"
 # Column names (lower case, separators removed) that hold a person's identity or contact.

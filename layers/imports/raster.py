@@ -46,6 +46,7 @@ from layers.imports.crs import CrsChoice, crs_choose, crs_describe, crs_suggesti
 from layers.imports.limits import ImportLimits
 from layers.imports.messages import ImportRefused, Issue, Severity, quoted, refuse
 from layers.imports.report import ImportReport
+from layers.imports.sources import file_checksum
 from layers.models import Dataset, Municipality
 from layers.tenancy import tenant_scope
 
@@ -119,8 +120,6 @@ class RasterPlan:
 
 
 def _checksum(path: Path) -> str:
-    from layers.imports.sources import file_checksum
-
     return file_checksum(path)
 
 

@@ -25,7 +25,7 @@ import shapely
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils.text import slugify
 
-from layers.history import import_run_recorded
+from layers.history.services import import_run_recorded
 from layers.imports.crs import (
     WGS84,
     CrsChoice,
@@ -88,9 +88,9 @@ from layers.imports.writers import (
     DatasetFileWriter,
     LayerWriter,
     RowBatch,
-    dataset_file_path,
 )
 from layers.models import Dataset, DengueCase, FloodZone, Landmark, Municipality
+from layers.storage import dataset_file_path
 from layers.tenancy import tenant_scope
 
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")

@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from layers.imports.values import by_distinct_value, objects
 from layers.models import WGS84, Dataset, FeatureModel, Municipality
+from layers.storage import dataset_file_before_path
 
 GEOMETRY_TOLERANCE = 1e-12
 SQL_BATCH = 1000
@@ -438,26 +439,11 @@ class LayerWriter:
         return len(absent), 0
 
 
-def dataset_file_path(*, municipality_code: str, slug: str) -> Path:
-    """Where a `dataset` import keeps its features: MEDIA_ROOT/datasets/<code>/<slug>.geojson."""
-    from django.conf import settings
-
-    return Path(settings.MEDIA_ROOT) / "datasets" / municipality_code / f"{slug}.geojson"
-
-
-def dataset_file_before_path(path: Path, import_run_id: int) -> Path:
-    """Where the file as it was before import `import_run_id` is kept (for its rollback).
-
-    A `.absent` twin of this path says there was no file: the import created the dataset.
-    """
-    return path.parent / ".history" / f"{path.stem}.before-{import_run_id}{path.suffix}"
-
-
 class DatasetFileWriter:
     """Writes a `dataset` import's features as one GeoJSON file, swapped in on commit.
 
     With `import_run_id` set (the import was recorded), the file it replaces is kept first
-    (`dataset_file_before_path`), so `layers.history.rollback_import` can put it back.
+    (`dataset_file_before_path`), so `layers.history.services.rollback_import` can put it back.
     """
 
     import_run_id: int | None = None

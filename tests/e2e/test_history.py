@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from layers.history import restore_feature
+from layers.history.services import restore_feature
 from layers.models import Municipality, Road
 from layers.tenancy import all_tenants_scope
 

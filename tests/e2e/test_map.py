@@ -219,7 +219,7 @@ def drawn_road_colours(page) -> set[str]:
 
 def test_a_tiled_map_still_shows_every_layer_and_minor_roads_from_z14(visit, settings):
     from geoapp.web.maps import ROAD_STYLES
-    from layers.tiles import MAJOR_ROAD_CLASSES
+    from layers.api.tiles import MAJOR_ROAD_CLASSES
 
     settings.MUEANG_MAP_TILE_THRESHOLD = 100
     visit.login("nst-health")

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from layers.dengue.selectors import zone_key_for_case
 from layers.models import DengueCase, Landmark
-from layers.selectors_dengue import zone_key_for_case
 
 pytestmark = pytest.mark.e2e
 

@@ -280,7 +280,7 @@ def test_bbox_pages_with_after_and_offset_match_postgis_in_id_order(db, bbox):
 def test_number_matched_is_never_a_full_count_of_a_big_table(db, monkeypatch):
     from django.test.utils import CaptureQueriesContext
 
-    from layers import features
+    from layers.api import features
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE layers_road")  # the planner's estimate: 1,600-odd rows

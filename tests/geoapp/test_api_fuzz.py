@@ -30,7 +30,7 @@ from schemathesis.generation import GenerationMode
 from geoapp.accounts.tokens import api_token_create
 from geoapp.api.openapi import openapi_document
 from geoapp.jobs.processes import PROCESSES
-from layers.features import COLLECTIONS
+from layers.api.features import COLLECTIONS
 
 NST = "nakhon-si-thammarat"
 CHON = "chon-buri"

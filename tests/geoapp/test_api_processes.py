@@ -21,7 +21,8 @@ from geoapp.api.openapi import openapi_document
 from geoapp.jobs import queue as jobs
 from geoapp.jobs.processes import PROCESSES
 from geoapp.models import ApiToken, Job, JobStatus
-from layers import selectors_dengue, selectors_flood
+from layers.dengue import selectors as selectors_dengue
+from layers.flood import selectors as selectors_flood
 from layers.models import DengueCase, Municipality
 from layers.tenancy import all_tenants_scope
 

@@ -27,15 +27,10 @@ from shapely import wkb
 from geoapp.home.dashboard import dashboard_save
 from geoapp.models import DashboardConfig, DashboardWidget, Membership, Role
 from geoapp.web.permissions import ROLE_ACTIONS, Action
+from layers.catalogue.selectors import DatasetAccess
+from layers.home.selectors import MEMBER_ACCESS, data_freshness, recent_changes, road_km
 from layers.imports import layer_import
 from layers.models import Building, Dataset, DengueCase, Landmark, Road
-from layers.selectors_catalogue import DatasetAccess
-from layers.selectors_dashboard import (
-    MEMBER_ACCESS,
-    data_freshness,
-    recent_changes,
-    road_km,
-)
 from layers.tenancy import tenant_scope
 from tests.catalogue import thai_catalogue
 from tests.layers.import_data import roads_frame, write_geojson

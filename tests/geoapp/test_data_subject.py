@@ -11,7 +11,8 @@ from django.core.management import call_command
 from django.test import Client
 
 from layers.models import DengueCase, DengueCasePersonal, PersonalDataAccess
-from layers.pdpa import case_personal_write, identifier_digest, personal_data_purge
+from layers.pdpa.identifiers import identifier_digest
+from layers.pdpa.services import case_personal_write, personal_data_purge
 
 NST = "nakhon-si-thammarat"
 URL = f"/m/{NST}/pdpa/requests/"

@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analysis.dengue import space_time_clusters, spray_zones
+from layers.dengue.selectors import dengue_situation, spray_plan, zone_key_for_case
 from layers.models import DengueCase, DengueCasePersonal, Municipality, SprayRound
 from layers.selectors import dengue_case_frame
-from layers.selectors_dengue import dengue_situation, spray_plan, zone_key_for_case
 
 NST = "nakhon-si-thammarat"
 # The demo cases run from 16 Nov 2025 to 15 Nov 2026; its "today" is 21 Nov 2026. Dates are

@@ -29,7 +29,7 @@ from analysis.flood import (
     minimum_needs,
 )
 from layers import selectors
-from layers import selectors_flood as flood
+from layers.flood import selectors as flood
 from layers.imports import layer_import
 from layers.models import Dataset, FloodZone, Municipality
 from layers.rasters import raster_file

@@ -25,8 +25,8 @@ from geoapp.imports.job import upload_root
 from geoapp.imports.services import uploads_clean
 from geoapp.jobs import queue as jobs
 from geoapp.models import ImportUpload, Job, JobStatus
-from layers.imports.writers import dataset_file_path
 from layers.models import Building, Dataset, DengueCase, FloodZone, Landmark, Municipality, Road
+from layers.storage import dataset_file_path
 from layers.tenancy import all_tenants_scope, tenant_scope
 from tests.layers.import_data import (
     OUTSIDE,

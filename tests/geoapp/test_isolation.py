@@ -55,7 +55,7 @@ def url_for(name: str, code: str = "nakhon-si-thammarat") -> str:
     if "case_id" in converters:
         kwargs["case_id"] = DengueCase.objects.filter(municipality__code=code).first().pk
     if "zone_key" in converters:
-        from layers.selectors_dengue import zone_key_for_case
+        from layers.dengue.selectors import zone_key_for_case
 
         first = DengueCase.objects.filter(municipality__code=code).order_by("report_date", "id")[0]
         kwargs["zone_key"] = zone_key_for_case(

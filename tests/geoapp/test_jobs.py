@@ -23,8 +23,8 @@ from geoapp.imports.job import upload_root
 from geoapp.jobs import queue as jobs
 from geoapp.models import Job, JobStatus
 from geoapp.web.permissions import Action
-from layers.imports.writers import dataset_file_path
 from layers.models import Dataset, Municipality, Road
+from layers.storage import dataset_file_path
 from layers.tenancy import all_tenants_scope, tenant_scope
 
 CODE = "nakhon-si-thammarat"

@@ -15,12 +15,12 @@ from django.db import connection
 from django.test import Client
 
 from layers.models import DengueCase, DengueCasePersonal
-from layers.pdpa import (
-    case_personal_write,
+from layers.pdpa.identifiers import (
     identifier_digest,
     identifier_normalise,
     national_id_check_digit_ok,
 )
+from layers.pdpa.services import case_personal_write
 
 NST = "nakhon-si-thammarat"
 URL = f"/m/{NST}/pdpa/requests/"

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from analysis.disclosure import SMALL, WITHHELD, WeekRelease, week_pins
-from layers.dengue_releases import (
+from layers.dengue.releases import (
     RELEASE_LAG_DAYS,
     WEEKS_SHOWN,
     dengue_release_correct,

@@ -14,8 +14,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from geoapp.models import Membership
+from layers.api.tiles import MAJOR_ROAD_CLASSES, tile_version
 from layers.models import Landmark, Municipality
-from layers.tiles import MAJOR_ROAD_CLASSES, tile_version
 
 NST_CENTRE = (99.965, 8.43)
 

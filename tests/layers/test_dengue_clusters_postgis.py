@@ -9,7 +9,7 @@ from django.contrib.gis.geos import Point
 from pyproj import Transformer
 
 from analysis.dengue import space_time_clusters
-from layers.dengue_sql import dengue_clusters_postgis
+from layers.dengue.sql import dengue_clusters_postgis
 from layers.frames import frame_from_queryset
 from layers.models import DengueCase
 

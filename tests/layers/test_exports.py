@@ -12,9 +12,9 @@ import pyogrio
 import pytest
 import shapely
 
-from layers.exports import dataset_export, shapefile_field_names
+from layers.catalogue.exports import dataset_export, shapefile_field_names
+from layers.catalogue.selectors import dataset_frame
 from layers.models import Dataset, DengueCasePersonal, Landmark
-from layers.selectors_catalogue import dataset_frame
 
 FORMATS = ["geojson", "gpkg", "csv", "shp"]
 PERSONAL_FIELDS = ["full_name", "national_id", "phone", "address", "national_id_digest"]

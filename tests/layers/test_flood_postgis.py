@@ -1,10 +1,10 @@
-"""The PostGIS flood overlays (layers.flood_sql) agree with analysis.flood on the demo city."""
+"""The PostGIS flood overlays (layers.flood.sql) agree with analysis.flood on the demo city."""
 
 import pandas as pd
 import pytest
 
 from analysis.flood import feature_exposure, population_impact, road_exposure, zones_from_classes
-from layers import flood_sql
+from layers.flood import sql as flood_sql
 from layers.frames import frame_from_queryset
 from layers.models import Building, FloodZone, Landmark, Road
 

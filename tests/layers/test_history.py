@@ -8,13 +8,8 @@ from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 
-from layers.history import (
-    HistoryError,
-    dataset_history,
-    feature_history,
-    restore_feature,
-    rollback_import,
-)
+from layers.history.selectors import HistoryError, dataset_history, feature_history
+from layers.history.services import restore_feature, rollback_import
 from layers.imports import layer_import
 from layers.models import (
     Building,
@@ -26,7 +21,7 @@ from layers.models import (
     LayerVersion,
     Road,
 )
-from layers.pdpa import case_personal_write, person_erase, personal_data_purge
+from layers.pdpa.services import case_personal_write, person_erase, personal_data_purge
 from layers.tenancy import tenant_scope
 from tests.layers.import_data import roads_frame, write_geojson
 
@@ -150,7 +145,7 @@ def test_restore_without_a_version_undoes_the_last_change(nst):
 
 
 def test_restore_refuses_when_the_feature_changed_after_the_user_looked(nst):
-    from layers.history import feature_history
+    from layers.history.selectors import feature_history
 
     landmark = Landmark.objects.filter(municipality=nst).order_by("id")[4]
     Landmark.objects.filter(pk=landmark.pk).update(name_th="ที่ผู้ใช้เห็น")

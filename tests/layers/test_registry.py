@@ -15,16 +15,13 @@ from django.test import Client
 from django.utils.translation import gettext_lazy as _
 
 from geoapp.web.permissions import Action
-from layers import (
-    features,
-    history,
-    processes,
-    selectors_catalogue,
-    selectors_dashboard,
-    selectors_flood,
-    tiles,
-)
+from layers import history
+from layers.api import features, tiles
+from layers.catalogue import selectors as selectors_catalogue
+from layers.flood import selectors as selectors_flood
+from layers.home import selectors as selectors_dashboard
 from layers.imports import KINDS, layer_import
+from layers.jobs import processes
 from layers.management.commands.feature_history import Command as FeatureHistoryCommand
 from layers.management.commands.import_layer import Command as ImportLayerCommand
 from layers.models import Dataset, DengueCase, FeatureModel, Landmark, Road

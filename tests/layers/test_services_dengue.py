@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
+from layers.dengue.services import spray_round_record
 from layers.models import SprayRound
-from layers.services_dengue import spray_round_record
 
 PLANNED = date(2026, 11, 21)
 

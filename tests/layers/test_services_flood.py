@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
+from layers.flood.services import needs_profile_save
 from layers.models import MinimumNeedsProfile
-from layers.services_flood import needs_profile_save
 
 AMOUNTS = {
     "rice_kg": 3.0,

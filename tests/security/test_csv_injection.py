@@ -14,8 +14,8 @@ import geopandas as gpd
 import pytest
 import shapely
 
+from layers.catalogue.exports import _csv_zip, dataset_export
 from layers.csv_safe import FORMULA_STARTS, SafeDictWriter, SafeWriter, safe_cell
-from layers.exports import _csv_zip, dataset_export
 from layers.models import Dataset, Landmark
 
 PAYLOADS = [

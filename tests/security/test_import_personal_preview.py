@@ -16,7 +16,7 @@ from geoapp.imports.job import upload_root
 from geoapp.models import JobStatus
 from layers.imports.personal import MASK, personal_columns
 from layers.models import PersonalDataAccess
-from layers.pdpa import UPLOAD_PREVIEW_CASE_REF
+from layers.pdpa.services import UPLOAD_PREVIEW_CASE_REF
 from layers.tenancy import all_tenants_scope
 from tests.geoapp.test_import_wizard import (
     START,

@@ -25,7 +25,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from analysis.disclosure import SMALL, WITHHELD, WeekRelease, week_release
 from analysis.privacy import SUPPRESSED, suppressed_counts
-from layers.dengue_releases import (
+from layers.dengue.releases import (
     RELEASE_LAG_DAYS,
     dengue_release_correct,
     dengue_releases_publish,
@@ -224,7 +224,7 @@ def publish_year(
     correct_every: int,
     check_earlier: bool = True,
 ):
-    """Every release of a year of daily visits, as `layers.dengue_releases` makes them.
+    """Every release of a year of daily visits, as `layers.dengue.releases` makes them.
 
     Every `correct_every` days, each week released in the last nine weeks is corrected
     (`check_earlier=False` checks a correction alone, as a daily recomputation would).

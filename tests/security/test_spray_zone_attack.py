@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from scipy.spatial import cKDTree
 
 from analysis.dengue.cover import covering_zones
+from layers.dengue.selectors import dengue_situation
 from layers.models import Municipality
-from layers.selectors_dengue import dengue_situation
 
 K = 50
 UTM = 32647

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 
-from layers.history import HistoryError
+from layers.history.selectors import HistoryError
 from layers.models import Municipality
 
 USAGE_ERROR = 2

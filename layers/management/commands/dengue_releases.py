@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from analysis.disclosure import DisclosureError
-from layers.dengue_releases import dengue_release_correct, dengue_releases_publish
+from layers.dengue.releases import dengue_release_correct, dengue_releases_publish
 from layers.management.commands._history import USAGE_ERROR, municipality_get
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from layers.history import LAYERS, HistoryError, feature_history, layer_name
+from layers.history.selectors import LAYERS, HistoryError, feature_history, layer_name
 from layers.management.commands._history import municipality_get, refused
 from layers.tenancy import tenant_scope
 

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from layers.pdpa import personal_data_purge
+from layers.pdpa.services import personal_data_purge
 from layers.tenancy import all_tenants_scope
 
 

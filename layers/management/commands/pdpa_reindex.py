@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from layers.pdpa import personal_identifiers_reindex
+from layers.pdpa.services import personal_identifiers_reindex
 from layers.tenancy import all_tenants_scope
 
 

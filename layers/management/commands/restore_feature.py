@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from layers.history import HistoryError, restore_feature
+from layers.history.selectors import HistoryError
+from layers.history.services import restore_feature
 from layers.management.commands._history import municipality_get, refused
 
 

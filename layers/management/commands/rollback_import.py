@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from layers.history import HistoryError, rollback_import
+from layers.history.selectors import HistoryError
+from layers.history.services import rollback_import
 from layers.management.commands._history import municipality_get, refused
 
 

@@ -15,7 +15,8 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
-from layers.history import usernames
+from layers.catalogue.selectors import DatasetAccess
+from layers.history.selectors import usernames
 from layers.models import (
     Building,
     Dataset,
@@ -26,7 +27,6 @@ from layers.models import (
     Municipality,
 )
 from layers.registry import VIEW_LAYERS, LayerNames, layers_with
-from layers.selectors_catalogue import DatasetAccess
 
 #: What a member of the municipality may read (public and internal datasets, no case data).
 MEMBER_ACCESS = DatasetAccess(internal=True)

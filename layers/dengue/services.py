@@ -1,6 +1,6 @@
 """Writes of the dengue pages: recording a spray round as done.
 
-The reads (situation, plan, rounds of a zone) are in `layers.selectors_dengue`.
+The reads (situation, plan, rounds of a zone) are in `layers.dengue.selectors`.
 """
 
 from __future__ import annotations

@@ -31,11 +31,12 @@ from analysis.flood import (
     zones_from_classes,
 )
 from layers import selectors
+from layers.api.tiles import tile_version
+from layers.catalogue.selectors import dataset_frame
 from layers.frames import frame_from_queryset
 from layers.models import WGS84, Building, Dataset, FloodZone, MinimumNeedsProfile, Municipality
 from layers.rasters import RasterPreview, array_preview, raster_file, raster_preview
 from layers.registry import FLOOD_EXPOSURE, FLOOD_HAZARD, LayerNames, layer_list
-from layers.tiles import tile_version
 
 HOUSEHOLD_FIELDS = (
     "id",
@@ -214,7 +215,6 @@ def seed_frame(*, dataset: Dataset) -> gpd.GeoDataFrame:
             FloodZone.objects.filter(municipality_id=dataset.municipality_id, dataset=dataset),
             fields=("id",),
         )
-    from layers.selectors_catalogue import dataset_frame
 
     frame = dataset_frame(dataset=dataset)
     return frame[frame.geometry.notna() & ~frame.geometry.is_empty]

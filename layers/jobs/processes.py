@@ -26,8 +26,8 @@ from analysis.flood import (
 )
 from analysis.flood._common import geometry_kind
 from layers import selectors
-from layers import selectors_dengue as dengue
-from layers import selectors_flood as flood
+from layers.dengue import selectors as dengue
+from layers.flood import selectors as flood
 from layers.models import WGS84, Municipality
 from layers.registry import FLOOD_EXPOSURE, LayerMap, LayerNames, layers_with
 

@@ -1,21 +1,16 @@
-"""Personal data of dengue cases (PDPA): every read is logged with its purpose."""
+"""Personal data of dengue cases (PDPA): reads logged with their purpose; export, erase, purge."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import unicodedata
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from layers.models import DengueCase, DengueCasePersonal, PersonalDataAccess
+from layers.pdpa.identifiers import identifier_digest, identifier_normalise
 
 PERSONAL_FIELDS = ("full_name", "national_id", "phone", "address")
-#: The transaction-local setting that lets this module (and only it) delete feature history.
-HISTORY_ERASE_SETTING = "mueang.history_erase"
 
 
 @dataclass(frozen=True)
@@ -25,6 +20,10 @@ class PersonalData:
     phone: str
     address: str
     is_generated: bool
+
+
+#: The transaction-local setting that lets this module (and only it) delete feature history.
+HISTORY_ERASE_SETTING = "mueang.history_erase"
 
 
 @transaction.atomic
@@ -70,61 +69,6 @@ def upload_personal_read_log(
         purpose=purpose,
         fields=f"upload {file}: {', '.join(columns)}"[:200],
     )
-
-
-def access_log(*, municipality_id: int, limit: int = 200):
-    """The latest reads of personal data in a municipality, newest first."""
-    return PersonalDataAccess.objects.filter(municipality_id=municipality_id).order_by("-at")[
-        :limit
-    ]
-
-
-def digits_only(value: str | None) -> str:
-    """The decimal digits of `value` as Arabic digits ("๐๑ 2-3" -> "0123"); everything else goes."""
-    return "".join(
-        str(unicodedata.decimal(ch))
-        for ch in value or ""
-        if unicodedata.decimal(ch, None) is not None
-    )
-
-
-def identifier_normalise(value: str | None) -> str:
-    """A national ID or phone number as Arabic digits only: Thai digits translated, separators gone.
-
-    "๑-๒๓๔๕-๖๗๘๙๐-๑๒-๑", "1 2345 67890 12 1" and "1234567890121" are one identifier (any
-    Unicode decimal digit counts). A phone in international form (+66 ...) becomes its national
-    form (0 ...), so "+66 81 234 5678", "+66 (0)81 234 5678", "0066 81 234 5678" and
-    "081-234-5678" are one number too.
-    """
-    digits = digits_only(value)
-    if digits.startswith("00"):  # "0066 ...": the international prefix dialled from Thailand
-        digits = digits[2:]
-    if digits.startswith("66") and len(digits) in (10, 11, 12):
-        # "+66 81 ..." and "+66 (0)81 ...": the national form keeps one leading 0.
-        digits = "0" + digits[2:].removeprefix("0")
-    return digits
-
-
-def national_id_check_digit_ok(digits: str) -> bool:
-    """Whether 13 digits end with the Thai national ID check digit (mod 11 over weights 13..2)."""
-    if len(digits) != 13 or not digits.isascii() or not digits.isdigit():
-        return False
-    weights = range(13, 1, -1)
-    total = sum(int(digit) * weight for digit, weight in zip(digits[:12], weights, strict=True))
-    return (11 - total % 11) % 10 == int(digits[12])
-
-
-def identifier_digest(value: str) -> str:
-    """HMAC-SHA256 of a national ID or phone number, normalised, keyed by the PII key.
-
-    Lets a data subject request find a person's rows without decrypting the table. Digests
-    must be recomputed (`pdpa_reindex`) if the first key of MUEANG_PII_KEYS changes.
-    """
-    digits = identifier_normalise(value)
-    if not digits:
-        return ""
-    key = hashlib.sha256(b"mueang-pii-index:" + settings.MUEANG_PII_KEYS[0].encode()).digest()
-    return hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()
 
 
 @transaction.atomic

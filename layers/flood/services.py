@@ -1,6 +1,6 @@
 """Writes of the flood pages: saving a new version of the minimum needs profile.
 
-The reads (the profile in force, its history, the assessment) are in `layers.selectors_flood`.
+The reads (the profile in force, its history, the assessment) are in `layers.flood.selectors`.
 """
 
 from __future__ import annotations

@@ -1,15 +1,8 @@
-"""Feature history: read a feature's versions, restore one, roll back a whole import.
+"""Feature history, the writes: restore a feature's version, roll back a whole import.
 
-The history itself is written by database triggers on the layer tables (migration
-`0009_feature_history`), so every path that changes a feature is recorded. This module reads it
-and writes through the same tables, so a restore or a rollback is itself recorded (with
-`mueang.change` saying what it was) and bumps the layer versions that caches key on.
-
-A feature's versions are its history entries in order, numbered from 1. Version N is the state
-right after entry N: the old row of entry N + 1, or the current row if N is the last entry (a
-deleted feature has no state after its delete). Rows are compared and restored as PostgreSQL
-reads them (`jsonb_populate_record` over the stored jsonb, the geometry from its EWKB), so a
-restore gives back every column exactly, geometry included.
+Both write through the layer tables, so a restore or a rollback is itself recorded by the history
+triggers (with `mueang.change` saying what it was) and bumps the layer versions that caches key
+on. A restore gives back every column exactly, geometry included.
 """
 
 from __future__ import annotations
@@ -17,79 +10,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from layers.models import DengueCase, FeatureHistory, FeatureModel, ImportRun, Municipality
-from layers.registry import LayerMap, layers_with
+from layers.history.selectors import (
+    KIND_LAYERS,
+    LAYERS,
+    HistoryError,
+    Version,
+    feature_history,
+    layer_name,
+    layer_table,
+)
+from layers.models import DengueCase, FeatureHistory, ImportRun, Municipality
+from layers.storage import dataset_file_before_path, dataset_file_path
 from layers.tenancy import tenant_scope
 
-#: History layer names (as in LayerVersion, the registry's `tracked_as`) and their models.
-LAYERS: LayerMap[type[FeatureModel]] = LayerMap(
-    lambda: {layer.tracked_as: layer.model for layer in layers_with(history=True)}
-)
-#: Other names the command line accepts for a layer (import kinds, dataset kinds).
-LAYER_ALIASES: LayerMap[str] = LayerMap(
-    lambda: {
-        name: layer.tracked_as
-        for layer in layers_with(history=True)
-        for name in layer.names
-        if name != layer.tracked_as
-    }
-)
-#: Dataset (and import) kind -> history layer.
-KIND_LAYERS: LayerMap[str] = LayerMap(
-    lambda: {layer.name: layer.tracked_as for layer in layers_with(history=True)}
-)
-#: Columns left out of "what changed" summaries: they change with every save.
-NOISE_COLUMNS = frozenset({"updated_at"})
 CONFLICTS_LISTED = 10
 
+
 IMPORT_SETTING = "mueang.import_id"
+
+
 CHANGE_SETTING = "mueang.change"
-
-
-class HistoryError(Exception):
-    """A history request that cannot be done, with the reason in Thai and English."""
-
-    def __init__(self, thai: str, english: str, *, code: str = "refused"):
-        super().__init__(f"{thai} / {english}")
-        self.thai = thai
-        self.english = english
-        self.code = code
-
-
-@dataclass
-class Version:
-    """One change of a feature and the state it left."""
-
-    number: int
-    entry_id: int
-    op: str
-    changed_at: datetime
-    user_ref: int | None
-    username: str
-    import_run_id: int | None
-    context: str
-    changed: list[str]
-    before: dict | None  # the row before this change (None for an insert)
-    after: dict | None  # the row after it (None for a delete)
-    after_entry_id: int | None  # the history entry holding `after` (None: the current row)
-
-    @property
-    def changes(self) -> list[tuple[str, object, object]]:
-        """(column, before, after) for each column this change touched (noise aside)."""
-        if self.op != FeatureHistory.Op.UPDATE or self.before is None:
-            return []
-        after = self.after or {}
-        return [
-            (name, self.before.get(name), after.get(name))
-            for name in self.changed
-            if name not in NOISE_COLUMNS
-        ]
 
 
 @dataclass
@@ -113,22 +57,6 @@ class RollbackResult:
     recreated: int = 0  # features it deleted, put back
     conflicts: list[int] = field(default_factory=list)  # features changed again after it
     dry_run: bool = False
-
-
-def layer_name(name: str) -> str:
-    """The history layer for a name the user typed (`roads`, `dengue_cases`, ...)."""
-    layer = LAYER_ALIASES.get(name, name)
-    if layer not in LAYERS:
-        raise HistoryError(
-            f"ไม่รู้จักชั้นข้อมูล {name!r} ใช้ได้: {', '.join(LAYERS)}",
-            f"unknown layer {name!r}; one of: {', '.join(LAYERS)}",
-            code="layer_unknown",
-        )
-    return layer
-
-
-def _table(layer: str) -> str:
-    return LAYERS[layer]._meta.db_table
 
 
 def _setting_swap(name: str, value: str) -> str:
@@ -194,85 +122,12 @@ def import_run_recorded(
     report.import_run = run.pk
 
 
-def usernames(user_ids: set[int]) -> dict[int, str]:
-    """Names to show for user numbers (full name, else login name); unknown numbers are left out."""
-    users = get_user_model().objects.filter(pk__in=[pk for pk in user_ids if pk])
-    return {user.pk: user.get_full_name() or user.get_username() for user in users}
-
-
-def _current_row(layer: str, municipality_id: int, feature_id: int) -> dict | None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (to_jsonb(t) - 'geom') || jsonb_build_object('geom', t.geom::text) "
-            f"FROM {_table(layer)} t WHERE t.id = %s AND t.municipality_id = %s",
-            [feature_id, municipality_id],
-        )
-        found = cursor.fetchone()
-    return _loaded(found[0]) if found else None
-
-
-def _loaded(value) -> dict:
-    import json
-
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _entries(municipality_id: int, layer: str, feature_id: int) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, op, changed_at, user_ref, import_run_id, context, changed_columns, "
-            "CASE WHEN old_row IS NULL THEN NULL "
-            "ELSE old_row || jsonb_build_object('geom', old_geom::text) END "
-            "FROM layers_featurehistory "
-            "WHERE municipality_id = %s AND layer = %s "
-            "AND (feature_id = %s OR inserted_ids @> %s::bigint) ORDER BY id",
-            [municipality_id, layer, feature_id, feature_id],
-        )
-        return cursor.fetchall()
-
-
-def feature_history(*, municipality: Municipality, layer: str, feature_id: int) -> list[Version]:
-    """Every recorded change of one feature, oldest first, with the state each one left."""
-    layer = layer_name(layer)
-    entries = _entries(municipality.pk, layer, feature_id)
-    if not entries:
-        return []
-    current = _current_row(layer, municipality.pk, feature_id)
-    names = usernames({entry[3] for entry in entries if entry[3]})
-    versions = []
-    for index, (entry_id, op, at, user_ref, run_id, context, changed, old) in enumerate(entries):
-        following = entries[index + 1] if index + 1 < len(entries) else None
-        if op == FeatureHistory.Op.DELETE:
-            after, after_entry = None, None
-        elif following is not None:
-            after, after_entry = _loaded(following[7]), following[0]
-        else:
-            after, after_entry = current, None
-        versions.append(
-            Version(
-                number=index + 1,
-                entry_id=entry_id,
-                op=op,
-                changed_at=at,
-                user_ref=user_ref,
-                username=names.get(user_ref, f"#{user_ref}" if user_ref else ""),
-                import_run_id=run_id,
-                context=context,
-                changed=list(_loaded(changed) or []) if changed is not None else [],
-                before=_loaded(old) if old is not None else None,
-                after=after,
-                after_entry_id=after_entry,
-            )
-        )
-    return versions
-
-
 def _columns(layer: str) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
             "AND NOT attisdropped ORDER BY attnum",
-            [_table(layer)],
+            [layer_table(layer)],
         )
         return [name for (name,) in cursor.fetchall()]
 
@@ -288,7 +143,7 @@ def _image_sql(table: str) -> str:
 
 def _write_image(layer: str, entry_id: int, *, exists: bool) -> None:
     """Make the feature the row held by a history entry (update it, or insert it again)."""
-    table = _table(layer)
+    table = layer_table(layer)
     columns = _columns(layer)
     quoted = [connection.ops.quote_name(c) for c in columns]
     with connection.cursor() as cursor:
@@ -344,10 +199,10 @@ def restore_feature(
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT pg_advisory_xact_lock(hashtextextended(%s, %s))",
-                    [_table(layer), feature_id],
+                    [layer_table(layer), feature_id],
                 )
                 cursor.execute(
-                    f"SELECT 1 FROM {_table(layer)} WHERE id = %s FOR UPDATE", [feature_id]
+                    f"SELECT 1 FROM {layer_table(layer)} WHERE id = %s FOR UPDATE", [feature_id]
                 )
             versions = feature_history(
                 municipality=municipality, layer=layer, feature_id=feature_id
@@ -476,7 +331,7 @@ def rollback_import(
                 # flight finishes before the conflict check reads the history, not after.
                 with connection.cursor() as cursor:
                     cursor.execute(
-                        f"SELECT 1 FROM {_table(layer)} t WHERE t.id IN (SELECT feature_id "
+                        f"SELECT 1 FROM {layer_table(layer)} t WHERE t.id IN (SELECT feature_id "
                         "FROM layers_featurehistory WHERE import_run_id = %s) FOR UPDATE OF t",
                         [run.pk],
                     )
@@ -501,8 +356,6 @@ def _rollback_dataset_file(run: ImportRun, *, force: bool, dry_run: bool) -> Rol
     """
     import json
     import shutil
-
-    from layers.imports.writers import dataset_file_before_path, dataset_file_path
 
     result = RollbackResult(import_id=run.pk, layer="dataset", dry_run=dry_run)
     dataset = run.dataset
@@ -590,7 +443,7 @@ def _rollback_layer(
 
     A dry run only counts what would change (as if forced), writing nothing.
     """
-    table = _table(layer)
+    table = layer_table(layer)
     columns = [connection.ops.quote_name(c) for c in _columns(layer)]
     rest = [c for c in columns if c != '"id"']
     firsts = connection.ops.quote_name(f"rollback_{run.pk}")
@@ -657,35 +510,3 @@ def _rollback_layer(
             )
             result.recreated = cursor.rowcount
         cursor.execute(f"DROP TABLE {firsts}")
-
-
-def dataset_history(*, dataset, limit: int = 50) -> list[FeatureHistory]:
-    """The latest changes to a dataset's features, newest first, with who made them."""
-    entries = list(
-        FeatureHistory.objects.filter(
-            municipality_id=dataset.municipality_id, dataset_id=dataset.pk
-        )
-        .defer("old_geom")
-        .order_by("-id")[:limit]
-    )
-    names = usernames({e.user_ref for e in entries if e.user_ref})
-    for entry in entries:
-        entry.username = names.get(entry.user_ref, f"#{entry.user_ref}" if entry.user_ref else "")
-        entry.changed_shown = [c for c in (entry.changed_columns or []) if c not in NOISE_COLUMNS]
-        old = entry.old_row or {}
-        entry.label = old.get("name_th") or old.get("source_id") or old.get("event") or ""
-        # An insert entry names all the features its statement created.
-        ranges = entry.inserted_ids.ranges() if entry.inserted_ids else []
-        entry.created_count = sum(high - low for low, high in ranges)
-        entry.first_feature_id = entry.feature_id or (ranges[0][0] if ranges else None)
-        entry.last_feature_id = ranges[-1][1] - 1 if ranges else entry.feature_id
-    return entries
-
-
-def dataset_imports(*, dataset, limit: int = 20) -> list[ImportRun]:
-    """The dataset's imports, newest first."""
-    return list(
-        ImportRun.objects.filter(municipality_id=dataset.municipality_id, dataset=dataset)
-        .select_related("user", "rolled_back_by")
-        .order_by("-started_at", "-id")[:limit]
-    )

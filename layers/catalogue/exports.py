@@ -11,7 +11,7 @@ Every file says under which licence the data may be reused and whom to credit:
   `README.txt`; the README lists the field names as cut to the 10 characters dBase allows.
 
 Files are written into a directory the caller provides (a temporary one) and never hold
-personal fields: the columns come from `layers.selectors_catalogue`, which has none.
+personal fields: the columns come from `layers.catalogue.selectors`, which has none.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ import geopandas as gpd
 import pyogrio
 import shapely
 
+from layers.catalogue.selectors import dataset_columns, dataset_frame
 from layers.csv_safe import SafeWriter
 from layers.models import Dataset
-from layers.selectors_catalogue import dataset_columns, dataset_frame
 
 SHAPEFILE_FIELD_CHARS = 10
 LICENCE_UNSTATED = "No licence stated: ask the municipality before reusing."

@@ -20,6 +20,7 @@ from django.utils import translation
 from layers.frames import frame_from_queryset
 from layers.models import WGS84, Dataset, FeatureModel, Municipality
 from layers.registry import VIEW_CASES_EXACT, LayerMap, LayerNames, layers_with
+from layers.storage import dataset_file_path
 
 Kind = Dataset.Kind
 Visibility = Dataset.Visibility
@@ -202,7 +203,6 @@ def _features(dataset: Dataset) -> QuerySet:
 
 
 def _file(dataset: Dataset):
-    from layers.imports import dataset_file_path
 
     path = dataset_file_path(municipality_code=dataset.municipality.code, slug=dataset.slug)
     return path if path.is_file() else None
