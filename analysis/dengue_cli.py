@@ -42,50 +42,79 @@ class InputError(Exception):
     """Bad input that the user can fix; the message is printed as is."""
 
 
+#: A subcommand's own options: flag, type, default, help.
+Option = tuple[str, type | None, object, str]
+OUT_OPTION: Option = ("--out", None, None, "GeoJSON file (default: stdout)")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this topic's subcommands to the `python -m analysis` parser."""
-    radius = subparsers.add_parser(
+    radius = _subcommand(
+        subparsers,
         "dengue-radius",
-        parents=[_input_options()],
         help="recommended spraying radius from the case history (excess case pairs)",
         description="Recommend a spraying radius: excess case pairs one transmission "
         "generation apart, by distance ring, against a permutation envelope (DESIGN.md).",
+        options=[
+            ("--min-gap-days", float, 8, "default 8"),
+            ("--max-gap-days", float, 22, "default 22"),
+            ("--ring-m", float, 10, "ring width, default 10"),
+            ("--max-distance-m", float, 1000, "default 1000"),
+            ("--permutations", int, 999, "default 999"),
+            ("--seed", int, None, "seed for reproducible results"),
+            ("--min-cases", int, 30, "default 30"),
+        ],
+        handler=_run_radius,
     )
-    radius.add_argument("--min-gap-days", type=float, default=8, help="default 8")
-    radius.add_argument("--max-gap-days", type=float, default=22, help="default 22")
-    radius.add_argument("--ring-m", type=float, default=10, help="ring width, default 10")
-    radius.add_argument("--max-distance-m", type=float, default=1000, help="default 1000")
-    radius.add_argument("--permutations", type=int, default=999, help="default 999")
-    radius.add_argument("--seed", type=int, default=None, help="seed for reproducible results")
-    radius.add_argument("--min-cases", type=int, default=30, help="default 30")
     radius.add_argument("--json", action="store_true", help="print the full result as JSON")
-    radius.set_defaults(handler=_guard(_run_radius))
-
-    clusters = subparsers.add_parser(
+    _subcommand(
+        subparsers,
         "dengue-clusters",
-        parents=[_input_options()],
         help="space-time clusters (150 m and 14 days, chained) as GeoJSON",
         description="Label chained space-time clusters and write the cases with a cluster_id "
         "(-1 for noise) as GeoJSON in WGS 84.",
+        options=[
+            ("--distance-m", float, 150, "default 150"),
+            ("--window-days", float, 14, "default 14"),
+            ("--min-cases", int, 2, "default 2"),
+            OUT_OPTION,
+        ],
+        handler=_run_clusters,
     )
-    clusters.add_argument("--distance-m", type=float, default=150, help="default 150")
-    clusters.add_argument("--window-days", type=float, default=14, help="default 14")
-    clusters.add_argument("--min-cases", type=int, default=2, help="default 2")
-    clusters.add_argument("--out", metavar="FILE", help="GeoJSON file (default: stdout)")
-    clusters.set_defaults(handler=_guard(_run_clusters))
-
-    zones = subparsers.add_parser(
+    _subcommand(
+        subparsers,
         "spray-zones",
-        parents=[_input_options()],
         help="spray zones (circles around case houses, merged) as GeoJSON",
         description="Write the spray zones as GeoJSON in WGS 84: zone_id, n_cases, first and "
         "last onset, closes_on, active, area_m2. Case ids are left out: zones go to teams.",
+        options=[
+            ("--radius-m", float, 100, "default 100"),
+            ("--active-days", float, 28, "default 28"),
+            ("--as-of", None, None, "date (or day number) for 'active'; default last onset"),
+            OUT_OPTION,
+        ],
+        handler=_run_zones,
     )
-    zones.add_argument("--radius-m", type=float, default=100, help="default 100")
-    zones.add_argument("--active-days", type=float, default=28, help="default 28")
-    zones.add_argument("--as-of", help="date (or day number) for 'active'; default last onset")
-    zones.add_argument("--out", metavar="FILE", help="GeoJSON file (default: stdout)")
-    zones.set_defaults(handler=_guard(_run_zones))
+
+
+def _subcommand(
+    subparsers: argparse._SubParsersAction,
+    name: str,
+    *,
+    help: str,
+    description: str,
+    options: list[Option],
+    handler: Callable[[argparse.Namespace], int],
+) -> argparse.ArgumentParser:
+    """A subcommand reading a case file (`_input_options`) with its own options and handler."""
+    parser = subparsers.add_parser(
+        name, parents=[_input_options()], help=help, description=description
+    )
+    for flag, kind, default, text in options:
+        metavar = "FILE" if flag == "--out" else None
+        parser.add_argument(flag, type=kind, default=default, help=text, metavar=metavar)
+    parser.set_defaults(handler=_guard(handler))
+    return parser
 
 
 def _input_options() -> argparse.ArgumentParser:

@@ -195,6 +195,19 @@ class FeatureModel(TenantModel):
         abstract = True
 
 
+class NamedFeatureModel(FeatureModel):
+    """A feature with a Thai and an English name (roads, landmarks, buildings)."""
+
+    name_th = models.CharField(_("name (Thai)"), max_length=200, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name_th or self.name_en or self.source_id or f"#{self.pk}"
+
+
 def _paging_index(name: str) -> models.Index:
     """Pages of a municipality's features in id order (the Features API, `offset` and `after`)."""
     return models.Index(fields=["municipality", "id"], name=f"{name}_paging")
@@ -208,7 +221,7 @@ def _source_id_unique(name: str) -> models.UniqueConstraint:
     )
 
 
-class Road(FeatureModel):
+class Road(NamedFeatureModel):
     """A road centre line (OSM way)."""
 
     class RoadClass(models.TextChoices):
@@ -225,8 +238,6 @@ class Road(FeatureModel):
         PATH = "path", _("Path")
         OTHER = "other", _("Other")
 
-    name_th = models.CharField(_("name (Thai)"), max_length=200, blank=True)
-    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
     road_class = models.CharField(
         _("road class"), max_length=20, choices=RoadClass.choices, default=RoadClass.OTHER
     )
@@ -241,11 +252,8 @@ class Road(FeatureModel):
         constraints = [_source_id_unique("road")]
         indexes = [_paging_index("road")]
 
-    def __str__(self) -> str:
-        return self.name_th or self.name_en or self.source_id or f"#{self.pk}"
 
-
-class Landmark(FeatureModel):
+class Landmark(NamedFeatureModel):
     """A point of interest: temple, school, market, health centre, ..."""
 
     class Category(models.TextChoices):
@@ -265,8 +273,6 @@ class Landmark(FeatureModel):
         OTOP_SHOP = "otop_shop", _("OTOP shop")
         OTHER = "other", _("Other")
 
-    name_th = models.CharField(_("name (Thai)"), max_length=200, blank=True)
-    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
     category = models.CharField(
         _("category"), max_length=20, choices=Category.choices, default=Category.OTHER
     )
@@ -279,15 +285,10 @@ class Landmark(FeatureModel):
         constraints = [_source_id_unique("landmark")]
         indexes = [_paging_index("landmark")]
 
-    def __str__(self) -> str:
-        return self.name_th or self.name_en or self.source_id or f"#{self.pk}"
 
-
-class Building(FeatureModel):
+class Building(NamedFeatureModel):
     """A building footprint; households carry population and vulnerable members for aid."""
 
-    name_th = models.CharField(_("name (Thai)"), max_length=200, blank=True)
-    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
     building_type = models.CharField(_("building type"), max_length=40, blank=True)
     levels = models.PositiveSmallIntegerField(_("levels"), null=True, blank=True)
     population = models.PositiveIntegerField(_("residents"), null=True, blank=True)
@@ -303,9 +304,6 @@ class Building(FeatureModel):
         verbose_name_plural = _("buildings")
         constraints = [_source_id_unique("building")]
         indexes = [_paging_index("building")]
-
-    def __str__(self) -> str:
-        return self.name_th or self.name_en or self.source_id or f"#{self.pk}"
 
 
 class FloodZone(FeatureModel):

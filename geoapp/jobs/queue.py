@@ -442,11 +442,3 @@ class Worker:
         if ready:
             listener.poll()
             listener.notifies.clear()
-
-
-def run_in_thread(*, poll_s: float = 0.2) -> Worker:
-    """Start a worker in a daemon thread (tests, a one-process demo); stop it with `.stopping`."""
-    worker = Worker(poll_s=poll_s)
-    thread = threading.Thread(target=worker.run_forever, name="mueang-jobs", daemon=True)
-    thread.start()
-    return worker

@@ -11,10 +11,10 @@ import json
 
 import pytest
 
-from geoapp.jobs import queue as jobs
 from tests.e2e.conftest import Visit
 from tests.geoapp.test_import_wizard import committed  # noqa: F401 (a fixture)
 from tests.layers.import_data import landmarks_frame, write_geojson
+from tests.worker import run_in_thread
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ def test_planner_imports_a_file_through_the_wizard(browser, app_url, committed, 
     context = browser.new_context(viewport={"width": width, "height": 844}, locale="th-TH")
     visit = Visit(context.new_page(), app_url)
     page = visit.page
-    worker = jobs.run_in_thread(poll_s=0.1)
+    worker = run_in_thread(poll_s=0.1)
     try:
         visit.login("nst-planner")
         visit.goto(f"/m/{NST}/catalogue/")

@@ -8,10 +8,10 @@ import threading
 import pytest
 from django.db import connection
 
-from geoapp.jobs import queue as jobs
 from geoapp.jobs.processes import FULL_BACKTEST_RADII_M
 from geoapp.models import Job
 from layers.tenancy import all_tenants_scope
+from tests.worker import run_in_thread
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +47,7 @@ def _delete_radius_jobs() -> None:
 
 @pytest.fixture
 def worker(visit):
-    running = jobs.run_in_thread(poll_s=0.1)
+    running = run_in_thread(poll_s=0.1)
     yield running
     running.stopping.set()
     _delete_radius_jobs()

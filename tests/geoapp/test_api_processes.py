@@ -18,13 +18,13 @@ from openapi_schema_validator import OAS30Validator
 
 from geoapp.accounts.tokens import api_token_create
 from geoapp.api.openapi import openapi_document
-from geoapp.jobs import queue as jobs
 from geoapp.jobs.processes import PROCESSES
 from geoapp.models import ApiToken, Job, JobStatus
 from layers.dengue import selectors as selectors_dengue
 from layers.flood import selectors as selectors_flood
 from layers.models import DengueCase, Municipality
 from layers.tenancy import all_tenants_scope
+from tests.worker import run_in_thread
 
 NST = "nakhon-si-thammarat"
 CHON = "chon-buri"
@@ -45,7 +45,7 @@ def committed(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def worker(committed):
-    running = jobs.run_in_thread(poll_s=0.05)
+    running = run_in_thread(poll_s=0.05)
     yield running
     running.stopping.set()
 

@@ -45,6 +45,7 @@ from tests.layers.import_data import (
     zip_bomb,
     zip_slip,
 )
+from tests.worker import run_in_thread
 
 CODE = "nakhon-si-thammarat"
 START = f"/m/{CODE}/import/"
@@ -465,7 +466,7 @@ def test_cancelling_a_running_import_changes_nothing(committed, tmp_path, settin
     response = client.post(f"{START}{upload_id}/check/", {})
     assert response.status_code == 302
     job = _fresh_upload(upload_id).import_job
-    worker = jobs.run_in_thread(poll_s=0.05)
+    worker = run_in_thread(poll_s=0.05)
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

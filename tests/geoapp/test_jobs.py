@@ -26,6 +26,7 @@ from geoapp.web.permissions import Action
 from layers.models import Dataset, Municipality, Road
 from layers.storage import dataset_file_path
 from layers.tenancy import all_tenants_scope, tenant_scope
+from tests.worker import run_in_thread
 
 CODE = "nakhon-si-thammarat"
 release = threading.Event()
@@ -120,7 +121,7 @@ def test_progress_is_visible_while_the_jobs_own_transaction_is_open_and_cancel_r
     with all_tenants_scope():
         road = Road.objects.filter(municipality__code=CODE).order_by("pk").first()
     job = _submit("test_rename_then_wait", "nst-planner", {"road": road.pk})
-    worker = jobs.run_in_thread(poll_s=0.05)
+    worker = run_in_thread(poll_s=0.05)
     try:
         running = _wait_for(job, lambda j: j.status == JobStatus.RUNNING and j.done >= 3)
         assert running.total == 1000
