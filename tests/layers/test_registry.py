@@ -15,10 +15,10 @@ from django.test import Client
 from django.utils.translation import gettext_lazy as _
 
 from geoapp.web.permissions import Action
-from layers import history
 from layers.api import features, tiles
 from layers.catalogue import selectors as selectors_catalogue
 from layers.flood import selectors as selectors_flood
+from layers.history import selectors as history
 from layers.home import selectors as selectors_dashboard
 from layers.imports import KINDS, layer_import
 from layers.jobs import processes
