@@ -22,8 +22,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from geoapp.api.views import ApiError, _authenticate
 from geoapp.jobs import queue as jobs
-from geoapp.jobs.processes import PROCESSES, InputError, Process, process_get
+from geoapp.jobs.processes import PROCESSES, Process, process_get
 from geoapp.models import Job, JobStatus
+from geoapp.web.inputs import InputError
 from geoapp.web.permissions import can, municipality_for
 
 EXCEPTIONS = "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/"
@@ -251,6 +252,25 @@ def _status_info(request: HttpRequest, job: Job) -> dict:
     times = [t for t in (job.finished_at, job.heartbeat_at, job.started_at, job.created_at) if t]
     fraction = job.fraction
     job_id = str(job.pk)
+    with translation.override(job.language or "th"):
+        message = job.error or job.message or str(JobStatus(job.status).label)
+    return {
+        "jobID": job_id,
+        "processID": job.kind,
+        "type": "process",
+        "status": status,
+        "message": message,
+        "created": job.created_at.isoformat(),
+        "started": job.started_at.isoformat() if job.started_at else None,
+        "finished": job.finished_at.isoformat() if job.finished_at else None,
+        "updated": max(times).isoformat(),
+        "progress": 0 if fraction is None else max(0, min(100, round(fraction * 100))),
+        "links": _status_links(request, job, successful=status == "successful"),
+    }
+
+
+def _status_links(request: HttpRequest, job: Job, *, successful: bool) -> list[dict]:
+    job_id = str(job.pk)
     links = [
         {
             "href": _url(request, "ogc-job", job_id=job_id),
@@ -266,7 +286,7 @@ def _status_info(request: HttpRequest, job: Job) -> dict:
             "title": "progress page",
         },
     ]
-    if status == "successful":
+    if successful:
         links.append(
             {
                 "href": _url(request, "ogc-job-results", job_id=job_id),
@@ -274,21 +294,7 @@ def _status_info(request: HttpRequest, job: Job) -> dict:
                 "type": "application/json",
             }
         )
-    with translation.override(job.language or "th"):
-        message = job.error or job.message or str(JobStatus(job.status).label)
-    return {
-        "jobID": job_id,
-        "processID": job.kind,
-        "type": "process",
-        "status": status,
-        "message": message,
-        "created": job.created_at.isoformat(),
-        "started": job.started_at.isoformat() if job.started_at else None,
-        "finished": job.finished_at.isoformat() if job.finished_at else None,
-        "updated": max(times).isoformat(),
-        "progress": 0 if fraction is None else max(0, min(100, round(fraction * 100))),
-        "links": links,
-    }
+    return links
 
 
 def _job_or_404(request: HttpRequest, job_id: str) -> Job:

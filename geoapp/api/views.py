@@ -20,8 +20,10 @@ from django.views.decorators.http import require_GET
 from geoapp.accounts.tokens import api_token_user
 from geoapp.api.openapi import openapi_document
 from geoapp.web import permissions
+from geoapp.web.inputs import InputError, integer_input, whole_number_text
 from geoapp.web.middleware import tenant_scope_for
 from geoapp.web.permissions import Action
+from geoapp.web.responses import GEOJSON, geojson_response
 from layers.api.features import (
     COLLECTIONS,
     Collection,
@@ -34,7 +36,6 @@ from layers.models import Dataset, Municipality
 from layers.registry import layer_get
 from layers.tenancy import tenant_scope
 
-GEOJSON = "application/geo+json"
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 10
 MAX_OFFSET = 2**63 - 1  # PostgreSQL's OFFSET is a bigint
@@ -252,48 +253,62 @@ def collection(request: HttpRequest, collection_id: str) -> HttpResponse:
 def _parse_query(request: HttpRequest, collection: Collection, access: str) -> ItemQuery:
     params = request.GET
     try:
-        limit = int(params.get("limit", DEFAULT_LIMIT))
-        offset = int(params.get("offset", 0))
-    except ValueError as error:
-        raise ApiError(400, "InvalidParameterValue", "limit and offset are integers") from error
-    if not 1 <= limit <= MAX_LIMIT or not 0 <= offset <= MAX_OFFSET:
-        raise ApiError(
-            400,
-            "InvalidParameterValue",
-            f"limit is 1 to {MAX_LIMIT}; offset is 0 to {MAX_OFFSET}",
-        )
-    after = None
-    if params.get("after") is not None:
-        try:
-            after = int(params["after"])
-        except ValueError as error:
-            raise ApiError(
-                400,
-                "InvalidParameterValue",
-                "after ต้องเป็นรหัสฟีเจอร์ (จำนวนเต็ม) / after is a feature id (an integer)",
-            ) from error
-        if not 0 <= after <= MAX_OFFSET:
-            raise ApiError(
-                400,
-                "InvalidParameterValue",
-                f"after ต้องอยู่ระหว่าง 0 ถึง {MAX_OFFSET} / after is 0 to {MAX_OFFSET}",
-            )
-    bbox = None
-    if params.get("bbox"):
-        try:
-            values = [float(v) for v in params["bbox"].split(",")]
-        except ValueError as error:
-            raise ApiError(400, "InvalidParameterValue", "bbox is four numbers") from error
-        if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
-            raise ApiError(400, "InvalidParameterValue", "bbox is minx,miny,maxx,maxy")
-        if not all(-180 <= v <= 180 for v in values[::2]) or not all(
-            -90 <= v <= 90 for v in values[1::2]
-        ):
-            raise ApiError(400, "InvalidParameterValue", "bbox is in degrees (CRS84)")
-        bbox = tuple(values)
+        limit, offset, after = _paging(params)
+    except InputError as error:
+        raise ApiError(400, "InvalidParameterValue", error.text()) from None
+    bbox = _bbox(params["bbox"]) if params.get("bbox") else None
     date_from = date_to = None
     if params.get("datetime"):
         date_from, date_to = _parse_interval(params["datetime"])
+    return ItemQuery(
+        bbox=bbox,
+        date_from=date_from,
+        date_to=date_to,
+        filters=_filters(params, collection),
+        limit=limit,
+        offset=offset,
+        after=after,
+        public_only=access == "public",
+    )
+
+
+def _paging(params) -> tuple[int, int, int | None]:
+    """limit, offset and after (a feature id for keyset paging); InputError if out of range."""
+    ranges = f"limit is 1 to {MAX_LIMIT}; offset is 0 to {MAX_OFFSET}"
+    integers = "limit and offset are integers"
+    limit = params.get("limit", str(DEFAULT_LIMIT))
+    offset = params.get("offset", "0")
+    if whole_number_text(limit) is None or whole_number_text(offset) is None:
+        raise InputError("limit", integers)
+    limit = integer_input(limit, "limit", default=None, low=1, high=MAX_LIMIT, message=ranges)
+    offset = integer_input(offset, "offset", default=None, low=0, high=MAX_OFFSET, message=ranges)
+    after = integer_input(
+        params.get("after"),
+        "after",
+        default=None,
+        low=0,
+        high=MAX_OFFSET,
+        message=f"after ต้องอยู่ระหว่าง 0 ถึง {MAX_OFFSET} / after is 0 to {MAX_OFFSET}",
+        unreadable="after ต้องเป็นรหัสฟีเจอร์ (จำนวนเต็ม) / after is a feature id (an integer)",
+    )
+    return limit, offset, after
+
+
+def _bbox(text: str) -> tuple[float, ...]:
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError as error:
+        raise ApiError(400, "InvalidParameterValue", "bbox is four numbers") from error
+    if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
+        raise ApiError(400, "InvalidParameterValue", "bbox is minx,miny,maxx,maxy")
+    if not all(-180 <= v <= 180 for v in values[::2]) or not all(
+        -90 <= v <= 90 for v in values[1::2]
+    ):
+        raise ApiError(400, "InvalidParameterValue", "bbox is in degrees (CRS84)")
+    return tuple(values)
+
+
+def _filters(params, collection: Collection) -> tuple[tuple[str, str], ...]:
     filters = []
     for name, value in params.items():
         if name in RESERVED_PARAMS:
@@ -303,16 +318,7 @@ def _parse_query(request: HttpRequest, collection: Collection, access: str) -> I
         if "\x00" in value:
             raise ApiError(400, "InvalidParameterValue", f"{name} contains a NUL character")
         filters.append((name, value))
-    return ItemQuery(
-        bbox=bbox,
-        date_from=date_from,
-        date_to=date_to,
-        filters=tuple(filters),
-        limit=limit,
-        offset=offset,
-        after=after,
-        public_only=access == "public",
-    )
+    return tuple(filters)
 
 
 def _parse_interval(text: str) -> tuple[date | None, date | None]:
@@ -365,7 +371,7 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     text = (
         f'{{"type": "FeatureCollection", "features": [{page.features_json}], {json.dumps(rest)[1:]}'
     )
-    return HttpResponse(text, content_type=GEOJSON)
+    return geojson_response(text)
 
 
 def _page_links(request, collection_id: str, query: ItemQuery, page) -> list[dict]:
@@ -435,7 +441,7 @@ def item(request: HttpRequest, collection_id: str, item_id: int) -> HttpResponse
             "type": "application/json",
         },
     ]
-    return HttpResponse(json.dumps(feature), content_type=GEOJSON)
+    return geojson_response(feature, ensure_ascii=True)
 
 
 def not_found(request: HttpRequest) -> HttpResponse:

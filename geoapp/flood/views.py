@@ -9,7 +9,6 @@ vulnerable members) and editing the profile need `Action.EDIT_FLOOD`.
 from __future__ import annotations
 
 import html
-import io
 import json
 import math
 import re
@@ -35,14 +34,14 @@ from django.utils.translation import gettext_lazy
 from analysis.flood import class_table, exposure_summary, summary_by_area
 from geoapp.flood.forms import NeedsProfileForm
 from geoapp.flood.maps import FloodFrames, FloodMapOptions, flood_map
+from geoapp.web.inputs import InputError, choice_input, integer_input, number_input, query_text
 from geoapp.web.maps import ATTRIBUTION, map_fragments
 from geoapp.web.page_maps import map_assets
 from geoapp.web.permissions import Action, can, municipality_requiring
+from geoapp.web.responses import csv_response, geojson_response
 from layers import selectors
-from layers.csv_safe import SafeWriter
 from layers.flood import selectors as flood
 from layers.flood.services import needs_profile_save
-from layers.imports.values import THAI_DIGITS, whole_number
 from layers.models import (
     NEEDS_PROFILE_LIMITS,
     WGS84,
@@ -56,11 +55,6 @@ from layers.registry import layer_get
 
 EXPORT_FORMATS = ("html", "csv", "geojson")
 NEEDS_ITEMS = ("rice_kg", "drinking_water_l", "clean_water_l", "family_kits", "toilets")
-MAX_PARAM_CHARS = 300
-
-
-class BadInput(Exception):
-    """A query parameter the page cannot use; the message says what to send instead."""
 
 
 def _bad_request(request: HttpRequest, municipality: Municipality, message: str) -> HttpResponse:
@@ -107,46 +101,35 @@ def _category_labels() -> dict[str, str]:
 
 
 def _event_param(request: HttpRequest, events: Sequence[flood.FloodEvent]) -> str:
-    """The event in `?event=`, else the most recent; BadInput when it names no event."""
-    raw = request.GET.get("event", "").strip()
-    if not raw:
-        return events[0].name
-    for event in events:
-        if event.name == raw:
-            return event.name
-    raise BadInput(
-        _("There is no flood event “%(value)s” in this municipality. Choose one of: %(events)s.")
-        % {
-            "value": raw[:MAX_PARAM_CHARS],
-            "events": "; ".join(f"“{event.name}”" for event in events),
-        }
+    """The event in `?event=`, else the most recent; InputError when it names no event."""
+    return choice_input(
+        query_text(request.GET, "event"),
+        "event",
+        [event.name for event in events],
+        default=events[0].name,
+        message=gettext_lazy(
+            "There is no flood event “%(value)s” in this municipality. Choose one of: %(events)s."
+        ),
+        args={"events": "; ".join(f"“{event.name}”" for event in events)},
     )
 
 
 def _choice_param(request: HttpRequest, name: str, choices: Sequence[str], default: str) -> str:
-    raw = request.GET.get(name, "").strip()
-    if not raw:
-        return default
-    if raw not in choices:
-        raise BadInput(
-            _("%(name)s must be one of %(choices)s, not “%(value)s”.")
-            % {"name": name, "choices": ", ".join(choices), "value": raw[:MAX_PARAM_CHARS]}
-        )
-    return raw
+    return choice_input(query_text(request.GET, name), name, choices, default=default)
 
 
 def _top_param(request: HttpRequest) -> int | None:
-    raw = request.GET.get("top", "").strip()
-    if not raw:
-        return None
     # "๑๐๐" as typed on a Thai keyboard counts.
-    number = whole_number(raw.translate(THAI_DIGITS), max_digits=7)
-    if number is None or not 1 <= number <= 1_000_000:
-        raise BadInput(
-            _("top must be a whole number from 1 up, for example 100, not “%(value)s”.")
-            % {"value": raw[:MAX_PARAM_CHARS]}
-        )
-    return number
+    return integer_input(
+        query_text(request.GET, "top"),
+        "top",
+        default=None,
+        low=1,
+        high=1_000_000,
+        message=gettext_lazy(
+            "top must be a whole number from 1 up, for example 100, not “%(value)s”."
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -198,21 +181,19 @@ def _dataset_param(
     request: HttpRequest, name: str, datasets: Sequence[Dataset], *, role: str = ""
 ) -> Dataset:
     """The dataset named by slug in `?name=`, else the first of `role`, else the first."""
-    raw = request.GET.get(name, "").strip()
-    if raw:
-        for dataset in datasets:
-            if dataset.slug == raw:
-                return dataset
-        raise BadInput(
-            _("%(name)s must name one of these datasets: %(slugs)s; not “%(value)s”.")
-            % {
-                "name": name,
-                "slugs": ", ".join(d.slug for d in datasets),
-                "value": raw[:MAX_PARAM_CHARS],
-            }
-        )
     preferred = [d for d in datasets if (d.raster_metadata or {}).get("role") == role]
-    return (preferred or list(datasets))[0]
+    by_slug = {d.slug: d for d in datasets}
+    slug = choice_input(
+        query_text(request.GET, name),
+        name,
+        [d.slug for d in datasets],
+        default=(preferred or list(datasets))[0].slug if datasets else "",
+        message=gettext_lazy(
+            "%(name)s must name one of these datasets: %(slugs)s; not “%(value)s”."
+        ),
+        args={"slugs": ", ".join(d.slug for d in datasets)},
+    )
+    return by_slug[slug]
 
 
 def level_default_m(dem: Dataset) -> float:
@@ -222,42 +203,40 @@ def level_default_m(dem: Dataset) -> float:
 
 
 def _level_param(request: HttpRequest, dem: Dataset) -> float:
-    raw = request.GET.get("level", "").strip().replace(",", ".")
-    if not raw:
-        return level_default_m(dem)
+    raw = query_text(request.GET, "level")
     band = (dem.raster_metadata or {}).get("bands", [{}])[0]
     low = band.get("min") if band.get("min") is not None else -100.0
     high = band.get("max") if band.get("max") is not None else 1000.0
-    try:
-        level = float(raw)
-    except ValueError:
-        level = math.nan
-    if not math.isfinite(level) or not low - 10 <= level <= high + 50:
-        raise BadInput(
-            _(
-                "level must be a water level in metres between %(low)s and %(high)s (the ground "
-                "of %(dem)s lies from %(ground_low)s to %(ground_high)s m), not “%(value)s”."
-            )
-            % {
-                "low": _g(round(low - 10, 1)),
-                "high": _g(round(high + 50, 1)),
-                "dem": dem.title,
-                "ground_low": _g(round(low, 2)),
-                "ground_high": _g(round(high, 2)),
-                "value": raw[:MAX_PARAM_CHARS],
-            }
-        )
-    return level
+    return number_input(
+        raw,
+        "level",
+        default=level_default_m(dem),
+        low=low - 10,
+        high=high + 50,
+        message=gettext_lazy(
+            "level must be a water level in metres between %(low)s and %(high)s (the ground "
+            "of %(dem)s lies from %(ground_low)s to %(ground_high)s m), not “%(value)s”."
+        ),
+        args={
+            "low": _g(round(low - 10, 1)),
+            "high": _g(round(high + 50, 1)),
+            "dem": dem.title,
+            "ground_low": _g(round(low, 2)),
+            "ground_high": _g(round(high, 2)),
+            "value": (raw or "").replace(",", ".")[:300],
+        },
+    )
 
 
 def _hazard_param(request: HttpRequest, inputs: HazardInputs) -> flood.HazardChoice:
-    """The hazard chosen by the query (documented in the README); BadInput when unusable."""
+    """The hazard chosen by the query (documented in the README); InputError when unusable."""
     kinds = inputs.kinds
     kind = _choice_param(request, "hazard", flood.HAZARD_KINDS, kinds[0])
     if kind not in kinds:
-        raise BadInput(
+        raise InputError(
+            "hazard",
             _("This municipality has no data for the hazard “%(value)s”. Choose one of: %(kinds)s.")
-            % {"value": kind, "kinds": ", ".join(kinds)}
+            % {"value": kind, "kinds": ", ".join(kinds)},
         )
     if kind == flood.ZONES:
         return flood.HazardChoice(kind=kind, event=_event_param(request, inputs.events))
@@ -271,7 +250,8 @@ def _hazard_param(request: HttpRequest, inputs: HazardInputs) -> flood.HazardCho
     cells = int(meta.get("width") or 0) * int(meta.get("height") or 0)
     if cells > settings.MUEANG_BATHTUB_MAX_CELLS:
         # The bathtub holds the whole DEM in memory, once per level asked for.
-        raise BadInput(
+        raise InputError(
+            "dem",
             _(
                 "The elevation model “%(dem)s” has %(cells)s cells; a water level can be spread "
                 "over at most %(limit)s. Cut it to the municipality or coarsen it first."
@@ -280,7 +260,7 @@ def _hazard_param(request: HttpRequest, inputs: HazardInputs) -> flood.HazardCho
                 "dem": dem.title,
                 "cells": _fmt(cells, 0),
                 "limit": _fmt(settings.MUEANG_BATHTUB_MAX_CELLS, 0),
-            }
+            },
         )
     return flood.HazardChoice(
         kind=kind,
@@ -300,9 +280,10 @@ def _situation(
     except ValueError as error:
         if hazard.kind != flood.BATHTUB:
             raise
-        raise BadInput(
+        raise InputError(
+            "seed",
             _("The water cannot spread from “%(seed)s” over “%(dem)s”: %(reason)s.")
-            % {"seed": hazard.seed.title, "dem": hazard.dem.title, "reason": str(error)}
+            % {"seed": hazard.seed.title, "dem": hazard.dem.title, "reason": str(error)},
         ) from None
 
 
@@ -516,25 +497,35 @@ def _subdistrict_table(situation: flood.FloodSituation) -> Table:
     names = _subdistrict_names(situation.subdistricts)
     codes = [str(c) for c in situation.subdistricts["code"]]
     extra = sorted({*buildings, *landmarks, *people.index} - set(codes))
-    rows = []
-    for code in codes + extra:
-        b = buildings.get(code, {"total": 0, "affected": 0})
-        lm = landmarks.get(code, {"total": 0, "affected": 0})
-        p = people.loc[code] if code in people.index else None
-        h = access.loc[code] if code in access.index else None
-        rows.append(
-            [
-                names.get(code, code),
-                f"{b['affected']:,} / {b['total']:,}",
-                f"{lm['affected']:,} / {lm['total']:,}",
-                _fmt(p["total"] if p is not None else 0),
-                _fmt(p["affected"] if p is not None else 0),
-                _fmt(p["displaced"] if p is not None else 0),
-                f"{int(h['lost_every_route']):,} / {int(h['households']):,}"
-                if h is not None
-                else "0 / 0",
-            ]
-        )
+    none = {"total": 0, "affected": 0}
+    rows = [
+        [
+            names.get(code, code),
+            f"{buildings.get(code, none)['affected']:,} / {buildings.get(code, none)['total']:,}",
+            f"{landmarks.get(code, none)['affected']:,} / {landmarks.get(code, none)['total']:,}",
+            *_people_cells(people.loc[code] if code in people.index else None),
+            _cut_off_cell(access.loc[code] if code in access.index else None),
+        ]
+        for code in codes + extra
+    ]
+    return Table(_subdistrict_header(), rows, _subdistrict_footer(a))
+
+
+def _people_cells(p) -> list[str]:
+    return [
+        _fmt(p["total"] if p is not None else 0),
+        _fmt(p["affected"] if p is not None else 0),
+        _fmt(p["displaced"] if p is not None else 0),
+    ]
+
+
+def _cut_off_cell(h) -> str:
+    if h is None:
+        return "0 / 0"
+    return f"{int(h['lost_every_route']):,} / {int(h['households']):,}"
+
+
+def _subdistrict_footer(a) -> list[str]:
     total_b = exposure_summary(a.buildings, scheme=a.scheme)
     total_l = exposure_summary(a.landmarks, scheme=a.scheme)
     households = a.access.households
@@ -548,7 +539,11 @@ def _subdistrict_table(situation: flood.FloodSituation) -> Table:
         _fmt(a.population.displaced),
         f"{lost:,} / {len(households):,}",
     ]
-    header = [
+    return footer
+
+
+def _subdistrict_header() -> list[str]:
+    return [
         _("Subdistrict"),
         _("Buildings flooded"),
         _("Landmarks flooded"),
@@ -557,7 +552,6 @@ def _subdistrict_table(situation: flood.FloodSituation) -> Table:
         _("People displaced"),
         _("Households cut off from every facility"),
     ]
-    return Table(header, rows, footer)
 
 
 def _needs_rows(needs: dict[str, int], profile: flood.NeedsProfile) -> list[dict[str, str]]:
@@ -721,7 +715,7 @@ def flood_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     try:
         hazard = _hazard_param(request, inputs)
         situation = _situation(municipality, hazard, profile)
-    except BadInput as error:
+    except InputError as error:
         return _bad_request(request, municipality, str(error))
     scheme = situation.scheme
     labels = _hazard_labels()
@@ -842,36 +836,44 @@ def aid_rows(
     def flag(column: str, index) -> bool:
         return bool(households.at[index, column]) if column in households else False
 
-    rows = []
-    for (index, row), (lon, lat) in zip(ranked.iterrows(), points, strict=True):
-        codes = tuple(row["reason_codes"])
-        texts = tuple(reason_text(c) for c in codes)
-        area = "" if pd.isna(row.get("area")) else str(row.get("area"))
-        rows.append(
-            AidRow(
-                rank=int(row["rank"]),
-                building_id=int(row["id"]),
-                subdistrict_code=area,
-                subdistrict=names.get(area, area),
-                hazard_class=str(row["hazard_class"]),
-                hazard=hazard.get(row["hazard_class"], row["hazard_class"]),
-                depth_m=_finite_or_none(row["depth_m"]),
-                residents=int(row["population"]),
-                elderly=int(row["elderly"]),
-                bedridden=int(row["bedridden"]),
-                disabled=int(row["disabled"]),
-                infants=int(row["infants"]),
-                no_route_health=flag("health_lost", index),
-                no_route_shelter=flag("shelter_lost", index),
-                score=float(row["score"]),
-                reason_codes=codes,
-                reason_list=texts,
-                lon=round(float(lon), 6),
-                lat=round(float(lat), 6),
-                geometry=row.geometry,
-            )
+    return [
+        _aid_row(
+            row,
+            names=names,
+            hazard=hazard,
+            no_route=(flag("health_lost", index), flag("shelter_lost", index)),
+            lon_lat=(lon, lat),
         )
-    return rows
+        for (index, row), (lon, lat) in zip(ranked.iterrows(), points, strict=True)
+    ]
+
+
+def _aid_row(row, *, names, hazard, no_route: tuple[bool, bool], lon_lat) -> AidRow:
+    codes = tuple(row["reason_codes"])
+    area = "" if pd.isna(row.get("area")) else str(row.get("area"))
+    lon, lat = lon_lat
+    return AidRow(
+        rank=int(row["rank"]),
+        building_id=int(row["id"]),
+        subdistrict_code=area,
+        subdistrict=names.get(area, area),
+        hazard_class=str(row["hazard_class"]),
+        hazard=hazard.get(row["hazard_class"], row["hazard_class"]),
+        depth_m=_finite_or_none(row["depth_m"]),
+        residents=int(row["population"]),
+        elderly=int(row["elderly"]),
+        bedridden=int(row["bedridden"]),
+        disabled=int(row["disabled"]),
+        infants=int(row["infants"]),
+        no_route_health=no_route[0],
+        no_route_shelter=no_route[1],
+        score=float(row["score"]),
+        reason_codes=codes,
+        reason_list=tuple(reason_text(c) for c in codes),
+        lon=round(float(lon), 6),
+        lat=round(float(lat), 6),
+        geometry=row.geometry,
+    )
 
 
 def _yes_no(value: bool) -> str:
@@ -879,55 +881,55 @@ def _yes_no(value: bool) -> str:
 
 
 def _aid_csv(rows: list[AidRow], filename: str) -> HttpResponse:
-    # A byte-order mark: Excel then opens the Thai text as UTF-8.
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
     # Text cells that start like a formula are escaped; the numbers are written as numbers.
-    writer = SafeWriter(buffer)
-    writer.writerow(
-        [
-            _("Rank"),
-            _("Building no."),
-            _("Subdistrict"),
-            _("Hazard class"),
-            _("Depth (m)"),
-            _("Residents"),
-            _("Elderly (60+)"),
-            _("Bedridden"),
-            _("With a disability"),
-            _("Infants"),
-            _("No road to health care"),
-            _("No road to a shelter"),
-            _("Score"),
-            _("Reasons"),
-            _("Latitude"),
-            _("Longitude"),
-        ]
+    return csv_response(
+        _aid_csv_header(),
+        [_aid_csv_row(r) for r in rows],
+        f"{filename}.csv",
+        content_type="text/csv",
     )
-    for r in rows:
-        writer.writerow(
-            [
-                r.rank,
-                r.building_id,
-                r.subdistrict,
-                r.hazard,
-                "" if r.depth_m is None else round(r.depth_m, 2),
-                r.residents,
-                r.elderly,
-                r.bedridden,
-                r.disabled,
-                r.infants,
-                _yes_no(r.no_route_health),
-                _yes_no(r.no_route_shelter),
-                float(f"{r.score:g}"),
-                r.reasons,
-                round(r.lat, 6),
-                round(r.lon, 6),
-            ]
-        )
-    response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
+
+
+def _aid_csv_header() -> list[str]:
+    return [
+        _("Rank"),
+        _("Building no."),
+        _("Subdistrict"),
+        _("Hazard class"),
+        _("Depth (m)"),
+        _("Residents"),
+        _("Elderly (60+)"),
+        _("Bedridden"),
+        _("With a disability"),
+        _("Infants"),
+        _("No road to health care"),
+        _("No road to a shelter"),
+        _("Score"),
+        _("Reasons"),
+        _("Latitude"),
+        _("Longitude"),
+    ]
+
+
+def _aid_csv_row(r: AidRow) -> list[object]:
+    return [
+        r.rank,
+        r.building_id,
+        r.subdistrict,
+        r.hazard,
+        "" if r.depth_m is None else round(r.depth_m, 2),
+        r.residents,
+        r.elderly,
+        r.bedridden,
+        r.disabled,
+        r.infants,
+        _yes_no(r.no_route_health),
+        _yes_no(r.no_route_shelter),
+        float(f"{r.score:g}"),
+        r.reasons,
+        round(r.lat, 6),
+        round(r.lon, 6),
+    ]
 
 
 def _aid_geojson(
@@ -967,11 +969,7 @@ def _aid_geojson(
         "hazard": hazard,
         "features": features,
     }
-    response = HttpResponse(
-        json.dumps(body, ensure_ascii=False).encode("utf-8"), content_type="application/geo+json"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}.geojson"'
-    return response
+    return geojson_response(body, f"{filename}.geojson")
 
 
 @login_required
@@ -999,7 +997,7 @@ def flood_aid_priority(request: HttpRequest, code: str) -> HttpResponse:
         subdistrict = _choice_param(request, "subdistrict", codes, "")
         top = _top_param(request)
         situation = _situation(municipality, hazard, profile)
-    except BadInput as error:
+    except InputError as error:
         return _bad_request(request, municipality, str(error))
     rows = aid_rows(situation, subdistrict=subdistrict, top=top)
     filename = f"flood-aid-{municipality.code}" + (f"-{subdistrict}" if subdistrict else "")
@@ -1007,24 +1005,31 @@ def flood_aid_priority(request: HttpRequest, code: str) -> HttpResponse:
         return _aid_csv(rows, filename)
     if export == "geojson":
         return _aid_geojson(rows, filename, event=_hazard_name(hazard), hazard=hazard.query())
-    names = _subdistrict_names(subdistricts)
-    query = {**hazard.query(), "subdistrict": subdistrict, "top": str(top or "")}
+    context.update(_hazard_context(inputs, hazard, situation))
     context.update(
-        {
-            **_hazard_context(inputs, hazard, situation),
-            "rows": rows,
-            "shown": f"{len(rows):,}",
-            "total": f"{len(situation.assessment.priority):,}",
-            "subdistricts": [(c, names[c]) for c in codes],
-            "subdistrict": subdistrict,
-            "subdistrict_name": names[subdistrict] if subdistrict else "",
-            "top": top,
-            "printed_on": timezone.localdate(),
-            "csv_query": _query(**query, format="csv"),
-            "geojson_query": _query(**query, format="geojson"),
-        }
+        _aid_list_context(situation, rows, subdistricts, hazard, subdistrict=subdistrict, top=top)
     )
     return render(request, "geoapp/flood/aid_priority.html", context)
+
+
+def _aid_list_context(
+    situation, rows, subdistricts, hazard, *, subdistrict: str, top: int | None
+) -> dict:
+    """The printable aid list: its rows, the subdistrict filter and the download links."""
+    names = _subdistrict_names(subdistricts)
+    query = {**hazard.query(), "subdistrict": subdistrict, "top": str(top or "")}
+    return {
+        "rows": rows,
+        "shown": f"{len(rows):,}",
+        "total": f"{len(situation.assessment.priority):,}",
+        "subdistricts": [(c, names[c]) for c in (str(c) for c in subdistricts["code"])],
+        "subdistrict": subdistrict,
+        "subdistrict_name": names[subdistrict] if subdistrict else "",
+        "top": top,
+        "printed_on": timezone.localdate(),
+        "csv_query": _query(**query, format="csv"),
+        "geojson_query": _query(**query, format="geojson"),
+    }
 
 
 def _hazard_name(hazard: flood.HazardChoice) -> str:
@@ -1058,7 +1063,7 @@ def _profile_saved(request: HttpRequest, municipality: Municipality, form) -> bo
 def _hazard_needs_context(
     request: HttpRequest, municipality: Municipality, profile: flood.NeedsProfile
 ) -> dict[str, object]:
-    """The weekly totals for the hazard chosen on the dashboard (same query); BadInput if bad."""
+    """The weekly totals for the hazard chosen on the dashboard (same query); InputError if bad."""
     inputs = _hazard_inputs(municipality)
     if not inputs.kinds:
         return {}
@@ -1125,7 +1130,7 @@ def flood_needs_profile(request: HttpRequest, code: str) -> HttpResponse:
         form = NeedsProfileForm.for_profile(profile)
         try:
             hazard_context = _hazard_needs_context(request, municipality, profile)
-        except BadInput as error:
+        except InputError as error:
             return _bad_request(request, municipality, str(error))
     return render(
         request,

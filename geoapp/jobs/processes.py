@@ -8,24 +8,33 @@ one answers 400 with a message in Thai and in English that names the input and s
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from geoapp.jobs import queue as jobs
+from geoapp.web.inputs import (
+    EARLIEST_DATE,
+    InputError,
+    date_input,
+    integer_input,
+    is_integer,
+    is_number,
+    list_input,
+    number_input,
+)
 from geoapp.web.permissions import Action
 from layers.dengue import selectors as dengue
 from layers.jobs import processes as analyses
 from layers.models import DengueCase, Municipality
 from layers.registry import layer_get
 
-EARLIEST_DATE = date(2000, 1, 1)
 PLAN_DAYS_AHEAD = 60
 MAX_CASE_IDS = 10_000
 DEFAULT_ROUND_DAYS = (0, 7)  # DDC practice: spray on day 0 and day 7
@@ -36,126 +45,7 @@ FULL_BACKTEST_RADII_M = tuple(float(r) for r in range(50, 401, 25))
 FULL_BACKTEST_PERMUTATIONS = 999
 
 
-class InputError(Exception):
-    """An input the process cannot take; `text()` says why in the active language."""
-
-    def __init__(self, name: str, message: Callable[[], str]):
-        super().__init__(name)
-        self.name = name
-        self.message = message
-
-    def text(self, language: str | None = None) -> str:
-        if language is None:
-            return self.message()
-        with translation.override(language):
-            return self.message()
-
-
 # --- Reading inputs ----------------------------------------------------------------------------
-
-
-def _date(inputs: dict, name: str, *, default: date, latest: date) -> date:
-    raw = inputs.get(name)
-    if raw is None:
-        return default
-    example = default.isoformat()
-    if not isinstance(raw, str) or len(raw) != 10:
-        raise InputError(
-            name,
-            lambda: (
-                _("%(name)s must be a date written YYYY-MM-DD, for example %(example)s.")
-                % {"name": name, "example": example}
-            ),
-        )
-    try:
-        value = date.fromisoformat(raw)
-    except ValueError:
-        raise InputError(
-            name,
-            lambda: (
-                _("%(name)s: %(value)s is not a date of the calendar (YYYY-MM-DD).")
-                % {"name": name, "value": raw}
-            ),
-        ) from None
-    if value.year > 2400:
-        raise InputError(
-            name,
-            lambda: (
-                _("%(name)s: the year %(year)s looks like a Buddhist-era year; subtract 543.")
-                % {"name": name, "year": value.year}
-            ),
-        )
-    if not EARLIEST_DATE <= value <= latest:
-        raise InputError(
-            name,
-            lambda: (
-                _("%(name)s must lie between %(first)s and %(last)s.")
-                % {"name": name, "first": EARLIEST_DATE.isoformat(), "last": latest.isoformat()}
-            ),
-        )
-    return value
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _integer(inputs: dict, name: str, *, default: int, low: int, high: int) -> int:
-    value = inputs.get(name, default)
-    if not _is_int(value) or not low <= value <= high:
-        raise InputError(
-            name,
-            lambda: (
-                _("%(name)s must be a whole number from %(low)s to %(high)s.")
-                % {"name": name, "low": low, "high": high}
-            ),
-        )
-    return value
-
-
-def _number(inputs: dict, name: str, *, default: float, low: float, high: float) -> float:
-    value = inputs.get(name, default)
-    if not _is_number(value) or not low <= value <= high:
-        raise InputError(
-            name,
-            lambda: (
-                _("%(name)s must be a number of metres from %(low)s to %(high)s.")
-                % {"name": name, "low": f"{low:g}", "high": f"{high:g}"}
-            ),
-        )
-    return float(value)
-
-
-def _list(
-    inputs: dict,
-    name: str,
-    *,
-    default: tuple,
-    item_ok: Callable[[object], bool],
-    item_text: Callable[[], str],
-    max_items: int,
-) -> list:
-    value = inputs.get(name)
-    if value is None:
-        return list(default)
-    if (
-        not isinstance(value, list)
-        or not 1 <= len(value) <= max_items
-        or not all(item_ok(item) for item in value)
-        or len({repr(item) for item in value}) != len(value)
-    ):
-        raise InputError(
-            name,
-            lambda: (
-                _("%(name)s must be a list of 1 to %(n)s different %(items)s.")
-                % {"name": name, "n": max_items, "items": item_text()}
-            ),
-        )
-    return value
 
 
 def _reject_unknown(inputs: dict, known: set[str]) -> None:
@@ -212,47 +102,29 @@ def _optional(title: str, description: str, schema: dict) -> dict[str, Any]:
 def _parse_spray_plan(inputs: dict, municipality: Municipality) -> dict:
     _reject_unknown(inputs, {"case_ids", "date_from", "date_to", "radius_m", "round_days"})
     today = timezone.localdate()
-    on = _date(inputs, "date_to", default=today, latest=today + timedelta(days=PLAN_DAYS_AHEAD))
-    date_from = _date(inputs, "date_from", default=EARLIEST_DATE, latest=on)
+    latest = today + timedelta(days=PLAN_DAYS_AHEAD)
+    on = date_input(inputs.get("date_to"), "date_to", default=today, latest=latest)
+    date_from = date_input(inputs.get("date_from"), "date_from", default=EARLIEST_DATE, latest=on)
     if "case_ids" in inputs and "date_from" in inputs:
         raise InputError(
             "case_ids",
             lambda: _("Send either case_ids or a date window (date_from, date_to), not both."),
         )
-    case_ids = None
-    if "case_ids" in inputs:
-        case_ids = _list(
-            inputs,
-            "case_ids",
-            default=(),
-            item_ok=lambda v: _is_int(v) and 0 < v < 2**63,
-            item_text=lambda: _("case numbers"),
-            max_items=MAX_CASE_IDS,
-        )
-        known = set(
-            DengueCase.objects.filter(
-                municipality=municipality, pk__in=case_ids, report_date__lte=on
-            ).values_list("pk", flat=True)
-        )
-        missing = [pk for pk in case_ids if pk not in known]
-        if missing:
-            shown = ", ".join(str(pk) for pk in missing[:10])
-            raise InputError(
-                "case_ids",
-                lambda: (
-                    _(
-                        "No case %(ids)s in this municipality was reported by %(date)s; "
-                        "check the case numbers or date_to."
-                    )
-                    % {"ids": shown, "date": on.isoformat()}
-                ),
-            )
-    radius = _number(inputs, "radius_m", default=100, low=10, high=1000)
-    round_days = _list(
-        inputs,
+    case_ids = _case_ids(inputs, municipality, on) if "case_ids" in inputs else None
+    radius = number_input(
+        inputs.get("radius_m", 100),
+        "radius_m",
+        default=100,
+        low=10,
+        high=1000,
+        message=gettext_lazy("%(name)s must be a number of metres from %(low)s to %(high)s."),
+        strict=True,
+    )
+    round_days = list_input(
+        inputs.get("round_days"),
         "round_days",
         default=DEFAULT_ROUND_DAYS,
-        item_ok=lambda v: _is_int(v) and 0 <= v <= 60,
+        item_ok=lambda v: is_integer(v) and 0 <= v <= 60,
         item_text=lambda: _("whole days from 0 to 60"),
         max_items=5,
     )
@@ -265,26 +137,65 @@ def _parse_spray_plan(inputs: dict, municipality: Municipality) -> dict:
     }
 
 
+def _case_ids(inputs: dict, municipality: Municipality, on: date) -> list[int]:
+    """The case numbers sent, each one of this municipality's cases reported by `on`."""
+    case_ids = list_input(
+        inputs.get("case_ids"),
+        "case_ids",
+        default=(),
+        item_ok=lambda v: is_integer(v) and 0 < v < 2**63,
+        item_text=lambda: _("case numbers"),
+        max_items=MAX_CASE_IDS,
+    )
+    known = set(
+        DengueCase.objects.filter(
+            municipality=municipality, pk__in=case_ids, report_date__lte=on
+        ).values_list("pk", flat=True)
+    )
+    missing = [pk for pk in case_ids if pk not in known]
+    if missing:
+        shown = ", ".join(str(pk) for pk in missing[:10])
+        raise InputError(
+            "case_ids",
+            lambda: (
+                _(
+                    "No case %(ids)s in this municipality was reported by %(date)s; "
+                    "check the case numbers or date_to."
+                )
+                % {"ids": shown, "date": on.isoformat()}
+            ),
+        )
+    return case_ids
+
+
 def _parse_radius(inputs: dict, municipality: Municipality) -> dict:
     _reject_unknown(inputs, {"known_on", "candidate_radii_m", "permutations", "seed"})
     today = timezone.localdate()
-    known_on = _date(inputs, "known_on", default=today, latest=today)
-    radii = _list(
-        inputs,
+    known_on = date_input(inputs.get("known_on"), "known_on", default=today, latest=today)
+    radii = list_input(
+        inputs.get("candidate_radii_m"),
         "candidate_radii_m",
         default=dengue.RADIUS_OPTIONS_M,
-        item_ok=lambda v: _is_number(v) and 10 <= v <= 1000,
+        item_ok=lambda v: is_number(v) and 10 <= v <= 1000,
         item_text=lambda: _("radii from 10 to 1000 m"),
         max_items=30,
     )
-    permutations = _integer(
-        inputs,
+    permutations = integer_input(
+        inputs.get("permutations", dengue.RADIUS_PERMUTATIONS),
         "permutations",
         default=dengue.RADIUS_PERMUTATIONS,
         low=MIN_PERMUTATIONS,
         high=MAX_PERMUTATIONS,
+        strict=True,
     )
-    seed = _integer(inputs, "seed", default=dengue.RADIUS_SEED, low=0, high=2**32 - 1)
+    seed = integer_input(
+        inputs.get("seed", dengue.RADIUS_SEED),
+        "seed",
+        default=dengue.RADIUS_SEED,
+        low=0,
+        high=2**32 - 1,
+        strict=True,
+    )
     return {
         "known_on": known_on.isoformat(),
         "radii_m": sorted(float(r) for r in radii),
@@ -320,8 +231,8 @@ def _parse_flood_exposure(inputs: dict, municipality: Municipality) -> dict:
                 % {"events": shown}
             ),
         )
-    exposures = _list(
-        inputs,
+    exposures = list_input(
+        inputs.get("exposures"),
         "exposures",
         default=analyses.EXPOSURE_LAYERS,
         item_ok=lambda v: v in analyses.EXPOSURE_LAYERS,

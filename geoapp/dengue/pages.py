@@ -1,0 +1,379 @@
+"""What the dengue pages show, shaped from the selectors' results: tables, frames, charts.
+
+The views parse the request and render; these functions turn a situation, a radius evidence or a
+work order into the rows, map layers and figures of a page (labels in the active language).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import geopandas as gpd
+import shapely
+from django.utils.translation import gettext as _
+
+from geoapp.dengue.maps import (
+    DengueFrames,
+    ZoneSketch,
+    epi_curve_svg,
+    ring_chart_svg,
+    running_excess_svg,
+    zone_sketch_svg,
+)
+from geoapp.templatetags.thaidate import thai_date
+from layers import selectors
+from layers.dengue import selectors as dengue
+from layers.models import WGS84, Landmark, Municipality
+
+# Named streets listed on the A4 work order; the rest are counted (the sketch draws them all).
+STREETS_ON_PAPER = 8
+
+
+def category_labels() -> dict[str, str]:
+    """Landmark categories in the active language."""
+    return {k: str(v) for k, v in Landmark.Category.choices}
+
+
+def landmarks_text(landmarks: list[tuple[str, str]]) -> str:
+    """`วัดท่าโพธิ์ (วัด), โรงเรียน... (โรงเรียน)`: names with their category."""
+    labels = category_labels()
+    return ", ".join(
+        f"{name} ({labels.get(category, category)})" if name else labels.get(category, category)
+        for name, category in landmarks
+    )
+
+
+# --- Dashboard ---------------------------------------------------------------------------------
+
+
+def dashboard_context(situation, *, as_of: date) -> tuple[dict, DengueFrames]:
+    """The dashboard's tables, timers and epidemic curve, and the layers of its map."""
+    clusters = dengue.cluster_summaries(situation)
+    timers = dengue.case_timers(situation, now=dengue.timers_now(as_of))
+    curve = dengue.epi_curve(situation)
+    zone_landmarks = dengue.zone_landmarks(situation)
+    frames = _dashboard_frames(situation, clusters, zone_landmarks)
+    context = {
+        "n_cases": len(situation.cases),
+        "n_recent": int((situation.cases["onset_date"].dt.date > as_of - timedelta(days=28)).sum()),
+        "cluster_rows": [
+            (c, [(name, category_labels().get(cat, cat)) for name, cat in c.landmarks])
+            for c in clusters
+        ],
+        "active_clusters": [c for c in clusters if c.active],
+        "zones": _zone_rows(situation, zone_landmarks),
+        "timers": timers,
+        "n_flagged": sum(1 for t in timers if t.flagged),
+        "n_investigation_flagged": sum(1 for t in timers if t.investigation.flagged),
+        "n_spraying_flagged": sum(1 for t in timers if t.spraying.flagged),
+        "epi_curve": epi_curve_svg(
+            curve,
+            label_for=thai_date,
+            labels={
+                "title": _("Dengue cases per week of onset"),
+                "bar": _("Week from {week}: {n} cases"),
+            },
+            partial_last_week=True,
+        ),
+        "epi_weeks": curve,
+    }
+    return context, frames
+
+
+def _zone_rows(situation, zone_landmarks) -> list[dict]:
+    return [
+        {
+            "key": zone.key,
+            "n_cases": int(zone.n_cases),
+            "first_onset": zone.first_onset.date(),
+            "last_onset": zone.last_onset.date(),
+            "closes_on": zone.closes_on.date(),
+            "n_households": int(zone.n_households),
+            "landmarks": landmarks_text(zone_landmarks.get(int(zone.zone_id), [])),
+        }
+        for zone in situation.active_zones.itertuples()
+    ]
+
+
+def _dashboard_frames(situation, clusters, zone_landmarks) -> DengueFrames:
+    municipality = situation.municipality
+    cases = situation.cases.to_crs(WGS84)
+    cases["case_label"] = [f"#{pk}" for pk in cases["id"]]
+    cases["onset_label"] = [thai_date(d.date()) for d in cases["onset_date"]]
+    cases["report_label"] = [thai_date(d.date()) for d in cases["report_date"]]
+    cases["onset_date"] = cases["onset_date"].dt.date
+    return DengueFrames(
+        boundary=selectors.boundary_frame(municipality=municipality),
+        roads=_orientation_roads(municipality),
+        landmarks=situation.landmarks.to_crs(WGS84),
+        zones=_zone_frame(situation, zone_landmarks),
+        clusters=_cluster_frame(situation, clusters),
+        cases=cases,
+    )
+
+
+def _zone_frame(situation, zone_landmarks) -> gpd.GeoDataFrame:
+    zones = situation.active_zones.to_crs(WGS84)
+    return gpd.GeoDataFrame(
+        {
+            "id": list(zones["key"]),
+            "zone_key": list(zones["key"]),
+            "n_cases": list(zones["n_cases"]),
+            "first_onset": [thai_date(d.date()) for d in zones["first_onset"]],
+            "last_onset": [thai_date(d.date()) for d in zones["last_onset"]],
+            "closes_on": [thai_date(d.date()) for d in zones["closes_on"]],
+            "n_households": list(zones["n_households"]),
+            "landmarks_text": [
+                landmarks_text(zone_landmarks.get(int(z), [])) or "-" for z in zones["zone_id"]
+            ],
+        },
+        geometry=list(zones.geometry),
+        crs=WGS84,
+    )
+
+
+def _cluster_frame(situation, clusters) -> gpd.GeoDataFrame:
+    active = [c for c in clusters if c.active]
+    return gpd.GeoDataFrame(
+        {
+            "id": [c.cluster_id for c in active],
+            "cluster_label": [_("Cluster %(n)s") % {"n": c.cluster_id + 1} for c in active],
+            "n_cases": [c.n_cases for c in active],
+            "first_onset": [thai_date(c.first_onset) for c in active],
+            "last_onset": [thai_date(c.last_onset) for c in active],
+            "landmarks_text": [landmarks_text(c.landmarks) or "-" for c in active],
+        },
+        geometry=gpd.GeoSeries([c.area for c in active], crs=situation.cases.crs).to_crs(WGS84),
+        crs=WGS84,
+    )
+
+
+def _orientation_roads(municipality: Municipality) -> gpd.GeoDataFrame:
+    """Roads for orientation only: simplified to 3 m (in the metric CRS) to keep the page light."""
+    roads = selectors.road_frame(municipality=municipality)
+    metric = roads.geometry.to_crs(municipality.metric_srid).simplify(3.0)
+    return roads.set_geometry(metric.to_crs(WGS84))
+
+
+# --- Radius ------------------------------------------------------------------------------------
+
+
+def radius_context(evidence: dict) -> dict:
+    """The radius page: the recommendation, its evidence, charts, costs and backtests."""
+    rec = evidence["recommendation"]
+    sufficient = rec["evidence"] == "sufficient"
+    costs = evidence["costs"]
+    by_radius = {int(row["radius_m"]): row for row in costs}
+    policy = int(evidence["policy_radius_m"])
+    chosen_m = int(rec["radius_m_90"])
+    chosen = by_radius.get(chosen_m, by_radius.get(policy))
+    backtests = {
+        int(b["radius_m"]): _backtest_row(b, chosen_m=chosen_m, policy=policy)
+        for b in evidence["backtests"]
+    }
+    return {
+        "rec": rec,
+        "sufficient": sufficient,
+        "insufficient_reason": _insufficiency_text(rec),
+        "costs": [_cost_row(row) for row in costs],
+        "chosen": _cost_row(chosen) if chosen else None,
+        "policy_m": policy,
+        "first_onset": evidence["first_onset"],
+        "last_onset": evidence["last_onset"],
+        "params": rec["parameters"],
+        **_radius_charts(rec, _chart_marks(rec, policy=policy, sufficient=sufficient)),
+        "backtests": list(backtests.values()),
+        "backtest_chosen": backtests.get(chosen_m),
+        "backtest_policy": backtests.get(policy),
+        "round_days": ", ".join(str(d) for d in evidence["round_days"]),
+    }
+
+
+def _radius_charts(rec: dict, marks: list[tuple[float, str, str]]) -> dict[str, str]:
+    chart_labels = {"x_axis": _("distance between the two cases (m)")}
+    return {
+        "ring_chart": ring_chart_svg(
+            rec["rings"],
+            labels={
+                **chart_labels,
+                "title": _("Case pairs one generation apart, by distance"),
+                "ring": _("{start}-{end} m: {observed} pairs observed, {expected} expected"),
+            },
+            marks=marks,
+            max_m=600,
+        ),
+        "running_chart": running_excess_svg(
+            rec["rings"],
+            labels={**chart_labels, "title": _("Running excess of case pairs, by distance")},
+            marks=marks,
+            max_m=600,
+        ),
+    }
+
+
+def _chart_marks(rec: dict, *, policy: int, sufficient: bool) -> list[tuple[float, str, str]]:
+    """Vertical lines of the radius charts: the policy and the 80% and 90% radii, merged."""
+    labels: dict[int, list[str]] = {policy: [_("current policy")]}
+    if sufficient:
+        labels.setdefault(int(rec["radius_m_80"]), []).append("80%")
+        labels.setdefault(int(rec["radius_m_90"]), []).append("90%")
+    return [
+        (
+            float(metres),
+            _("%(m)s m: %(what)s") % {"m": metres, "what": ", ".join(parts)},
+            "#52606d" if metres == policy else "#006d2c",
+        )
+        for metres, parts in sorted(labels.items())
+    ]
+
+
+def _cost_row(row: dict) -> dict:
+    options = {
+        "policy": _("current policy"),
+        "recommended 80%": _("recommended (80%)"),
+        "recommended 90%": _("recommended (90%)"),
+    }
+    labels = [options.get(part.strip(), part.strip()) for part in str(row["option"]).split(",")]
+    return {
+        "radius_m": int(row["radius_m"]),
+        "option": ", ".join(label for label in labels if label),
+        "n_zones": int(row["n_zones"]),
+        "area_km2": row["area_m2"] / 1e6,
+        "ratio": row["area_ratio_to_policy"],
+        "n_households": row.get("n_households"),
+    }
+
+
+def _backtest_row(result: dict, *, chosen_m: int, policy: int) -> dict:
+    radius = int(result["radius_m"])
+    tags = []
+    if radius == policy:
+        tags.append(_("current policy"))
+    if radius == chosen_m and radius != policy:
+        tags.append(_("recommended"))
+    return {**result, "radius_m": radius, "option": ", ".join(tags)}
+
+
+def _insufficiency_text(rec: dict) -> str:
+    """Why the data cannot tell, in words an officer reads (the analysis gives an English code)."""
+    if rec["evidence"] == "sufficient":
+        return ""
+    params = rec["parameters"]
+    if rec["n_cases"] < params["min_cases"]:
+        return _("there are only %(n)s cases; at least %(min)s are needed") % {
+            "n": rec["n_cases"],
+            "min": params["min_cases"],
+        }
+    if rec["n_window_pairs"] < params["min_pairs"]:
+        return _(
+            "only %(n)s pairs of cases fell ill 8-22 days apart within 1 km of each other; "
+            "at least %(min)s are needed"
+        ) % {"n": rec["n_window_pairs"], "min": params["min_pairs"]}
+    if rec["peak_excess"] <= 0:
+        return _("cases one generation apart are no closer to each other than chance would give")
+    return _(
+        "cases one generation apart are a little closer than chance would give, but not more than "
+        "random reshuffles of the dates also give (p = %(p)s)"
+    ) % {"p": f"{rec['p_value']:.2f}" if rec["p_value"] is not None else "-"}
+
+
+# --- Spray plan --------------------------------------------------------------------------------
+
+
+def plan_rows(plan) -> list[dict]:
+    """One row per planned round: what the page, the CSV and the GeoJSON all show."""
+    labels = category_labels()
+    return [
+        {
+            "zone_key": e.zone.key,
+            "round_number": e.round_number,
+            "planned_date": e.planned_date.isoformat(),
+            "status": e.status,
+            "done_on": e.done.done_on.isoformat() if e.done else "",
+            "team": e.done.team if e.done else "",
+            "area_m2": round(e.zone.area_m2),
+            "n_households": e.zone.n_households,
+            "streets": e.zone.streets,
+            "unnamed_streets": e.zone.unnamed_streets,
+            "landmarks": [
+                {
+                    "name": name,
+                    "category": category,
+                    "category_label": labels.get(category, category),
+                }
+                for name, category in e.zone.landmarks
+            ],
+        }
+        for e in plan.rounds
+    ]
+
+
+CSV_COLUMNS = ("zone_key", "round_number", "planned_date", "status", "done_on", "team", "area_m2",
+               "n_households", "streets", "unnamed_streets", "landmarks")  # fmt: skip
+
+
+def plan_csv_rows(plan) -> list[list]:
+    """The plan's rows as CSV cells: lists joined with semicolons."""
+    rows = []
+    for row in plan_rows(plan):
+        cells = {
+            **row,
+            "streets": "; ".join(row["streets"]),
+            "landmarks": "; ".join(
+                f"{m['name']} ({m['category_label']})" if m["name"] else m["category_label"]
+                for m in row["landmarks"]
+            ),
+        }
+        rows.append([cells[column] for column in CSV_COLUMNS])
+    return rows
+
+
+def plan_feature_collection(plan, *, name: str, metric_srid: int) -> dict:
+    """The plan as GeoJSON (EPSG:4326): zone outlines and what to cover, no case data."""
+    outlines = gpd.GeoSeries([e.zone.geometry for e in plan.rounds], crs=metric_srid)
+    outlines = shapely.set_precision(outlines.to_crs(WGS84).values, 1e-6)
+    return {
+        "type": "FeatureCollection",
+        "name": name,
+        "features": [
+            {
+                "type": "Feature",
+                "properties": row,
+                "geometry": json.loads(shapely.to_geojson(geometry)),
+            }
+            for row, geometry in zip(plan_rows(plan), outlines, strict=True)
+        ],
+    }
+
+
+# --- Work order --------------------------------------------------------------------------------
+
+
+def work_order_context(order) -> dict:
+    """The A4 work order of one zone: its sketch, streets and numbered landmarks."""
+    labels = category_labels()
+    landmarks = order.landmarks.assign(number=range(1, len(order.landmarks) + 1))
+    sketch = zone_sketch_svg(
+        ZoneSketch(
+            zone=order.zone.geometry,
+            roads=order.roads,
+            buildings=order.buildings,
+            landmarks=landmarks,
+        ),
+        labels={"sketch_title": _("Map of the spray zone"), "metres": _("m"), "north": _("N")},
+    )
+    streets = list(order.zone.streets)
+    return {
+        "order": order,
+        # One A4 sheet: the longest names first would be arbitrary, so the first in the
+        # zone's order, and how many more (the sketch shows them all).
+        "streets": streets[:STREETS_ON_PAPER],
+        "more_streets": max(0, len(streets) - STREETS_ON_PAPER),
+        "sketch": sketch,
+        "landmarks": [
+            (row.number, row.name_th or row.name_en or "-", labels.get(row.category, row.category))
+            for row in landmarks.itertuples()
+        ],
+        "area_rai": order.zone.area_m2 / 1600,
+    }
