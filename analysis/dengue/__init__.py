@@ -24,6 +24,14 @@ from analysis.dengue.radius import (
     radius_costs,
     recommended_radius,
 )
+from analysis.dengue.rolling import (
+    DEFAULT_OPTIONS_M,
+    BacktestOption,
+    BacktestPeriod,
+    RollingBacktest,
+    follow_on_cases,
+    rolling_backtest,
+)
 from analysis.dengue.rounds import (
     DEFAULT_ROUND_DAYS,
     CycleRound,
@@ -53,6 +61,7 @@ from analysis.dengue.zones import (
 )
 
 __all__ = [
+    "DEFAULT_OPTIONS_M",
     "DEFAULT_ROUND_DAYS",
     "INVESTIGATION_HOURS",
     "POLICY_RADIUS_M",
@@ -60,6 +69,8 @@ __all__ = [
     "TIMER_WINDOW_DAYS",
     "ZONE_COLUMNS",
     "BacktestComparison",
+    "BacktestOption",
+    "BacktestPeriod",
     "BacktestResult",
     "CaseTimers",
     "ClusterSummary",
@@ -72,6 +83,7 @@ __all__ = [
     "RadiusRecommendation",
     "RecordedRound",
     "Ring",
+    "RollingBacktest",
     "Timer",
     "backtest",
     "backtest_against_policy",
@@ -83,11 +95,13 @@ __all__ = [
     "epi_curve",
     "epi_week_start",
     "epi_week_starts",
+    "follow_on_cases",
     "kde_surface",
     "knox_test",
     "number_clusters",
     "radius_costs",
     "recommended_radius",
+    "rolling_backtest",
     "round_cycle",
     "round_on_plan",
     "round_to_show",
