@@ -18,6 +18,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from geoapp.history.forms import RestoreForm, RollbackForm
+from geoapp.history.selectors import import_run_get
 from geoapp.templatetags.thaidate import thai_date
 from geoapp.web import permissions
 from geoapp.web.permissions import Action, dataset_access
@@ -30,7 +32,6 @@ from layers.history.selectors import (
     feature_history,
 )
 from layers.history.services import restore_feature, rollback_import
-from layers.imports.values import whole_number
 from layers.models import Dataset, FeatureHistory, ImportRun, Municipality
 from layers.registry import LayerMap, layers_with
 
@@ -126,12 +127,37 @@ def feature_history_page(
             "deleted": deleted,
             "editable": editable,
             "last_entry": versions[-1].entry_id,
-            "restore_url": reverse(
-                "catalogue-feature-restore",
-                kwargs={"code": municipality.code, "slug": dataset.slug, "feature_id": feature_id},
+            "restore_url": _feature_url(
+                "catalogue-feature-restore", municipality, dataset, feature_id
             ),
         },
     )
+
+
+def _feature_url(name: str, municipality: Municipality, dataset: Dataset, feature_id: int) -> str:
+    kwargs = {"code": municipality.code, "slug": dataset.slug, "feature_id": feature_id}
+    return reverse(name, kwargs=kwargs)
+
+
+def _restore(request: HttpRequest, municipality: Municipality, layer: str, feature_id: int, form):
+    """Restore the feature as the form asks; the refusal's text, or "" when it was restored."""
+    try:
+        result = restore_feature(
+            municipality=municipality,
+            layer=layer,
+            feature_id=feature_id,
+            version=form.cleaned_data["version"],
+            user=request.user,
+            expected_last=form.cleaned_data["last"],
+        )
+    except HistoryError as refused:
+        return refusal_text(refused)
+    messages.success(
+        request,
+        _("Feature %(id)s restored as at version %(version)s.")
+        % {"id": feature_id, "version": result.version},
+    )
+    return ""
 
 
 @login_required
@@ -144,32 +170,12 @@ def feature_restore_page(
     if not can_edit(request.user, municipality, dataset):
         raise PermissionDenied("restoring needs the right to edit this layer")
     versions = _versions(municipality, dataset, layer, feature_id)
-    history_url = reverse(
-        "catalogue-feature-history",
-        kwargs={"code": municipality.code, "slug": dataset.slug, "feature_id": feature_id},
-    )
+    history_url = _feature_url("catalogue-feature-history", municipality, dataset, feature_id)
+    form = RestoreForm.from_request(request)
     error = ""
-    raw = request.POST.get("version") or request.GET.get("version") or ""
-    version = whole_number(raw, max_digits=8)
     if request.method == "POST":
-        try:
-            seen = request.POST.get("last", "")
-            result = restore_feature(
-                municipality=municipality,
-                layer=layer,
-                feature_id=feature_id,
-                version=version,
-                user=request.user,
-                expected_last=whole_number(seen, max_digits=18),
-            )
-        except HistoryError as refused:
-            error = refusal_text(refused)
-        else:
-            messages.success(
-                request,
-                _("Feature %(id)s restored as at version %(version)s.")
-                % {"id": feature_id, "version": result.version},
-            )
+        error = _restore(request, municipality, layer, feature_id, form)
+        if not error:
             return redirect(history_url)
     return render(
         request,
@@ -180,12 +186,45 @@ def feature_restore_page(
             "feature_id": feature_id,
             "label": _label(versions),
             "deleted": versions[-1].op == FeatureHistory.Op.DELETE,
-            "version": version,
+            "version": form.cleaned_data["version"],
             "error": error,
             "history_url": history_url,
         },
         status=409 if error else 200,
     )
+
+
+def _rollback(request: HttpRequest, municipality: Municipality, run: ImportRun, *, force: bool):
+    """Roll the import back; the refusal's text, or "" when it was rolled back."""
+    try:
+        result = rollback_import(
+            municipality=municipality, import_id=run.pk, user=request.user, force=force
+        )
+    except HistoryError as refused:
+        return refusal_text(refused)
+    counts = {"removed": result.removed, "restored": result.restored}
+    messages.success(
+        request,
+        _(
+            "Import %(id)s rolled back: %(removed)s features removed, %(restored)s "
+            "put back as they were, %(recreated)s recreated."
+        )
+        % {"id": run.pk, **counts, "recreated": result.recreated},
+    )
+    return ""
+
+
+def _rollback_preview(municipality: Municipality, run: ImportRun):
+    """What rolling back would do (None once rolled back), and why it would be refused."""
+    if run.rolled_back_at is not None:
+        return None, ""
+    try:
+        preview = rollback_import(
+            municipality=municipality, import_id=run.pk, dry_run=True, force=True
+        )
+    except HistoryError as refused:
+        return None, refusal_text(refused)
+    return preview, ""
 
 
 @login_required
@@ -197,48 +236,19 @@ def import_rollback_page(
     municipality, dataset, _layer = _dataset(request, code, slug)
     if not can_edit(request.user, municipality, dataset):
         raise PermissionDenied("rolling back needs the right to edit this layer")
-    run = (
-        ImportRun.objects.filter(municipality=municipality, dataset=dataset, pk=import_id)
-        .select_related("user", "rolled_back_by")
-        .first()
-    )
-    if run is None:
-        raise Http404("No such import of this dataset")
+    run = import_run_get(municipality=municipality, dataset=dataset, import_id=import_id)
     dataset_url = reverse(
         "catalogue-dataset", kwargs={"code": municipality.code, "slug": dataset.slug}
     )
-    force = request.POST.get("force") == "1"
     error = ""
-    preview = None
     if request.method == "POST":
-        try:
-            result = rollback_import(
-                municipality=municipality, import_id=run.pk, user=request.user, force=force
-            )
-        except HistoryError as refused:
-            error = refusal_text(refused)
-        else:
-            messages.success(
-                request,
-                _(
-                    "Import %(id)s rolled back: %(removed)s features removed, %(restored)s "
-                    "put back as they were, %(recreated)s recreated."
-                )
-                % {
-                    "id": run.pk,
-                    "removed": result.removed,
-                    "restored": result.restored,
-                    "recreated": result.recreated,
-                },
-            )
+        form = RollbackForm(request.POST)
+        form.is_valid()  # a flag cannot fail
+        error = _rollback(request, municipality, run, force=form.cleaned_data["force"])
+        if not error:
             return redirect(dataset_url + "#history-title")
-    if run.rolled_back_at is None:
-        try:
-            preview = rollback_import(
-                municipality=municipality, import_id=run.pk, dry_run=True, force=True
-            )
-        except HistoryError as refused:
-            error = error or refusal_text(refused)
+    preview, refusal = _rollback_preview(municipality, run)
+    error = error or refusal
     return render(
         request,
         "geoapp/catalogue/import_rollback.html",

@@ -33,6 +33,9 @@ HOME_BY_ROLE: list[tuple[str, str]] = [
     (Role.VIEWER, "municipality-home"),
 ]
 STALE_AFTER_DAYS_MAX = 3650
+STALE_NOT_WHOLE = gettext_lazy(
+    "Days before data counts as stale: “%(value)s” is not a whole number."
+)
 
 #: Labels of the common OSM `surface` values; others show as recorded.
 ROAD_SURFACES = {

@@ -21,22 +21,10 @@ from geoapp.home.dashboard import (
     dashboard_reset,
     dashboard_save,
 )
+from geoapp.home.forms import DashboardSettingsForm
 from geoapp.models import DashboardLayer, DashboardWidget
 from geoapp.web import permissions
-
-
-def _moved(widgets: list[str], move: str) -> list[str]:
-    """The widgets with one moved: `move` is "up:<key>" or "down:<key>"."""
-    direction, _sep, key = move.partition(":")
-    if key not in widgets or direction not in ("up", "down"):
-        return widgets
-    i = widgets.index(key)
-    j = i - 1 if direction == "up" else i + 1
-    if not 0 <= j < len(widgets):
-        return widgets
-    out = list(widgets)
-    out[i], out[j] = out[j], out[i]
-    return out
+from layers.models import Municipality
 
 
 def _rows(widgets: list[str]) -> list[dict]:
@@ -51,61 +39,46 @@ def _rows(widgets: list[str]) -> list[dict]:
     ] + [{"key": key, "label": labels[key], "shown": False} for key in hidden]  # fmt: skip
 
 
-@login_required
-def dashboard_settings(request: HttpRequest, code: str) -> HttpResponse:
-    """Choose, order and save the widgets and map layers of the municipality's home page."""
-    municipality = permissions.municipality_requiring(
-        request.user, code, permissions.Action.MANAGE_DASHBOARD
-    )
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        if request.POST.get("action") == "reset":
-            dashboard_reset(municipality=municipality)
-            messages.success(request, _("The home page is back to the default widgets."))
-            return redirect(reverse("dashboard-settings", kwargs={"code": code}))
-        chosen = set(request.POST.getlist("widgets"))
-        order = request.POST.getlist("order")
-        # Checked widgets in the page's order; a checked key the page did not list goes last.
-        widgets = [key for key in order if key in chosen]
-        widgets += [key for key in request.POST.getlist("widgets") if key not in widgets]
-        move = request.POST.get("move", "")
-        widgets = _moved(widgets, move)
-        map_layers = request.POST.getlist("map_layers")
-        stale_text = request.POST.get("stale_after_days", "").strip()
-        try:
-            stale_after_days = int(stale_text)
-        except ValueError:
-            stale_after_days = None
-        try:
-            if stale_after_days is None:
-                message = _("Days before data counts as stale: “%(value)s” is not a whole number.")
-                raise ValidationError({"stale_after_days": [message % {"value": stale_text}]})
-            dashboard_save(
-                municipality=municipality,
-                widgets=widgets,
-                map_layers=map_layers,
-                stale_after_days=stale_after_days,
-                user=request.user,
-            )
-        except ValidationError as error:
-            errors = error.message_dict
-        else:
-            messages.success(request, _("Saved. The home page now shows these widgets."))
-            anchor = f"#widget-{move.partition(':')[2]}" if move else ""
-            return redirect(reverse("dashboard-settings", kwargs={"code": code}) + anchor)
-        dashboard = {
-            "widgets": [key for key in widgets if key in DashboardWidget.values],
-            "map_layers": [key for key in map_layers if key in DashboardLayer.values],
-            "stale_after_days": stale_text,
-        }
-    else:
-        saved = dashboard_get(municipality=municipality)
-        dashboard = {
-            "widgets": saved.widgets,
-            "map_layers": saved.map_layers,
-            "stale_after_days": saved.stale_after_days,
-        }
-    context = {
+def _saved(municipality: Municipality) -> dict:
+    saved = dashboard_get(municipality=municipality)
+    return {
+        "widgets": saved.widgets,
+        "map_layers": saved.map_layers,
+        "stale_after_days": saved.stale_after_days,
+    }
+
+
+def _posted(form: DashboardSettingsForm) -> dict:
+    """The settings as posted, to show again when they are not saved."""
+    return {
+        "widgets": [key for key in form.cleaned_data["widgets"] if key in DashboardWidget.values],
+        "map_layers": [
+            key for key in form.cleaned_data["map_layers"] if key in DashboardLayer.values
+        ],
+        "stale_after_days": form.stale_text,
+    }
+
+
+def _save(request: HttpRequest, municipality: Municipality, form: DashboardSettingsForm):
+    """Save the posted settings; their errors per field (empty when saved)."""
+    if not form.is_valid():
+        return form.error_lists()
+    try:
+        dashboard_save(
+            municipality=municipality,
+            widgets=form.cleaned_data["widgets"],
+            map_layers=form.cleaned_data["map_layers"],
+            stale_after_days=form.cleaned_data["stale_after_days"],
+            user=request.user,
+        )
+    except ValidationError as error:
+        return error.message_dict
+    messages.success(request, _("Saved. The home page now shows these widgets."))
+    return {}
+
+
+def _settings_context(municipality: Municipality, dashboard: dict, errors: dict) -> dict:
+    return {
         "municipality": municipality,
         "rows": _rows(dashboard["widgets"]),
         "layers": [
@@ -117,4 +90,27 @@ def dashboard_settings(request: HttpRequest, code: str) -> HttpResponse:
         "stale_after_days_max": STALE_AFTER_DAYS_MAX,
         "errors": errors,
     }
-    return render(request, "geoapp/dashboard_settings.html", context, status=400 if errors else 200)
+
+
+@login_required
+def dashboard_settings(request: HttpRequest, code: str) -> HttpResponse:
+    """Choose, order and save the widgets and map layers of the municipality's home page."""
+    municipality = permissions.municipality_requiring(
+        request.user, code, permissions.Action.MANAGE_DASHBOARD
+    )
+    settings_url = reverse("dashboard-settings", kwargs={"code": code})
+    if request.method != "POST":
+        context = _settings_context(municipality, _saved(municipality), {})
+        return render(request, "geoapp/dashboard_settings.html", context)
+    form = DashboardSettingsForm(request.POST)
+    form.is_valid()
+    if form.cleaned_data["action"] == "reset":
+        dashboard_reset(municipality=municipality)
+        messages.success(request, _("The home page is back to the default widgets."))
+        return redirect(settings_url)
+    errors = _save(request, municipality, form)
+    if not errors:
+        move = form.cleaned_data["move"]
+        return redirect(settings_url + (f"#widget-{move.partition(':')[2]}" if move else ""))
+    context = _settings_context(municipality, _posted(form), errors)
+    return render(request, "geoapp/dashboard_settings.html", context, status=400)

@@ -84,6 +84,64 @@ def municipality_home(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "geoapp/municipality_home.html", context)
 
 
+def _road_widgets(municipality: Municipality, versions: dict[str, str]) -> dict:
+    road_labels = dict(Road.RoadClass.choices)
+    # Summing a large network's lengths takes seconds: keep the sums until the roads change.
+    road_km = cache.get_or_set(
+        f"dash:roadkm:{municipality.pk}:{versions['roads']}",
+        lambda: selectors_dashboard.road_km(municipality=municipality),
+        timeout=3600,
+    )
+    return {
+        "roads_by_class": [(road_labels.get(k, k), km) for k, km in road_km.by_class.items()],
+        "roads_by_class_total": sum(road_km.by_class.values()),
+        "roads_by_surface": [(_surface_label(k), km) for k, km in road_km.by_surface.items()],
+        "roads_by_surface_total": sum(road_km.by_surface.values()),
+    }
+
+
+def _landmark_widget(municipality: Municipality) -> dict:
+    labels = dict(Landmark.Category.choices)
+    counts = selectors_dashboard.landmark_count_by_category(municipality=municipality)
+    return {
+        "landmarks": [(labels.get(k, k), n) for k, n in counts.items()],
+        "landmarks_total": sum(counts.values()),
+    }
+
+
+def _freshness_widget(
+    municipality: Municipality, dashboard: Dashboard, access: DatasetAccess
+) -> dict:
+    freshness = selectors_dashboard.data_freshness(
+        municipality=municipality,
+        access=access,
+        now=timezone.now(),
+        stale_after_days=dashboard.stale_after_days,
+    )
+    return {"freshness": freshness, "stale_after_days": dashboard.stale_after_days}
+
+
+def _changes_widget(
+    municipality: Municipality, access: DatasetAccess, versions: dict[str, str]
+) -> dict:
+    layer_labels = {
+        name: str(layer_get(name).brief_label) for name in selectors_dashboard.CHANGE_LAYERS
+    }
+    # Counting the feature history reads every entry of the window: keep the list until
+    # data changes (history writes bump the layer versions).
+    latest_dataset = Dataset.objects.filter(municipality=municipality).aggregate(
+        at=Max("updated_at")
+    )["at"]
+    seen = f"{access}|{latest_dataset}|{'|'.join(versions.values())}"
+    key = f"dash:changes:{municipality.pk}:{hashlib.sha256(seen.encode()).hexdigest()}"
+    changes = cache.get_or_set(
+        key,
+        lambda: selectors_dashboard.recent_changes(municipality, 10, access=access),
+        timeout=3600,
+    )
+    return {"changes": [(change, layer_labels.get(change.kind, "")) for change in changes]}
+
+
 def dashboard_widgets(
     request: HttpRequest,
     municipality: Municipality,
@@ -93,31 +151,14 @@ def dashboard_widgets(
     """The data of the chosen widgets only (nothing is queried for a widget not shown)."""
     shown = set(dashboard.widgets)
     found: dict = {}
-    road_labels = dict(Road.RoadClass.choices)
     versions = {
         layer: tile_version(layer=layer, municipality_ids=[municipality.pk])
         for layer in selectors_dashboard.CHANGE_LAYERS
     }
     if shown & {DashboardWidget.ROADS_BY_CLASS, DashboardWidget.ROADS_BY_SURFACE}:
-        # Summing a large network's lengths takes seconds: keep the sums until the roads change.
-        road_km = cache.get_or_set(
-            f"dash:roadkm:{municipality.pk}:{versions['roads']}",
-            lambda: selectors_dashboard.road_km(municipality=municipality),
-            timeout=3600,
-        )
-        found["roads_by_class"] = [
-            (road_labels.get(k, k), km) for k, km in road_km.by_class.items()
-        ]
-        found["roads_by_class_total"] = sum(road_km.by_class.values())
-        found["roads_by_surface"] = [
-            (_surface_label(k), km) for k, km in road_km.by_surface.items()
-        ]
-        found["roads_by_surface_total"] = sum(road_km.by_surface.values())
+        found |= _road_widgets(municipality, versions)
     if DashboardWidget.LANDMARKS_BY_CATEGORY in shown:
-        labels = dict(Landmark.Category.choices)
-        counts = selectors_dashboard.landmark_count_by_category(municipality=municipality)
-        found["landmarks"] = [(labels.get(k, k), n) for k, n in counts.items()]
-        found["landmarks_total"] = sum(counts.values())
+        found |= _landmark_widget(municipality)
     if DashboardWidget.LAYER_COUNTS in shown:
         found["layer_counts"] = selectors_dashboard.layer_counts(municipality=municipality)
     access = DatasetAccess(
@@ -126,30 +167,9 @@ def dashboard_widgets(
         exact_cases=permissions.Action.VIEW_CASES_EXACT in actions,
     )
     if DashboardWidget.DATA_FRESHNESS in shown:
-        found["freshness"] = selectors_dashboard.data_freshness(
-            municipality=municipality,
-            access=access,
-            now=timezone.now(),
-            stale_after_days=dashboard.stale_after_days,
-        )
-        found["stale_after_days"] = dashboard.stale_after_days
+        found |= _freshness_widget(municipality, dashboard, access)
     if DashboardWidget.RECENT_CHANGES in shown:
-        layer_labels = {
-            name: str(layer_get(name).brief_label) for name in selectors_dashboard.CHANGE_LAYERS
-        }
-        # Counting the feature history reads every entry of the window: keep the list until
-        # data changes (history writes bump the layer versions).
-        latest_dataset = Dataset.objects.filter(municipality=municipality).aggregate(
-            at=Max("updated_at")
-        )["at"]
-        seen = f"{access}|{latest_dataset}|{'|'.join(versions.values())}"
-        key = f"dash:changes:{municipality.pk}:{hashlib.sha256(seen.encode()).hexdigest()}"
-        changes = cache.get_or_set(
-            key,
-            lambda: selectors_dashboard.recent_changes(municipality, 10, access=access),
-            timeout=3600,
-        )
-        found["changes"] = [(change, layer_labels.get(change.kind, "")) for change in changes]
+        found |= _changes_widget(municipality, access, versions)
     if DashboardWidget.MAP in shown:
         found["map"] = with_script_nonce(
             _dashboard_map_fragments(municipality, dashboard.map_layers), request.csp_nonce
@@ -196,11 +216,8 @@ def _dashboard_map_fragments(municipality: Municipality, layers: list[str]) -> d
     return fragments
 
 
-@login_required
-def municipality_map(request: HttpRequest, code: str) -> HttpResponse:
-    """The interactive map of roads, landmarks, flood zones and, for health roles, cases."""
-    municipality = permissions.municipality_for(request.user, code)
-    show_cases = permissions.can(request.user, municipality, permissions.Action.VIEW_CASES_EXACT)
+def _city_map_fragments(municipality: Municipality, *, show_cases: bool) -> dict[str, str]:
+    """The city map, rendered once per data version, privacy tier, language and day."""
     # Large road networks come as vector tiles: the page stays small whatever the town's size.
     tiled = Road.objects.filter(municipality=municipality).count() > (
         settings.MUEANG_MAP_TILE_THRESHOLD
@@ -231,6 +248,15 @@ def municipality_map(request: HttpRequest, code: str) -> HttpResponse:
         )
         fragments = map_fragments(city_map(frames, _city_map_options(municipality)))
         cache.set(key, fragments, timeout=600)
+    return fragments
+
+
+@login_required
+def municipality_map(request: HttpRequest, code: str) -> HttpResponse:
+    """The interactive map of roads, landmarks, flood zones and, for health roles, cases."""
+    municipality = permissions.municipality_for(request.user, code)
+    show_cases = permissions.can(request.user, municipality, permissions.Action.VIEW_CASES_EXACT)
+    fragments = _city_map_fragments(municipality, show_cases=show_cases)
     return render(
         request,
         "geoapp/municipality_map.html",
@@ -247,8 +273,9 @@ def _tile_url(layer: str, municipality: Municipality) -> str:
     return url.replace("/0/0/0.pbf", "/{z}/{x}/{y}.pbf") + f"?m={municipality.code}"
 
 
-def _city_map_options(municipality: Municipality) -> CityMapOptions:
-    labels = {
+def _city_map_labels() -> dict[str, str]:
+    """The city map's texts in the active language, by the keys its code uses."""
+    return {
         "basemap": _("Basemap"),
         "boundary": _("Municipal boundary"),
         # The layers the city map draws (the keys its code uses), as the registry labels them.
@@ -278,9 +305,12 @@ def _city_map_options(municipality: Municipality) -> CityMapOptions:
         "diagnosis": _("Diagnosis"),
         "weeks": _("Weeks since onset"),
     }
+
+
+def _city_map_options(municipality: Municipality) -> CityMapOptions:
     return CityMapOptions(
         assets=map_assets(vector_tiles=True),
-        labels=labels,
+        labels=_city_map_labels(),
         road_class_labels={k: str(v) for k, v in Road.RoadClass.choices},
         landmark_category_labels={k: str(v) for k, v in Landmark.Category.choices},
         hazard_labels={k: str(v) for k, v in FloodZone.HazardClass.choices},

@@ -22,11 +22,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from geoapp.imports.job import PEOPLE_KINDS, upload_root
-from geoapp.models import ImportUpload, JobStatus
+from geoapp.imports.job import PEOPLE_KINDS, import_job_kind, upload_root
+from geoapp.imports.selectors import import_started
+from geoapp.jobs import queue as jobs
+from geoapp.models import ImportUpload, Job, JobStatus
 from layers.imports import ImportLimits, ImportRefused, Issue, source_inspect
 from layers.imports.messages import quoted
 from layers.models import Municipality
+from layers.pdpa.services import upload_personal_read_log
 
 SHAPEFILE_PARTS = {".shp", ".shx", ".dbf", ".prj", ".cpg", ".sbn", ".sbx", ".qix", ".fix"}
 # A refusal the user can fix in the preview (choose a layer, a CRS, an encoding, coordinates).
@@ -217,3 +220,108 @@ def upload_inspect(upload: ImportUpload, *, reveal_personal: bool = False) -> di
 
 def _json_ready(info: dict) -> dict:
     return json.loads(json.dumps(info, default=str))
+
+
+def upload_choices_save(
+    *,
+    upload: ImportUpload,
+    layer: str,
+    crs: str,
+    encoding: str,
+    lon_column: str,
+    lat_column: str,
+) -> dict[str, object]:
+    """Keep the preview's choices; a change drops the check made with the old ones.
+
+    Returns the upload's inspection under the new choices.
+    """
+    params = dict(upload.params)
+    for name, value in (("layer", layer), ("crs", crs), ("encoding", encoding)):
+        params[name] = value or None
+    lon, lat = lon_column, lat_column
+    params["coordinates"] = {lon: "lon", lat: "lat"} if lon and lat and lon != lat else {}
+    changed = params != upload.params
+    upload.params = params
+    if changed and not import_started(upload):
+        upload.check_job = None  # the check was of other settings: run it again
+    with transaction.atomic():
+        upload.save(update_fields=["params", "check_job"])
+    return upload_inspect(upload)
+
+
+def upload_reveal(
+    *, upload: ImportUpload, user: AbstractBaseUser, purpose: str, columns: list[str]
+) -> dict[str, object]:
+    """Log why the user reads the upload's personal columns, and the inspection showing them."""
+    upload_personal_read_log(
+        municipality_id=upload.municipality_id,
+        user=user,
+        purpose=purpose,
+        file=upload.display_name,
+        columns=columns,
+    )
+    return upload_inspect(upload, reveal_personal=True)
+
+
+def upload_check_start(
+    *, upload: ImportUpload, user: AbstractBaseUser, mapping: dict[str, str], values: dict
+) -> Job | None:
+    """Keep the mapping step's choices and queue the dry run (None: the import already started).
+
+    `values` are the mapping form's: `id_field`, `delete_missing`, `dataset_slug`,
+    `dataset_title`.
+    """
+    if import_started(upload):
+        return None
+    upload.params = {
+        **upload.params,
+        "mapping": mapping,
+        "id_field": values["id_field"] or None,
+        "delete_missing": values["delete_missing"],
+        "dataset_slug": values["dataset_slug"],
+        "dataset_title": values["dataset_title"],
+    }
+    with transaction.atomic():
+        upload.check_job = jobs.submit(
+            import_job_kind(upload.kind),
+            municipality=upload.municipality,
+            user=user,
+            params=_job_params(upload, dry_run=True, confirm_outside=False),
+        )
+        upload.import_job = None
+        upload.save(update_fields=["params", "check_job", "import_job"])
+    return upload.check_job
+
+
+def upload_import_start(
+    *, upload: ImportUpload, user: AbstractBaseUser, check_job: Job, confirm_outside: bool
+) -> Job:
+    """Queue the import of exactly what the dry run `check_job` checked (not later changes)."""
+    with transaction.atomic():
+        upload.import_job = jobs.submit(
+            check_job.kind,
+            municipality=upload.municipality,
+            user=user,
+            params={**check_job.params, "dry_run": False, "confirm_outside": confirm_outside},
+        )
+        upload.save(update_fields=["import_job"])
+    return upload.import_job
+
+
+def _job_params(upload: ImportUpload, *, dry_run: bool, confirm_outside: bool) -> dict:
+    params = upload.params
+    return {
+        "upload": upload.stored_name,
+        "kind": upload.kind,
+        "layer": params.get("layer") or None,
+        "crs": params.get("crs") or None,
+        "encoding": params.get("encoding") or None,
+        "mapping": params.get("mapping") or {},
+        "id_field": params.get("id_field") or None,
+        "dry_run": dry_run,
+        "confirm_outside": confirm_outside,
+        "delete_missing": bool(params.get("delete_missing")),
+        "dataset_slug": params.get("dataset_slug") or None,
+        "dataset_title": params.get("dataset_title") or None,
+        "display_name": upload.display_name,
+    }
