@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from geoapp.dengue import pages
+from geoapp.dengue import pages, radius
 from geoapp.dengue.forms import SprayRoundForm, round_value
 from geoapp.dengue.maps import DengueMapOptions, dengue_map
 from geoapp.jobs import queue as jobs
@@ -237,7 +237,7 @@ def _iso_date(value: str | None) -> date | None:
 def _radius_context(request: HttpRequest, municipality: Municipality, evidence: dict) -> dict:
     return {
         "municipality": municipality,
-        **pages.radius_context(evidence),
+        **radius.radius_context(evidence),
         **_nav(request, municipality),
     }
 
