@@ -45,3 +45,31 @@ def chon(db):
     from layers.models import Municipality
 
     return Municipality.objects.get(code="chon-buri")
+
+
+# The slowest modules without a browser (seconds measured on 2026-12-07, 2 cores): `make test`
+# runs them, `make check` (the edit-test loop) leaves them out with `-m "not slow"`. Together
+# they are about 620 of the 760 seconds the browser-free tests take.
+SLOW_MODULES = {
+    "tests/security/test_open_dengue_releases.py": 101,
+    "tests/geoapp/test_import_wizard.py": 92,
+    "tests/geoapp/test_forms_fuzz.py": 56,
+    "tests/security/test_import_personal_preview.py": 51,
+    "tests/security/test_hostile_uploads.py": 46,
+    "tests/layers/test_backup.py": 41,
+    "tests/security/test_tenant_crawl.py": 41,
+    "tests/geoapp/test_flood_pages.py": 31,
+    "tests/layers/test_import_osm.py": 29,
+    "tests/security/test_hostile_parameters.py": 23,
+    "tests/geoapp/test_api_fuzz.py": 20,
+    "tests/geoapp/test_flood_hazards.py": 15,
+    "tests/layers/test_import_hostile.py": 10,
+    "tests/analysis/test_dengue_rolling.py": 13,
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests of the slow modules `slow` (see SLOW_MODULES)."""
+    for item in items:
+        if item.nodeid.split("::", 1)[0] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
