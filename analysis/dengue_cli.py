@@ -67,6 +67,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         handler=_run_radius,
     )
     radius.add_argument("--json", action="store_true", help="print the full result as JSON")
+    radius.add_argument(
+        "--backtest",
+        action="store_true",
+        help="also backtest radius options out of sample (JSON key 'backtest', and 'advice')",
+    )
+    radius.add_argument(
+        "--report-col", help="report date column: spraying counts from it in the backtest"
+    )
     _subcommand(
         subparsers,
         "dengue-clusters",
@@ -154,7 +162,7 @@ def _guard(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Names
 
 
 def _run_radius(args: argparse.Namespace) -> int:
-    from analysis.dengue import recommended_radius
+    from analysis.dengue import radius_advice, recommended_radius
 
     cases = load_cases(args)
     with _progress_bar(args.permutations, "permutations") as progress:
@@ -170,15 +178,49 @@ def _run_radius(args: argparse.Namespace) -> int:
             min_cases=args.min_cases,
             progress=progress,
         )
+    backtest = _radius_backtest(cases, answer, args) if args.backtest else None
     if args.json:
         payload = {**answer.to_dict(), "crs": cases.crs.to_string()}
-        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        if backtest is not None:
+            payload["backtest"] = [_backtest_row(option) for option in backtest.options]
+            payload["advice"] = radius_advice(answer, backtest).to_dict()
+        print(json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False))
         return 0
     print(f"cases: {answer.n_cases}, pairs within {args.max_distance_m:g} m: {answer.n_pairs}")
     print(f"evidence: {answer.evidence}" + (f" ({answer.reason})" if answer.reason else ""))
     print(f"clustering ends at: {answer.clustering_end_m} m; p = {answer.p_value}")
     print(f"recommended radius: {answer.radius_m_80} m (80%), {answer.radius_m_90} m (90%)")
+    if backtest is not None:
+        advice = radius_advice(answer, backtest)
+        print(f"backtest ({backtest.n_follow_on} follow-on cases out of sample):")
+        for option in backtest.options:
+            share = "-" if option.share is None else f"{option.share:.0%}"
+            print(f"  {option.radius_m:5.0f} m: covered {option.covered} ({share}), "
+                  f"{option.area_km2:.2f} km2")  # fmt: skip
+        print(f"advised radius: {advice.radius_m:g} m ({advice.reason}, {advice.confidence})")
     return 0
+
+
+#: The keys of each option in the JSON's `backtest` list (more may follow; these stay).
+BACKTEST_KEYS = (
+    "radius_m", "covered", "secondary", "share", "share_low", "share_high", "area_km2",
+    "share_per_km2", "households", "chance_share", "gain", "gain_low", "gain_high", "chance_gain",
+)  # fmt: skip
+
+
+def _radius_backtest(cases: gpd.GeoDataFrame, answer, args: argparse.Namespace):
+    """The out-of-sample backtest of the policy, the options around it and the recommendation."""
+    from analysis.dengue import DEFAULT_OPTIONS_M, rolling_backtest
+
+    radii = sorted({*DEFAULT_OPTIONS_M, answer.radius_m_80, answer.radius_m_90})
+    return rolling_backtest(
+        cases, radii_m=radii, time_col=args.time_col, report_col=args.report_col, seed=args.seed
+    )
+
+
+def _backtest_row(option) -> dict[str, object]:
+    values = option.to_dict()
+    return {key: values[key] for key in BACKTEST_KEYS}
 
 
 def _run_clusters(args: argparse.Namespace) -> int:

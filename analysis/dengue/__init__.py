@@ -5,6 +5,7 @@ Methods, parameters and references: `analysis/dengue/README.md`.
 """
 
 from analysis.dengue._common import connected_components, number_clusters
+from analysis.dengue.advice import RadiusAdvice, radius_advice
 from analysis.dengue.backtest import (
     BacktestComparison,
     BacktestResult,
@@ -79,6 +80,7 @@ __all__ = [
     "KnoxResult",
     "LagBin",
     "PlanEntry",
+    "RadiusAdvice",
     "RadiusParameters",
     "RadiusRecommendation",
     "RecordedRound",
@@ -99,6 +101,7 @@ __all__ = [
     "kde_surface",
     "knox_test",
     "number_clusters",
+    "radius_advice",
     "radius_costs",
     "recommended_radius",
     "rolling_backtest",

@@ -1,4 +1,10 @@
-"""Backtest of a spraying radius on the case history (DESIGN.md section 3, "Backtest")."""
+"""In-sample backtest of one spraying radius on the case history (DESIGN.md section 3).
+
+The page and the command line use `analysis.dengue.rolling.rolling_backtest`, which scores
+out of sample and can say no; this one scores a radius on all cases at once. Its secondary
+rule follows DESIGN.md (8-35 days, 1 km, never the radius tested): with the old default of
+100 m any radius of 100 m or more covered every secondary case by construction.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +36,7 @@ class BacktestResult:
     round_days: tuple[float, ...]
     n_cases: int
     n_secondary: int
-    """Cases with an earlier case within ``secondary_distance_m`` and 16-35 days before."""
+    """Cases with an earlier case within ``secondary_distance_m`` and 8-35 days before."""
     n_covered: int
     """Secondary cases inside an earlier case's zone sprayed before their onset."""
     share_covered: float | None
@@ -66,9 +72,9 @@ def backtest(
     *,
     radius_m: float,
     round_days: tuple[float, ...] = (0, 7),
-    secondary_min_days: float = 16,
+    secondary_min_days: float = 8,
     secondary_max_days: float = 35,
-    secondary_distance_m: float = 100,
+    secondary_distance_m: float = 1000,
     report_col: str | None = None,
     time_col: str = "onset_date",
     active_days: float = 28,
@@ -91,10 +97,10 @@ def backtest(
         Spray radius to test.
     round_days : tuple of float, default (0, 7)
         Days after the report of each spraying round.
-    secondary_min_days, secondary_max_days : float, default 16 and 35
+    secondary_min_days, secondary_max_days : float, default 8 and 35
         Onset gap (inclusive) that makes a later case near an earlier one "secondary".
-    secondary_distance_m : float, default 100
-        Distance (inclusive) that makes a later case "secondary".
+    secondary_distance_m : float, default 1000
+        Distance (inclusive) that makes a later case "secondary"; never the radius tested.
     report_col : str, optional
         Report date column (same kind as the onsets); spraying is counted from the onset
         when omitted, which is optimistic.

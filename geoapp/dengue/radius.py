@@ -2,40 +2,124 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.utils.translation import gettext as _
 
 from geoapp.dengue.maps import ring_chart_svg, running_excess_svg
 
 
 def radius_context(evidence: dict) -> dict:
-    """The radius page: the recommendation, its evidence, charts, costs and backtests."""
+    """The radius page: the advice on its first screen, then how it was worked out."""
     rec = evidence["recommendation"]
+    advice = evidence["advice"]
     sufficient = rec["evidence"] == "sufficient"
-    costs = evidence["costs"]
-    by_radius = {int(row["radius_m"]): row for row in costs}
     policy = int(evidence["policy_radius_m"])
-    chosen_m = int(rec["radius_m_90"])
-    chosen = by_radius.get(chosen_m, by_radius.get(policy))
-    backtests = {
-        int(b["radius_m"]): _backtest_row(b, chosen_m=chosen_m, policy=policy)
-        for b in evidence["backtests"]
-    }
+    radius = int(advice["radius_m"])
+    by_radius = {int(row["radius_m"]): row for row in evidence["costs"]}
+    chosen = by_radius.get(radius, by_radius.get(policy))
+    backtest = evidence["backtest"]
     return {
         "rec": rec,
+        "advice": advice,
+        "advice_m": radius,
+        "candidate_m": int(advice["candidate_m"]) if advice["candidate_m"] else None,
+        "advice_reason": _reason_text(advice, chosen),
+        "confidence_text": CONFIDENCE_TEXT[advice["confidence"]](),
         "sufficient": sufficient,
         "insufficient_reason": _insufficiency_text(rec),
-        "costs": [_cost_row(row) for row in costs],
-        "chosen": _cost_row(chosen) if chosen else None,
+        "p_value_text": _chance_text(rec["p_value"]) if sufficient else "",
+        "costs": [_cost_row(row, radius, policy) for row in evidence["costs"]],
+        "chosen": _cost_row(chosen, radius, policy) if chosen else None,
         "policy_m": policy,
         "first_onset": evidence["first_onset"],
         "last_onset": evidence["last_onset"],
         "params": rec["parameters"],
         **_radius_charts(rec, _chart_marks(rec, policy=policy, sufficient=sufficient)),
-        "backtests": list(backtests.values()),
-        "backtest_chosen": backtests.get(chosen_m),
-        "backtest_policy": backtests.get(policy),
+        "backtests": _backtest_rows(evidence["backtests"], radius=radius, policy=policy),
+        "backtest": backtest,
+        "periods": [
+            {**p, "start": _day(p["start"]), "end": _day(p["end"])} for p in backtest["periods"]
+        ],
         "round_days": ", ".join(str(d) for d in evidence["round_days"]),
     }
+
+
+def _day(value: str) -> date | str:
+    """A period bound as a date for the Thai date filter (day numbers stay as they are)."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return value
+
+
+#: How sure the data is, in the words the first screen uses.
+CONFIDENCE_TEXT = {
+    "reliable": lambda: _("The data is enough to rely on."),
+    "some": lambda: _("The data points this way, but there is not much of it yet."),
+    "too_little": lambda: _("There is too little data yet: keep spraying 100 m as before."),
+}
+
+
+def _reason_text(advice: dict, chosen: dict | None) -> str:
+    """Why this radius, in one sentence an officer reads (the analysis gives a code)."""
+    values = {
+        "r": int(advice["radius_m"]),
+        "c": int(advice["candidate_m"] or 0),
+        "policy": int(advice["policy_m"]),
+    }
+    texts = {
+        "wider": lambda: _(
+            "Each step out to %(r)s m caught more of the cases that followed than chance would."
+        ),
+        "narrower": lambda: _(
+            "Beyond %(r)s m, spraying caught no more of the cases that followed than chance would."
+        ),
+        "wider_not_confirmed": lambda: _(
+            "The pairs of cases suggest %(c)s m, but in past outbreaks widening beyond "
+            "%(policy)s m caught no more of the cases that followed than chance would: not worth "
+            "the extra area."
+        ),
+        "narrower_not_confirmed": lambda: _(
+            "The pairs of cases suggest %(c)s m, but in past outbreaks %(policy)s m caught cases "
+            "that %(c)s m missed."
+        ),
+        "policy_holds": lambda: _(
+            "In past outbreaks neither a wider nor a narrower radius did better than %(policy)s m."
+        ),
+        "too_few_cases": lambda: "",
+    }
+    return texts[advice["reason"]]() % values
+
+
+def _chance_text(p_value: float | None) -> str:
+    """A p-value as odds an officer reads: "less than 1 in 100 by coincidence"."""
+    if p_value is None:
+        return ""
+    for limit in (1000, 100, 20):
+        if p_value < 1 / limit:
+            return _("The chance that this is a coincidence is less than 1 in %(n)s.") % {
+                "n": limit
+            }
+    return _("The chance that this is a coincidence is about 1 in %(n)s.") % {
+        "n": max(1, round(1 / p_value))
+    }
+
+
+def _backtest_rows(options: list[dict], *, radius: int, policy: int) -> list[dict]:
+    rows = []
+    for option in options:
+        metres = int(option["radius_m"])
+        tags = []
+        if metres == policy:
+            tags.append(_("current policy"))
+        if metres == radius and radius != policy:
+            tags.append(_("advised"))
+        worth = None
+        if option["gain_low"] is not None and option["chance_gain"] is not None:
+            worth = option["gain_low"] > option["chance_gain"]
+        rows.append({**option, "radius_m": metres, "option": ", ".join(tags), "worth": worth})
+    return rows
 
 
 def _radius_charts(rec: dict, marks: list[tuple[float, str, str]]) -> dict[str, str]:
@@ -76,31 +160,21 @@ def _chart_marks(rec: dict, *, policy: int, sufficient: bool) -> list[tuple[floa
     ]
 
 
-def _cost_row(row: dict) -> dict:
-    options = {
-        "policy": _("current policy"),
-        "recommended 80%": _("recommended (80%)"),
-        "recommended 90%": _("recommended (90%)"),
-    }
-    labels = [options.get(part.strip(), part.strip()) for part in str(row["option"]).split(",")]
+def _cost_row(row: dict, radius: int, policy: int) -> dict:
+    metres = int(row["radius_m"])
+    tags = []
+    if metres == policy:
+        tags.append(_("current policy"))
+    if metres == radius and radius != policy:
+        tags.append(_("advised"))
     return {
-        "radius_m": int(row["radius_m"]),
-        "option": ", ".join(label for label in labels if label),
+        "radius_m": metres,
+        "option": ", ".join(tags),
         "n_zones": int(row["n_zones"]),
         "area_km2": row["area_m2"] / 1e6,
         "ratio": row["area_ratio_to_policy"],
         "n_households": row.get("n_households"),
     }
-
-
-def _backtest_row(result: dict, *, chosen_m: int, policy: int) -> dict:
-    radius = int(result["radius_m"])
-    tags = []
-    if radius == policy:
-        tags.append(_("current policy"))
-    if radius == chosen_m and radius != policy:
-        tags.append(_("recommended"))
-    return {**result, "radius_m": radius, "option": ", ".join(tags)}
 
 
 def _insufficiency_text(rec: dict) -> str:

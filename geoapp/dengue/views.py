@@ -212,6 +212,13 @@ def _radius_job_page(request: HttpRequest, municipality: Municipality, job_id: s
     )
     if job is None or not jobs.may_see(request.user, job):
         raise Http404("No such job")
+    if job.status == JobStatus.SUCCEEDED and "advice" not in job.result:
+        # A result of the analysis before the out-of-sample backtest: run it again.
+        return render(
+            request,
+            "geoapp/dengue/radius_job.html",
+            {"municipality": municipality, "outdated": job, **_radius_job_form()},
+        )
     if job.status == JobStatus.SUCCEEDED:
         evidence = {
             **job.result,

@@ -387,7 +387,9 @@ PROCESSES: dict[str, Process] = {
         outputs={
             "recommendation": {"title": "Recommendation", "schema": {"type": "object"}},
             "costs": {"title": "Cost of each radius", "schema": {"type": "array"}},
+            "advice": {"title": "The advised radius", "schema": {"type": "object"}},
             "backtests": {"title": "Backtest of each radius", "schema": {"type": "array"}},
+            "backtest": {"title": "Backtest summary", "schema": {"type": "object"}},
             "policy_radius_m": {"title": "Policy radius (m)", "schema": {"type": "number"}},
             "round_days": {"title": "Round days", "schema": {"type": "array"}},
             "first_onset": {"title": "First onset", "schema": {**DATE_SCHEMA, "nullable": True}},

@@ -36,9 +36,10 @@ from analysis.dengue import (
     ClusterSummary,
     CycleRound,
     Timer,
-    backtest,
+    radius_advice,
     radius_costs,
     recommended_radius,
+    rolling_backtest,
     space_time_clusters,
     spray_zones,
     zone_contents,
@@ -574,17 +575,18 @@ def work_order(situation: DengueSituation, key: str, *, margin_m: float = 40.0) 
 
 
 def dengue_radius_evidence(*, municipality: Municipality, known_on: date) -> dict:
-    """The recommended radius, the cost of each option and its backtest, as plain values.
+    """The advised radius, its out-of-sample backtest and the cost of each option, as plain values.
 
-    Runs `recommended_radius` (199 permutations, fixed seed), `radius_costs` and `backtest`
-    (the municipality's round days, spraying counted from the report date) on all cases known
-    on `known_on`. The result is cached for a few minutes per municipality and data version,
-    so the page stays fast and the answer stable.
+    Runs `recommended_radius` (199 permutations, fixed seed), `radius_costs`,
+    `rolling_backtest` (the municipality's round days, spraying counted from the report date,
+    zones clipped to its boundary) and `radius_advice` on all cases known on `known_on`. The
+    result is cached for a few minutes per municipality and data version, so the page stays
+    fast and the answer stable.
     """
     version = dengue_data_version(municipality=municipality)
     round_days = spray_round_days(municipality)
     cache_key = (
-        f"mueang:dengue-radius:v2:{municipality.pk}:{version}:{known_on:%Y%m%d}:"
+        f"mueang:dengue-radius:v3:{municipality.pk}:{version}:{known_on:%Y%m%d}:"
         f"{','.join(map(str, round_days))}:{RADIUS_PERMUTATIONS}:{RADIUS_SEED}"
     )
     cached = cache.get(cache_key)
@@ -606,9 +608,9 @@ def dengue_radius_compute(
 ) -> dict:
     """What `dengue_radius_evidence` returns, computed afresh for the given options.
 
-    `radii_m` are the options costed and backtested (the 80% and 90% radii are added);
-    `progress(done, total)` counts permutations, then the costs and each backtested radius
-    (weighed as `permutations // 50` reshuffles each).
+    `radii_m` are the options costed and backtested (the policy and the 80% and 90% radii
+    are added); `progress(done, total)` counts the ring analysis' permutations, then the costs
+    and the backtest (weighed as `permutations // 50` and ten times that reshuffles).
     """
     srid = municipality.metric_srid
     cases = dengue_case_frame_known_on(municipality=municipality, known_on=known_on).to_crs(srid)
@@ -616,22 +618,19 @@ def dengue_radius_compute(
     cases["report_date"] = pd.to_datetime(cases["report_date"])
     households = household_frame(municipality=municipality).to_crs(srid)
     round_days = spray_round_days(municipality)
-    # A backtest of one radius takes about as long as a few dozen reshuffles: weigh it so.
-    per_radius = max(1, permutations // 50)
-    # The 80% and 90% radii may add two options to those given.
-    total = permutations + (len(set(radii_m) | {POLICY_RADIUS_M}) + 2 + 1) * per_radius
+    stage = max(1, permutations // 50)
+    total = permutations + 11 * stage
     done = 0
 
-    def step(n: int) -> None:
+    def permuted(n: int) -> None:  # the ring analysis reports each batch of reshuffles
         nonlocal done
         done += n
         if progress is not None:
             progress(done, total)
 
     recommendation = recommended_radius(
-        cases, permutations=permutations, seed=seed, progress=step if progress else None
+        cases, permutations=permutations, seed=seed, progress=permuted if progress else None
     )
-    done = permutations
     costs = radius_costs(
         cases,
         households,
@@ -639,29 +638,38 @@ def dengue_radius_compute(
         recommendation=recommendation,
         active_days=ZONE_ACTIVE_DAYS,
     )
-    total = permutations + (len(costs) + 1) * per_radius
-    step(per_radius)
-    backtests = []
-    for radius in costs["radius_m"]:
-        backtests.append(
-            backtest(
-                cases,
-                radius_m=float(radius),
-                round_days=round_days,
-                report_col="report_date",
-                active_days=ZONE_ACTIVE_DAYS,
-            ).to_dict()
-        )
-        step(per_radius)
+    if progress is not None:
+        progress(permutations + stage, total)
+    backtest = rolling_backtest(
+        cases,
+        households,
+        radii_m=tuple(float(r) for r in costs["radius_m"]),
+        round_days=round_days,
+        report_col="report_date",
+        seed=seed,
+        boundary=_metric_boundary(municipality),
+    )
+    if progress is not None:
+        progress(total, total)
     return {
         "recommendation": recommendation.to_dict(),
+        "advice": radius_advice(recommendation, backtest).to_dict(),
         "costs": _records(costs),
-        "backtests": backtests,
+        "backtests": [option.to_dict() for option in backtest.options],
+        "backtest": {key: value for key, value in backtest.to_dict().items() if key != "options"},
         "policy_radius_m": POLICY_RADIUS_M,
         "round_days": round_days,
         "first_onset": cases["onset_date"].min().date() if len(cases) else None,
         "last_onset": cases["onset_date"].max().date() if len(cases) else None,
     }
+
+
+def _metric_boundary(municipality: Municipality):
+    """The municipality's boundary in its metric CRS (None when it has none)."""
+    boundary = boundary_frame(municipality=municipality)
+    if boundary.empty:
+        return None
+    return boundary.to_crs(municipality.metric_srid).geometry.union_all()
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

@@ -38,14 +38,22 @@ def outbreak() -> gpd.GeoDataFrame:
 
 
 def test_share_of_secondary_cases_inside_an_earlier_sprayed_zone(outbreak):
+    # Secondary cases follow DESIGN.md (8-35 days, within 1 km), not the radius tested: the
+    # case at 140 m counts, and 100 m does not cover it.
     result = backtest(outbreak, radius_m=100)
 
-    assert (result.n_cases, result.n_secondary, result.n_covered) == (5, 2, 2)
-    assert result.share_covered == 1.0
+    assert (result.n_cases, result.n_secondary, result.n_covered) == (5, 3, 2)
+    assert result.share_covered == pytest.approx(2 / 3)
     assert result.sprayed_area_km2 == pytest.approx(
         backtest(outbreak, radius_m=100, secondary_distance_m=1).sprayed_area_km2
     )
-    assert result.share_per_km2 == pytest.approx(1.0 / result.sprayed_area_km2)
+    assert result.share_per_km2 == pytest.approx(2 / 3 / result.sprayed_area_km2)
+
+
+def test_the_old_100_m_secondary_rule_covered_everything_at_100_m(outbreak):
+    old_rule = backtest(outbreak, radius_m=100, secondary_min_days=16, secondary_distance_m=100)
+
+    assert (old_rule.n_secondary, old_rule.n_covered) == (2, 2)
 
 
 def test_a_wider_secondary_rule_finds_a_case_the_100_m_zone_misses(outbreak):

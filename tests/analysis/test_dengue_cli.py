@@ -88,6 +88,50 @@ def test_dengue_radius_json_has_the_documented_shape(capsys, cases_csv):
     assert payload["crs"] == UTM47
 
 
+def test_dengue_radius_backtest_adds_the_documented_list_and_the_advice(capsys, cases_csv):
+    code, out, _ = run(
+        capsys,
+        "dengue-radius",
+        cases_csv,
+        "--x-col",
+        "x",
+        "--y-col",
+        "y",
+        "--crs",
+        UTM47,
+        "--time-col",
+        "onset_date",
+        "--report-col",
+        "report_date",
+        "--backtest",
+        *RADIUS_OPTIONS,
+    )
+
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["radius_m_90"] == 100  # the ring analysis is unchanged by --backtest
+    keys = {"radius_m", "covered", "secondary", "share", "share_low", "share_high", "area_km2",
+            "share_per_km2"}  # fmt: skip
+    rows = {row["radius_m"]: row for row in payload["backtest"]}
+    assert all(keys <= set(row) for row in rows.values())
+    assert {50.0, 100.0, 200.0} <= set(rows)
+    assert rows[100.0]["share_low"] <= rows[100.0]["share"] <= rows[100.0]["share_high"]
+    assert rows[100.0]["share_per_km2"] > rows[200.0]["share_per_km2"]
+    assert rows[50.0]["share"] < rows[100.0]["share"]
+    assert payload["advice"]["radius_m"] == 100
+    assert payload["advice"]["reason"] in ("policy_holds", "wider_not_confirmed")
+
+
+def test_a_missing_report_column_fails_with_a_clear_message(capsys, cases_csv):
+    code, _, err = run(
+        capsys, "dengue-radius", cases_csv, "--x-col", "x", "--y-col", "y", "--crs", UTM47,
+        "--time-col", "onset_date", "--report-col", "reported", "--backtest", *RADIUS_OPTIONS,
+    )  # fmt: skip
+
+    assert code == 2
+    assert "reported" in err
+
+
 def test_lon_lat_days_and_vector_files_give_the_same_answer(capsys, cases_csv, cases_gpkg):
     by_xy = run(
         capsys,

@@ -400,12 +400,49 @@ def test_radius_page_shows_recommendation_costs_and_backtest(db):
     policy = next(row for row in context["costs"] if row["radius_m"] == 100)
     assert policy["ratio"] == pytest.approx(1.0)
     assert all(row["n_households"] > 0 for row in context["costs"])
-    if context["sufficient"]:
-        assert f"Spray {context['rec']['radius_m_90']} m around each case house" in page
-    else:
+    # The headline is the radius the out-of-sample backtest supports, never another one.
+    advised = context["advice_m"]
+    assert advised == context["backtest"]["supported_m"]
+    if context["advice"]["confidence"] == "too_little":
         assert "The data cannot tell yet: keep spraying 100 m" in page
+    elif advised == 100:
+        assert "Keep spraying 100 m around each case house" in page
+    else:
+        assert f"Spray {advised} m around each case house" in page
     assert "would have covered" in page
     assert 'class="mueang-chart mueang-ring-chart"' in page
+
+
+def test_radius_page_headline_agrees_with_its_backtest_and_a_wider_radius_can_lose(db):
+    response = client_for("nst-health").get(url("dengue-radius"))
+    context, page = response.context, response.content.decode()
+    rows = {row["radius_m"]: row for row in context["backtests"]}
+
+    # The demo's pairs of cases suggest a wider radius than 100 m; the backtest does not support
+    # it (the step out catches no more of the cases that followed than chance), so the page
+    # keeps 100 m and says why, and its first screen says how sure the data is.
+    assert context["sufficient"]
+    assert context["candidate_m"] > 100
+    assert context["advice_m"] == 100
+    assert context["advice"]["reason"] == "wider_not_confirmed"
+    assert rows[context["candidate_m"]]["worth"] is False
+    assert rows[context["candidate_m"]]["share"] >= rows[100]["share"]
+    assert rows[100]["share"] < 1  # follow-on cases do not depend on the radius tested
+    answer = page.split('id="method-title"')[0]
+    assert "Keep spraying 100 m around each case house" in answer
+    assert "not worth" in answer
+    assert context["confidence_text"] in answer
+    assert "p = " not in answer  # the statistics sit in "How this was worked out", in words
+    assert "coincidence" in page.split('id="method-title"')[1]
+
+
+def test_radius_page_speaks_thai_first(db):
+    page = client_for("nst-health", language="th").get(url("dengue-radius")).content
+    text = page.decode()
+
+    assert "พ่นรัศมี 100 เมตร" in text
+    assert "วิธีคิด" in text
+    assert "โอกาสที่จะเกิดโดยบังเอิญ" in text
 
 
 # --- Bad input ---------------------------------------------------------------------------------
