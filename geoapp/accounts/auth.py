@@ -121,6 +121,16 @@ class CodeForm(forms.Form):
     )
 
 
+def _throttle(request: HttpRequest, user, form: forms.Form) -> tuple[Throttled | None, str]:
+    """The login throttle's answer for the user from this address (a throttled form says so)."""
+    address = client_address(request)
+    throttled = login_throttled(username=user.get_username(), address=address)
+    if throttled:
+        form.is_valid()
+        form.add_error(None, _throttled_error(throttled))
+    return throttled, address
+
+
 def _pending_user(request: HttpRequest):
     pending = request.session.get(PENDING_KEY)
     if not pending or time.time() - pending.get("at", 0) > PENDING_MAX_AGE_S:
@@ -138,12 +148,8 @@ def login_code(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     throttled = None
     if request.method == "POST":
-        address = client_address(request)
-        throttled = login_throttled(username=user.get_username(), address=address)
-        if throttled:
-            form.is_valid()
-            form.add_error(None, _throttled_error(throttled))
-        elif form.is_valid():
+        throttled, address = _throttle(request, user, form)
+        if not throttled and form.is_valid():
             if totp.totp_verify(user=user, code=form.cleaned_data["code"]):
                 login_failures_clear(username=user.get_username())
                 request.session.pop(PENDING_KEY, None)
@@ -182,6 +188,45 @@ class ConfirmForm(forms.Form):
     )
 
 
+def _enrolment_confirm(request: HttpRequest, context: dict) -> None:
+    """Finish enrolling with the app's first code; the recovery codes, or the form again."""
+    user = request.user
+    form = ConfirmForm(request.POST)
+    codes = None
+    if form.is_valid():
+        codes = totp.totp_enrolment_confirm(user=user, code=form.cleaned_data["code"])
+    if codes:
+        request.session[VERIFIED_KEY] = True
+        context.update(enrolled=True, recovery_codes=codes)
+        return
+    form.add_error("code", _("This code does not match. Check the phone's clock and try again."))
+    context["enrolment"] = totp.totp_enrolment_pending(user=user)
+    context["confirm_form"] = form
+
+
+def _disable_or_renew(request: HttpRequest, action: str, context: dict) -> Throttled | None:
+    """Turn the second factor off or renew the recovery codes, after the password and a code."""
+    user = request.user
+    form = DisableForm(request.POST, prefix=action)
+    throttled, address = _throttle(request, user, form)
+    if not throttled and form.is_valid():
+        if user.check_password(form.cleaned_data["password"]) and totp.totp_verify(
+            user=user, code=form.cleaned_data["code"]
+        ):
+            if action == "disable":
+                totp.totp_disable(user=user)
+                request.session.pop(VERIFIED_KEY, None)
+                context.update(enrolled=False, disabled=True)
+            else:
+                context["recovery_codes"] = totp.totp_recovery_codes_renew(user=user)
+            form = DisableForm(prefix=action)
+        else:
+            login_failure_record(username=user.get_username(), address=address)
+            form.add_error(None, _("The password or the code is not correct."))
+    context[f"{action}_form"] = form
+    return throttled
+
+
 @login_required
 def two_factor(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app, renew recovery codes, or turn the second factor off."""
@@ -196,41 +241,9 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         context["enrolment"] = totp.totp_enrolment_start(user=user)
         context["confirm_form"] = ConfirmForm()
     elif action == "confirm" and not context["enrolled"]:
-        form = ConfirmForm(request.POST)
-        codes = None
-        if form.is_valid():
-            codes = totp.totp_enrolment_confirm(user=user, code=form.cleaned_data["code"])
-        if codes:
-            request.session[VERIFIED_KEY] = True
-            context.update(enrolled=True, recovery_codes=codes)
-        else:
-            form.add_error(
-                "code", _("This code does not match. Check the phone's clock and try again.")
-            )
-            context["enrolment"] = totp.totp_enrolment_pending(user=user)
-            context["confirm_form"] = form
+        _enrolment_confirm(request, context)
     elif action in ("disable", "renew") and context["enrolled"]:
-        form = DisableForm(request.POST, prefix=action)
-        address = client_address(request)
-        throttled = login_throttled(username=user.get_username(), address=address)
-        if throttled:
-            form.is_valid()
-            form.add_error(None, _throttled_error(throttled))
-        elif form.is_valid():
-            if user.check_password(form.cleaned_data["password"]) and totp.totp_verify(
-                user=user, code=form.cleaned_data["code"]
-            ):
-                if action == "disable":
-                    totp.totp_disable(user=user)
-                    request.session.pop(VERIFIED_KEY, None)
-                    context.update(enrolled=False, disabled=True)
-                else:
-                    context["recovery_codes"] = totp.totp_recovery_codes_renew(user=user)
-                form = DisableForm(prefix=action)
-            else:
-                login_failure_record(username=user.get_username(), address=address)
-                form.add_error(None, _("The password or the code is not correct."))
-        context[f"{action}_form"] = form
+        throttled = _disable_or_renew(request, action, context)
     if context["enrolled"]:
         context.setdefault("disable_form", DisableForm(prefix="disable"))
         context.setdefault("renew_form", DisableForm(prefix="renew"))

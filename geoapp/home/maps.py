@@ -201,77 +201,85 @@ def compact_on_phones(map_name: str, control_name: str) -> str:
     )
 
 
-def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
-    """Build the municipality map with a layer switcher, a legend and local assets only."""
-    labels = options.labels
+def _map_start(boundary: gpd.GeoDataFrame, options: CityMapOptions) -> folium.Map:
+    """The base map fitted to the municipal boundary, the boundary drawn."""
     fmap = base_map(
         options.assets,
         basemap_url=options.basemap_url,
         basemap_attribution=options.basemap_attribution,
-        basemap_label=labels["basemap"],
+        basemap_label=options.labels["basemap"],
     )
-    minx, miny, maxx, maxy = frames.boundary.total_bounds
+    minx, miny, maxx, maxy = boundary.total_bounds
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    boundary_layer(boundary, name=options.labels["boundary"]).add_to(fmap)
+    return fmap
 
-    layer_names: dict[str, str] = {}
-    boundary_layer(frames.boundary, name=labels["boundary"]).add_to(fmap)
 
-    subdistricts = subdistrict_layer(frames.subdistricts, labels=labels).add_to(fmap)
-    layer_names["subdistricts"] = subdistricts.get_name()
-
-    flood = flood_zone_layer(
-        frames.flood_zones, labels=labels, hazard_labels=options.hazard_labels
+def _roads_add(
+    fmap: folium.Map, roads: gpd.GeoDataFrame | None, options: CityMapOptions
+) -> tuple[str, set[str]]:
+    """Draw the roads, as vector tiles when `roads` is None; (layer name, classes shown)."""
+    if roads is not None:
+        return _road_geojson(roads, options).add_to(fmap).get_name(), set(roads["road_class"])
+    labels = options.labels
+    tiles = _RoadTiles(
+        url=options.roads_tile_url,
+        name=labels["roads"],
+        class_labels=options.road_class_labels,
+        field_labels={k: labels[k] for k in ("name_th", "name_en", "class_label", "surface")},
     ).add_to(fmap)
-    layer_names["flood_zones"] = flood.get_name()
+    fmap.default_js = [*fmap.default_js, ("vectorgrid", options.assets.vectorgrid_js)]
+    return tiles.get_name(), set(ROAD_STYLES)
 
-    if frames.roads is None:
-        roads = _RoadTiles(
-            url=options.roads_tile_url,
-            name=labels["roads"],
-            class_labels=options.road_class_labels,
-            field_labels={k: labels[k] for k in ("name_th", "name_en", "class_label", "surface")},
-        ).add_to(fmap)
-        fmap.default_js = [*fmap.default_js, ("vectorgrid", options.assets.vectorgrid_js)]
-        road_classes = set(ROAD_STYLES)
-    else:
-        roads = _road_geojson(frames.roads, options).add_to(fmap)
-        road_classes = set(frames.roads["road_class"])
-    layer_names["roads"] = roads.get_name()
 
-    landmarks = landmark_layer(
-        frames.landmarks,
-        labels=labels,
+def _landmarks_add(
+    fmap: folium.Map, landmarks: gpd.GeoDataFrame, options: CityMapOptions, *, radius: int
+) -> str:
+    """Draw the landmarks as dots of `radius` pixels; the layer's name."""
+    layer = landmark_layer(
+        landmarks,
+        labels=options.labels,
         category_labels=options.landmark_category_labels,
-        radius=7,
+        radius=radius,
+    )
+    return layer.add_to(fmap).get_name()
+
+
+def _roads_legend(options: CityMapOptions, road_classes: set[str]) -> str:
+    return legend_html(
+        options.labels["roads"],
+        [
+            (options.road_class_labels.get(name, name), colour, "line")
+            for name, (colour, _w) in ROAD_STYLES.items()
+            if name in road_classes
+        ],
+    )
+
+
+def _landmarks_legend(options: CityMapOptions, landmarks: gpd.GeoDataFrame) -> str:
+    return legend_html(
+        options.labels["landmarks"],
+        [
+            (options.landmark_category_labels.get(name, name), colour, "dot")
+            for name, colour in LANDMARK_COLOURS.items()
+            if name in set(landmarks["category"])
+        ],
+    )
+
+
+def _map_script(fmap: folium.Map, options: CityMapOptions, layer_names: dict, prefix: str = ""):
+    """Attribution, and `window.mueangMap` naming the layers for the page's script."""
+    registry = ", ".join(f"{json.dumps(key)}: {name}" for key, name in layer_names.items())
+    MapScript(
+        prefix + f"{fmap.get_name()}.attributionControl.setPrefix(false);"
+        f"{fmap.get_name()}.attributionControl.addAttribution("
+        f"{json.dumps(html.escape(options.attribution))});"
+        f"window.mueangMap = {{map: {fmap.get_name()}, layers: {{{registry}}}}};"
     ).add_to(fmap)
-    layer_names["landmarks"] = landmarks.get_name()
 
-    legend = [
-        legend_html(
-            labels["roads"],
-            [
-                (options.road_class_labels.get(name, name), colour, "line")
-                for name, (colour, _w) in ROAD_STYLES.items()
-                if name in road_classes
-            ],
-        ),
-        legend_html(
-            labels["landmarks"],
-            [
-                (options.landmark_category_labels.get(name, name), colour, "dot")
-                for name, colour in LANDMARK_COLOURS.items()
-                if name in set(frames.landmarks["category"])
-            ],
-        ),
-        legend_html(
-            labels["flood_zones"],
-            [
-                (options.hazard_labels.get(name, name), colour, "box")
-                for name, colour in HAZARD_COLOURS.items()
-            ],
-        ),
-    ]
 
+def _case_layers_add(fmap: folium.Map, frames: CityFrames, options: CityMapOptions) -> dict:
+    """The exact or the masked cases, whichever the frames hold; their layer names."""
     case_layers = [
         (frames.cases, "cases", "mueang-case", ["onset_date", "diagnosis", "weeks", "generated"]),
         (
@@ -281,31 +289,39 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
             ["onset_week", "weeks", "masked"],
         ),
     ]
+    names = {}
     for frame, key, class_name, fields in case_layers:
-        if frame is None:
-            continue
-        layer_names[key] = _case_layer(fmap, frame, options, key, class_name, fields).get_name()
-    if frames.cases is not None or frames.masked_cases is not None:
-        legend.append(
-            legend_html(
-                labels["cases_legend"],
-                [
-                    (labels[f"cases_week_{limit}"], colour, "dot")
-                    for limit, colour in CASE_WEEK_COLOURS
-                ],
-            )
-        )
+        if frame is not None:
+            names[key] = _case_layer(fmap, frame, options, key, class_name, fields).get_name()
+    return names
 
+
+def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
+    """Build the municipality map with a layer switcher, a legend and local assets only."""
+    labels = options.labels
+    fmap = _map_start(frames.boundary, options)
+    layer_names: dict[str, str] = {}
+    subdistricts = subdistrict_layer(frames.subdistricts, labels=labels).add_to(fmap)
+    layer_names["subdistricts"] = subdistricts.get_name()
+    flood = flood_zone_layer(
+        frames.flood_zones, labels=labels, hazard_labels=options.hazard_labels
+    ).add_to(fmap)
+    layer_names["flood_zones"] = flood.get_name()
+    layer_names["roads"], road_classes = _roads_add(fmap, frames.roads, options)
+    layer_names["landmarks"] = _landmarks_add(fmap, frames.landmarks, options, radius=7)
+    hazards = [(options.hazard_labels.get(n, n), c, "box") for n, c in HAZARD_COLOURS.items()]
+    legend = [
+        _roads_legend(options, road_classes),
+        _landmarks_legend(options, frames.landmarks),
+        legend_html(labels["flood_zones"], hazards),
+    ]
+    layer_names |= _case_layers_add(fmap, frames, options)
+    if frames.cases is not None or frames.masked_cases is not None:
+        weeks = [(labels[f"cases_week_{limit}"], c, "dot") for limit, c in CASE_WEEK_COLOURS]
+        legend.append(legend_html(labels["cases_legend"], weeks))
     control = folium.LayerControl(collapsed=False).add_to(fmap)
     Legend("".join(legend)).add_to(fmap)
-    registry = ", ".join(f"{json.dumps(key)}: {name}" for key, name in layer_names.items())
-    MapScript(
-        compact_on_phones(fmap.get_name(), control.get_name())
-        + f"{fmap.get_name()}.attributionControl.setPrefix(false);"
-        f"{fmap.get_name()}.attributionControl.addAttribution("
-        f"{json.dumps(html.escape(options.attribution))});"
-        f"window.mueangMap = {{map: {fmap.get_name()}, layers: {{{registry}}}}};"
-    ).add_to(fmap)
+    _map_script(fmap, options, layer_names, compact_on_phones(fmap.get_name(), control.get_name()))
     return fmap
 
 
@@ -327,16 +343,7 @@ class DashboardFrames:
 def dashboard_map(frames: DashboardFrames, options: CityMapOptions) -> folium.Map:
     """Build the home page map: chosen layers only, a collapsed switcher and a legend."""
     labels = options.labels
-    fmap = base_map(
-        options.assets,
-        basemap_url=options.basemap_url,
-        basemap_attribution=options.basemap_attribution,
-        basemap_label=labels["basemap"],
-    )
-    minx, miny, maxx, maxy = frames.boundary.total_bounds
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    boundary_layer(frames.boundary, name=labels["boundary"]).add_to(fmap)
-
+    fmap = _map_start(frames.boundary, options)
     layer_names: dict[str, str] = {}
     legend: list[str] = []
     if frames.subdistricts is not None:
@@ -348,58 +355,16 @@ def dashboard_map(frames: DashboardFrames, options: CityMapOptions) -> folium.Ma
             frames.flood_zones, labels=labels, hazard_labels=options.hazard_labels
         )
         layer_names["flood_zones"] = flood.add_to(fmap).get_name()
-    if frames.roads_tiled:
-        roads = _RoadTiles(
-            url=options.roads_tile_url,
-            name=labels["roads"],
-            class_labels=options.road_class_labels,
-            field_labels={k: labels[k] for k in ("name_th", "name_en", "class_label", "surface")},
-        )
-        fmap.default_js = [*fmap.default_js, ("vectorgrid", options.assets.vectorgrid_js)]
-        layer_names["roads"] = roads.add_to(fmap).get_name()
-        road_classes = set(ROAD_STYLES)
-    elif frames.roads is not None:
-        layer_names["roads"] = _road_geojson(frames.roads, options).add_to(fmap).get_name()
-        road_classes = set(frames.roads["road_class"])
-    if "roads" in layer_names:
-        legend.append(
-            legend_html(
-                labels["roads"],
-                [
-                    (options.road_class_labels.get(name, name), colour, "line")
-                    for name, (colour, _w) in ROAD_STYLES.items()
-                    if name in road_classes
-                ],
-            )
-        )
+    if frames.roads_tiled or frames.roads is not None:
+        roads = None if frames.roads_tiled else frames.roads
+        layer_names["roads"], road_classes = _roads_add(fmap, roads, options)
+        legend.append(_roads_legend(options, road_classes))
     if frames.landmarks is not None:
-        landmarks = landmark_layer(
-            frames.landmarks,
-            labels=labels,
-            category_labels=options.landmark_category_labels,
-            radius=6,
-        )
-        layer_names["landmarks"] = landmarks.add_to(fmap).get_name()
-        legend.append(
-            legend_html(
-                labels["landmarks"],
-                [
-                    (options.landmark_category_labels.get(name, name), colour, "dot")
-                    for name, colour in LANDMARK_COLOURS.items()
-                    if name in set(frames.landmarks["category"])
-                ],
-            )
-        )
-
+        layer_names["landmarks"] = _landmarks_add(fmap, frames.landmarks, options, radius=6)
+        legend.append(_landmarks_legend(options, frames.landmarks))
     if layer_names:
         folium.LayerControl(collapsed=True).add_to(fmap)
     if legend:
         Legend("".join(legend)).add_to(fmap)
-    registry = ", ".join(f"{json.dumps(key)}: {name}" for key, name in layer_names.items())
-    MapScript(
-        f"{fmap.get_name()}.attributionControl.setPrefix(false);"
-        f"{fmap.get_name()}.attributionControl.addAttribution("
-        f"{json.dumps(html.escape(options.attribution))});"
-        f"window.mueangMap = {{map: {fmap.get_name()}, layers: {{{registry}}}}};"
-    ).add_to(fmap)
+    _map_script(fmap, options, layer_names)
     return fmap

@@ -59,6 +59,35 @@ def import_job_kind(kind: str) -> str:
     return IMPORT_JOBS[import_action(kind)]
 
 
+def _import_options(params: dict, path: Path) -> dict:
+    """`layer_import`'s options from the job's parameters (see `import_layer_job`)."""
+    return {
+        "kind": str(params.get("kind", "")),
+        "path": path,
+        "layer": params.get("layer") or None,
+        "crs": params.get("crs") or None,
+        "encoding": params.get("encoding") or None,
+        "mapping": params.get("mapping") or None,
+        "id_field": params.get("id_field") or None,
+        "dry_run": bool(params.get("dry_run")),
+        "confirm_outside": bool(params.get("confirm_outside")),
+        "delete_missing": bool(params.get("delete_missing")),
+        "dataset_slug": params.get("dataset_slug") or None,
+        "dataset_title": params.get("dataset_title") or None,
+        "display_name": params.get("display_name") or path.name,
+    }
+
+
+def _job_failure(ctx: jobs.JobContext, refused: ImportRefused) -> Exception:
+    """The job's end for a refused import: cancelled, or failed with the reasons and report."""
+    if any(issue.code == "cancelled" for issue in refused.issues):
+        return jobs.Cancelled()
+    language = "th" if (ctx.job.language or "th").startswith("th") else "en"
+    message = "\n".join(issue.text(language) for issue in refused.issues[:20])
+    detail = refused.report.as_dict() if refused.report is not None else None
+    return jobs.JobError(message, detail)
+
+
 @jobs.register(
     "import_cases",
     title=lambda: _("Import dengue cases"),
@@ -97,29 +126,12 @@ def import_layer_job(ctx: jobs.JobContext, params: dict) -> dict:
     try:
         report = layer_import(
             municipality=ctx.municipality,
-            kind=str(params.get("kind", "")),
-            path=path,
-            layer=params.get("layer") or None,
-            crs=params.get("crs") or None,
-            encoding=params.get("encoding") or None,
-            mapping=params.get("mapping") or None,
-            id_field=params.get("id_field") or None,
-            dry_run=dry_run,
-            confirm_outside=bool(params.get("confirm_outside")),
-            delete_missing=bool(params.get("delete_missing")),
-            dataset_slug=params.get("dataset_slug") or None,
-            dataset_title=params.get("dataset_title") or None,
             user=ctx.user,
             progress=progress,
-            display_name=params.get("display_name") or path.name,
+            **_import_options(params, path),
         )
     except ImportRefused as refused:
-        if any(issue.code == "cancelled" for issue in refused.issues):
-            raise jobs.Cancelled() from None
-        language = "th" if (ctx.job.language or "th").startswith("th") else "en"
-        message = "\n".join(issue.text(language) for issue in refused.issues[:20])
-        detail = refused.report.as_dict() if refused.report is not None else None
-        raise jobs.JobError(message, detail) from None
+        raise _job_failure(ctx, refused) from None
     finally:
         if not dry_run and params.get("kind") in PEOPLE_KINDS:
             # A file of people's records is kept no longer than its import (PDPA: storage

@@ -194,28 +194,32 @@ def upload_inspect(upload: ImportUpload, *, reveal_personal: bool = False) -> di
         )
         inspection = {"ok": True, "codes": [], "issues": [], **_json_ready(info)}
     except Exception as error:  # a file must never cause a 500
-        if not isinstance(error, ImportRefused):
-            log.exception("inspecting upload %s", upload.pk)
-            detail = quoted(type(error).__name__)
-            error = ImportRefused(
-                [Issue("unreadable", file=upload.display_name, params={"detail": detail})]
-            )
-        refused = error
-        choices: list[str] = []
-        for issue in refused.issues:
-            choices += [str(c) for c in issue.params.get("choices", [])]
-        inspection = {
-            "ok": False,
-            "codes": [issue.code for issue in refused.issues],
-            "issues": [issue.as_dict() for issue in refused.issues],
-            "layer_choices": choices,
-        }
+        inspection = _refused_inspection(upload, error)
     inspection["key"] = key
     if reveal_personal:
         return inspection
     upload.inspection = inspection
     upload.save(update_fields=["inspection"])
     return inspection
+
+
+def _refused_inspection(upload: ImportUpload, error: Exception) -> dict[str, object]:
+    """The inspection of a file the reader refused; any other error reads as "unreadable"."""
+    if not isinstance(error, ImportRefused):
+        log.exception("inspecting upload %s", upload.pk)
+        detail = quoted(type(error).__name__)
+        error = ImportRefused(
+            [Issue("unreadable", file=upload.display_name, params={"detail": detail})]
+        )
+    choices: list[str] = []
+    for issue in error.issues:
+        choices += [str(c) for c in issue.params.get("choices", [])]
+    return {
+        "ok": False,
+        "codes": [issue.code for issue in error.issues],
+        "issues": [issue.as_dict() for issue in error.issues],
+        "layer_choices": choices,
+    }
 
 
 def _json_ready(info: dict) -> dict:
