@@ -42,6 +42,12 @@ class Municipality(models.Model):
         _("road impassable from depth (m)"), max_digits=4, decimal_places=2, default=0.3
     )
     is_demo = models.BooleanField(_("demo data"), default=False)
+    population = models.PositiveIntegerField(
+        _("registered population"),
+        null=True,
+        blank=True,
+        help_text=_("Scales the province's dengue series to the municipality (endemic channel)."),
+    )
 
     class Meta:
         verbose_name = _("municipality")

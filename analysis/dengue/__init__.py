@@ -12,6 +12,15 @@ from analysis.dengue.backtest import (
     backtest,
     backtest_against_policy,
 )
+from analysis.dengue.channel import (
+    CHANNEL_YEARS,
+    ChannelAlert,
+    channel_alert,
+    endemic_channel,
+    epi_week_number,
+    monthly_to_weekly,
+    scale_to_population,
+)
 from analysis.dengue.clusters import cluster_edges, space_time_clusters
 from analysis.dengue.epiweeks import epi_curve, epi_week_start, epi_week_starts
 from analysis.dengue.kde import KdeSurface, kde_surface
@@ -62,6 +71,7 @@ from analysis.dengue.zones import (
 )
 
 __all__ = [
+    "CHANNEL_YEARS",
     "DEFAULT_OPTIONS_M",
     "DEFAULT_ROUND_DAYS",
     "INVESTIGATION_HOURS",
@@ -74,6 +84,7 @@ __all__ = [
     "BacktestPeriod",
     "BacktestResult",
     "CaseTimers",
+    "ChannelAlert",
     "ClusterSummary",
     "CycleRound",
     "KdeSurface",
@@ -90,16 +101,20 @@ __all__ = [
     "backtest",
     "backtest_against_policy",
     "case_timers",
+    "channel_alert",
     "circle_polygons",
     "cluster_edges",
     "cluster_summaries",
     "connected_components",
+    "endemic_channel",
     "epi_curve",
+    "epi_week_number",
     "epi_week_start",
     "epi_week_starts",
     "follow_on_cases",
     "kde_surface",
     "knox_test",
+    "monthly_to_weekly",
     "number_clusters",
     "radius_advice",
     "radius_costs",
@@ -108,6 +123,7 @@ __all__ = [
     "round_cycle",
     "round_on_plan",
     "round_to_show",
+    "scale_to_population",
     "space_time_clusters",
     "spray_zones",
     "timer_status",

@@ -410,15 +410,21 @@ def epi_curve_svg(
     partial_last_week: bool = True,
     width: float = 720,
     height: float = 220,
+    channel: Sequence[tuple[float, float, float] | None] | None = None,
 ) -> str:
     """Bar chart of cases per epidemiological week; every bar has a tooltip with its week.
 
     `label_for` writes a date (e.g. in the Buddhist era); the last bar is lighter when its week
-    is not over yet (cases are still being reported).
+    is not over yet (cases are still being reported). `channel`, one ``(q1, median, q3)`` or
+    None per week, draws the endemic channel behind the bars: the band from q1 to q3 and the
+    median line (labels ``channel`` and ``median`` name them; ``channel_week`` is each week's
+    tooltip). Without it the chart is as before.
     """
     left, right, top, bottom = 34.0, 8.0, 10.0, 34.0
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max((n for _w, n in weeks), default=0)
+    if channel:
+        peak = max([peak, *(math.ceil(c[2]) for c in channel if c is not None)])
     step = _nice_step(max(peak, 1), 4)
     y_max = max(step, math.ceil(max(peak, 1) / step) * step)
     bar_w = plot_w / max(len(weeks), 1)
@@ -437,6 +443,13 @@ def epi_curve_svg(
         out.append(_text(left - 4, y + 4, f"{tick:g}", text_anchor="end", font_size="11",
                          fill="#52606d"))  # fmt: skip
         tick += step
+    if channel:
+        out.extend(
+            _channel_band(
+                channel, weeks, x0=left, bar_w=bar_w, y=lambda v: top + plot_h - v / y_max * plot_h,
+                labels=labels, label_for=label_for,
+            )
+        )  # fmt: skip
     label_every = max(1, math.ceil(len(weeks) / 6))
     for index, (start, count) in enumerate(weeks):
         x = left + index * bar_w
@@ -462,6 +475,61 @@ def epi_curve_svg(
     )
     out.append("</svg>")
     return "".join(out)
+
+
+def _channel_runs(channel: Sequence[tuple[float, float, float] | None]) -> list[list[int]]:
+    """Indexes of the weeks with a channel, in runs of consecutive weeks."""
+    runs: list[list[int]] = []
+    for index, value in enumerate(channel):
+        if value is None:
+            continue
+        if runs and runs[-1][-1] == index - 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return runs
+
+
+def _channel_band(
+    channel: Sequence[tuple[float, float, float] | None],
+    weeks: Sequence[tuple[date, int]],
+    *,
+    x0: float,
+    bar_w: float,
+    y: Callable[[float], float],
+    labels: dict[str, str],
+    label_for: Callable[[date], str],
+) -> list[str]:
+    """The q1-q3 band (a polygon per run of weeks) and the median line, bars' centres as x."""
+    out = [f'<g class="mueang-epi-channel" aria-label="{html.escape(labels["channel"])}">']
+    for run in _channel_runs(channel):
+        points = [(x0 + (i + 0.5) * bar_w, channel[i]) for i in run]
+        upper = [f"{_n(x)},{_n(y(c[2]))}" for x, c in points if c is not None]
+        lower = [f"{_n(x)},{_n(y(c[0]))}" for x, c in points if c is not None]
+        middle = [f"{_n(x)},{_n(y(c[1]))}" for x, c in points if c is not None]
+        out.append(
+            f'<polygon class="mueang-epi-band" points="{" ".join(upper + lower[::-1])}" '
+            'fill="#9ecae1" fill-opacity="0.55" stroke="none"/>'
+        )
+        out.append(
+            f'<polyline class="mueang-epi-median" points="{" ".join(middle)}" fill="none" '
+            'stroke="#2171b5" stroke-width="1.5"/>'
+        )
+    for index, value in enumerate(channel):
+        if value is None:
+            continue
+        q1, median, q3 = value
+        title = labels["channel_week"].format(
+            week=label_for(weeks[index][0]), q1=f"{q1:.1f}", median=f"{median:.1f}", q3=f"{q3:.1f}"
+        )
+        out.append(
+            f'<rect class="mueang-epi-channel-week" x="{_n(x0 + index * bar_w)}" '
+            f'y="{_n(y(q3))}" width="{_n(bar_w)}" height="{_n(max(y(q1) - y(q3), 1))}" '
+            f'fill="transparent" data-q1="{q1:g}" data-median="{median:g}" data-q3="{q3:g}">'
+            f"<title>{html.escape(title)}</title></rect>"
+        )
+    out.append("</g>")
+    return out
 
 
 def ring_chart_svg(

@@ -11,7 +11,9 @@ from datetime import date, timedelta
 
 import geopandas as gpd
 import shapely
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from geoapp.dengue.maps import (
     DengueFrames,
@@ -19,9 +21,16 @@ from geoapp.dengue.maps import (
     epi_curve_svg,
     zone_sketch_svg,
 )
-from geoapp.templatetags.thaidate import thai_date
+from geoapp.templatetags.thaidate import BUDDHIST_ERA_OFFSET, thai_date
 from layers import selectors
 from layers.dengue import selectors as dengue
+from layers.dengue.channel import (
+    OPENDENGUE_ATTRIBUTION,
+    ChannelMissing,
+    ChannelSource,
+    DengueChannel,
+    dengue_channel,
+)
 from layers.models import WGS84, Landmark, Municipality
 
 # Named streets listed on the A4 work order; the rest are counted (the sketch draws them all).
@@ -50,6 +59,7 @@ def dashboard_context(situation, *, as_of: date) -> tuple[dict, DengueFrames]:
     clusters = dengue.cluster_summaries(situation)
     timers = dengue.case_timers(situation, now=dengue.timers_now(as_of))
     curve = dengue.epi_curve(situation)
+    channel = dengue_channel(municipality=situation.municipality, on=situation.on)
     zone_landmarks = dengue.zone_landmarks(situation)
     frames = _dashboard_frames(situation, clusters, zone_landmarks)
     context = {
@@ -71,12 +81,135 @@ def dashboard_context(situation, *, as_of: date) -> tuple[dict, DengueFrames]:
             labels={
                 "title": _("Dengue cases per week of onset"),
                 "bar": _("Week from {week}: {n} cases"),
+                "channel": channel_legend(),
+                "channel_week": _("Week from {week}: usually {q1} to {q3} cases (median {median})"),
             },
             partial_last_week=True,
+            channel=[
+                (w.q1, w.median, w.q3) if w.median is not None else None for w in channel.weeks
+            ]
+            if channel.has_channel
+            else None,
         ),
         "epi_weeks": curve,
+        "epi_rows": [
+            (w.week_start, w.observed, w.q1, w.q3, w.median) for w in reversed(channel.weeks)
+        ],
+        **channel_context(channel, municipality=situation.municipality),
     }
     return context, frames
+
+
+# --- Endemic channel ---------------------------------------------------------------------------
+
+
+def channel_legend() -> str:
+    """The channel's name on the chart and in its legend."""
+    return _("Normal channel (median and quartiles of the 5 previous years)")
+
+
+def _year(year: int | None) -> str:
+    if year is None:
+        return ""
+    return str(year + BUDDHIST_ERA_OFFSET if translation.get_language() == "th" else year)
+
+
+def _count(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def channel_context(channel: DengueChannel, *, municipality: Municipality) -> dict:
+    """The channel's legend, where it comes from, and the alert (or why there is no channel)."""
+    context: dict = {
+        "channel": channel,
+        "channel_legend": channel_legend(),
+        "channel_source": "",
+        "channel_attribution": "",
+        "channel_missing": "",
+        "channel_alert": bool(channel.alert and channel.alert.alert),
+        "channel_status": "",
+        "channel_detail": "",
+    }
+    if not channel.has_channel:
+        context["channel_missing"] = _channel_missing_text(channel.missing)
+        return context
+    years = {"first": _year(channel.first_year), "last": _year(channel.last_year)}
+    if channel.source == ChannelSource.OWN:
+        context["channel_source"] = (
+            _("The channel comes from this municipality's own cases, %(first)s to %(last)s.")
+            % years
+        )
+    else:
+        province = (
+            municipality.province_th
+            if translation.get_language() == "th"
+            else municipality.province_en or municipality.province_th
+        )
+        context["channel_source"] = _(
+            "The channel comes from the monthly cases of %(province)s province, %(first)s to "
+            "%(last)s (OpenDengue has data up to %(last)s, so its latest five years are used), "
+            "scaled to this municipality by population: %(population)s of the province's "
+            "%(province_population)s registered residents (%(share)s%%)."
+        ) % {
+            **years,
+            "province": province,
+            "population": f"{channel.population:,}",
+            "province_population": f"{channel.province_population:,}",
+            "share": f"{100 * (channel.population_share or 0):.1f}",
+        }
+        context["channel_attribution"] = _(
+            "Province series: %(attribution)s. Province population (%(year)s): %(source)s"
+        ) % {
+            "attribution": OPENDENGUE_ATTRIBUTION,
+            "year": _year(channel.province_population_year),
+            "source": channel.province_population_source,
+        }
+    context |= _channel_alert_texts(channel)
+    return context
+
+
+def _channel_alert_texts(channel: DengueChannel) -> dict:
+    alert = channel.alert
+    if alert is None or not alert.alert:
+        return {"channel_status": _("Cases in the latest weeks are not above the normal channel.")}
+    this_week = alert.latest_week == channel.weeks[-1].week_start
+    status = (
+        _("Cases this week are above the normal channel.")
+        if this_week
+        else _("Cases last week were above the normal channel.")
+    )
+    detail = ngettext(
+        "%(n)s week in a row above the channel (week from %(week)s: %(count)s cases, usually "
+        "at most %(q3)s). Look for clusters and step up the control of mosquito breeding sites.",
+        "%(n)s weeks in a row above the channel (week from %(week)s: %(count)s cases, usually "
+        "at most %(q3)s). Look for clusters and step up the control of mosquito breeding sites.",
+        alert.weeks_above,
+    ) % {
+        "n": alert.weeks_above,
+        "week": thai_date(alert.latest_week),
+        "count": f"{alert.latest_count:g}",
+        "q3": _count(alert.latest_q3),
+    }
+    return {"channel_status": status, "channel_detail": detail}
+
+
+def _channel_missing_text(missing: str) -> str:
+    if missing == ChannelMissing.NO_POPULATION:
+        return _(
+            "No normal channel: this municipality has fewer than five years of its own cases, "
+            "and its population is not recorded, so the province's series cannot be scaled to "
+            "it. The municipality's administrator can enter its registered population."
+        )
+    if missing == ChannelMissing.NO_PROVINCE_POPULATION:
+        return _(
+            "No normal channel: this municipality has fewer than five years of its own cases, "
+            "and its province's registered population is not known, so the province's series "
+            "cannot be scaled to it."
+        )
+    return _(
+        "No normal channel: this municipality has fewer than five years of its own cases, and "
+        "its province has no monthly series in OpenDengue."
+    )
 
 
 def _zone_rows(situation, zone_landmarks) -> list[dict]:
