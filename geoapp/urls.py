@@ -31,6 +31,9 @@ urlpatterns = [
         tiles.vector_tile,
         name="vector-tile",
     ),
+    path("tiles/<slug:layer>.json", tiles.tilejson, name="tilejson"),
+    # QGIS asks for /api without the slash and does not follow a redirect: answer it as is.
+    path("api", api.landing),
     path("api/", api.landing, name="ogc-landing"),
     path("api/openapi", api.openapi, name="ogc-openapi"),
     path("api/conformance", api.conformance, name="ogc-conformance"),
@@ -38,6 +41,16 @@ urlpatterns = [
     path("api/collections/<str:collection_id>", api.collection, name="ogc-collection"),
     path("api/collections/<str:collection_id>/items", api.items, name="ogc-items"),
     path("api/collections/<str:collection_id>/items/<int:item_id>", api.item, name="ogc-item"),
+    path(
+        "api/collections/<str:collection_id>/tiles",
+        tiles.collection_tilesets,
+        name="ogc-tilesets",
+    ),
+    path(
+        "api/collections/<str:collection_id>/tiles/WebMercatorQuad",
+        tiles.collection_tileset,
+        name="ogc-tileset",
+    ),
     path("api/processes", api_processes.process_list, name="ogc-processes"),
     path("api/processes/<str:process_id>", api_processes.process_description, name="ogc-process"),
     path(

@@ -20,6 +20,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from geoapp.accounts.api_auth import challenged
 from geoapp.api.views import ApiError, _authenticate
 from geoapp.jobs import queue as jobs
 from geoapp.jobs.processes import PROCESSES, Process, process_get
@@ -57,7 +58,7 @@ def _answer(error: ApiError) -> JsonResponse:
         body.update(error.extra)
     response = JsonResponse(body, status=error.status, json_dumps_params={"ensure_ascii": False})
     if error.status == 401:
-        response["WWW-Authenticate"] = "Token"
+        challenged(response)
     return response
 
 
@@ -65,8 +66,8 @@ def _csrf_failure(request: HttpRequest) -> bool:
     """Session callers of POST/DELETE need the CSRF token (token callers do not: no cookie)."""
     if request.method in ("GET", "HEAD", "OPTIONS") or not request.user.is_authenticated:
         return False
-    if request.headers.get("Authorization", "").startswith("Token "):
-        return False  # authenticated by the token (an invalid one was refused already)
+    if "Authorization" in request.headers:
+        return False  # authenticated by the header (an invalid one was refused already)
     return CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None
 
 

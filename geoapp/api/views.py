@@ -15,11 +15,13 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_safe
 
-from geoapp.accounts.tokens import api_token_user
+from geoapp.accounts.api_auth import InvalidCredentials, api_request_user, challenged
 from geoapp.api.openapi import openapi_document
 from geoapp.web import permissions
+from geoapp.web.conditional import anonymous, cors_public, head_only
 from geoapp.web.inputs import InputError, integer_input, whole_number_text
 from geoapp.web.middleware import tenant_scope_for
 from geoapp.web.permissions import Action
@@ -66,15 +68,14 @@ def _error(error: ApiError) -> JsonResponse:
 
 
 def _authenticate(request: HttpRequest) -> None:
-    """Accept a token instead of a session; the tenant scope follows the token's user."""
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Token "):
-        return
-    user = api_token_user(header.removeprefix("Token ").strip())
-    if user is None:
-        raise ApiError(401, "InvalidToken", "The API token is not valid.")
-    request.user = user
-    tenant_scope_for(user)
+    """Accept an API token (Token, Bearer or Basic) instead of a session; scope follows it."""
+    try:
+        user = api_request_user(request)
+    except InvalidCredentials as error:
+        raise ApiError(401, "InvalidToken", str(error)) from None
+    if user is not None:
+        request.user = user
+        tenant_scope_for(user)
 
 
 def _wants_html(request: HttpRequest) -> bool:
@@ -91,15 +92,28 @@ def _url(request: HttpRequest, name: str, *, query: dict | None = None, **kwargs
 
 
 def api_view(function):
-    """Authenticate, turn ApiError into JSON, allow GET only."""
+    """Authenticate, answer ApiError as JSON, allow GET and HEAD, open anonymous answers.
 
-    @require_GET
+    An anonymous caller who asks for what is not public gets 401 with a challenge (it may
+    exist; log in), never 404; a logged-in caller without rights keeps getting 404, so
+    nothing tells them what exists. Answers to anonymous requests may be read cross-origin.
+    """
+
+    @require_safe
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
             _authenticate(request)
-            return function(request, *args, **kwargs)
+            response = function(request, *args, **kwargs)
         except ApiError as error:
-            return _error(error)
+            if error.status == 404 and not request.user.is_authenticated:
+                error = ApiError(401, "NotAuthorized", f"{error.description} Log in or send a key.")
+            response = _error(error)
+            if error.status == 401:
+                challenged(response)
+        if anonymous(request) and response.status_code < 400:
+            cors_public(response)
+        patch_vary_headers(response, ("Authorization",))
+        return head_only(request, response)
 
     wrapper.__name__ = function.__name__
     wrapper.__doc__ = function.__doc__

@@ -91,12 +91,18 @@ def tile_version(
     return hashlib.sha256(f"{layer}|{key}".encode()).hexdigest()[:20]
 
 
-def tile_sql(layer: str, z: int) -> str:
+#: Features of public datasets only (anonymous tiles), as the Features API filters them.
+PUBLIC_ONLY = "t.dataset_id IN (SELECT id FROM layers_dataset WHERE visibility = 'public')"
+
+
+def tile_sql(layer: str, z: int, *, public_only: bool = False) -> str:
     """The ST_AsMVT query of one tile of a layer at zoom z (parameters: z, x, y, ids, ...)."""
     spec = TILE_LAYERS[layer]
     generalised = z < spec.detail_zoom
     columns = ", ".join(f"t.{c}" for c in (spec.columns if generalised else ("id", *spec.columns)))
     where = f"t.{spec.class_column} = ANY(%(major)s)" if generalised else "true"
+    if public_only:
+        where = f"{where} AND {PUBLIC_ONLY}"
     # The envelope is transformed once to the storage SRID so the GiST index on geom is used.
     features = f"""
         WITH bounds AS (
@@ -126,13 +132,24 @@ def tile_sql(layer: str, z: int) -> str:
         """
 
 
-def tile_mvt(*, layer: str, z: int, x: int, y: int, municipality_ids: Iterable[int]) -> bytes:
-    """The MVT bytes of one tile of a layer, for these municipalities only."""
+def tile_mvt(
+    *,
+    layer: str,
+    z: int,
+    x: int,
+    y: int,
+    municipality_ids: Iterable[int],
+    public_only: bool = False,
+) -> bytes:
+    """The MVT bytes of one tile of a layer, for these municipalities only.
+
+    `public_only`: only features of public datasets (what anyone may read).
+    """
     spec = TILE_LAYERS[layer]
     ids = sorted(set(municipality_ids))
     if z < spec.min_zoom or not ids:
         return b""
-    sql = tile_sql(layer, z)
+    sql = tile_sql(layer, z, public_only=public_only)
     if connection.in_atomic_block:
         # ST_AsMVTGeom's high declared cost lifts a z14 tile's estimate over jit_above_cost
         # and into a parallel plan: JIT compilation (~100 ms) and worker start-up cost more

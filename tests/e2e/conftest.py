@@ -18,23 +18,6 @@ DEMO_PASSWORD = "mueang-demo-2569"
 
 
 @pytest.fixture(scope="session")
-def app_url(django_db_setup, django_db_blocker) -> Iterator[str]:
-    """A threaded Mueang server on a free port, serving the test database and static files."""
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.test.testcases import LiveServerThread
-
-    with django_db_blocker.unblock():
-        thread = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
-        thread.daemon = True
-        thread.start()
-        thread.is_ready.wait()
-        if thread.error:
-            raise thread.error
-    yield f"http://127.0.0.1:{thread.port}"
-    thread.terminate()
-
-
-@pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 

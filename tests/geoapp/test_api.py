@@ -146,7 +146,9 @@ def test_a_token_reads_as_its_user_and_a_bad_token_is_refused(db):
     assert len(page["features"]) == 5
     assert refused == 401
     assert error["code"] == "InvalidToken"
-    assert without == 404
+    # Anonymous callers asking for what is not public are asked to log in (issue 20).
+    assert without == 401
+    assert "Basic" in anonymous.get(url)["WWW-Authenticate"]
 
 
 @pytest.mark.parametrize(

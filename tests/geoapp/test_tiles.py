@@ -105,7 +105,10 @@ def test_another_municipalitys_member_gets_empty_tiles_over_this_town(db):
 
 
 def test_anonymous_callers_and_bad_tiles_are_refused(db):
-    assert Client(HTTP_HOST="127.0.0.1").get("/tiles/roads/14/0/0.pbf").status_code == 401
+    # Anonymous callers read public datasets' tiles only (issue 20); dengue cases never are.
+    refused = Client(HTTP_HOST="127.0.0.1").get("/tiles/cases/14/0/0.pbf")
+    assert refused.status_code == 401
+    assert "Basic" in refused["WWW-Authenticate"]
     client = client_for("nst-planner")
     assert client.get("/tiles/roads/3/9/0.pbf").status_code == 404  # x beyond 2**z
     assert client.get("/tiles/secrets/14/0/0.pbf").status_code == 404
