@@ -40,6 +40,8 @@ urlpatterns = [
     path("api/collections", api.collections, name="ogc-collections"),
     path("api/collections/<str:collection_id>", api.collection, name="ogc-collection"),
     path("api/collections/<str:collection_id>/items", api.items, name="ogc-items"),
+    path("api/collections/<str:collection_id>/queryables", api.queryables, name="ogc-queryables"),
+    path("api/collections/<str:collection_id>/schema", api.schema, name="ogc-schema"),
     path("api/collections/<str:collection_id>/items/<int:item_id>", api.item, name="ogc-item"),
     path(
         "api/collections/<str:collection_id>/tiles",

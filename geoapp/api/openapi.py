@@ -1,9 +1,18 @@
-"""The OpenAPI 3.0 document of the OGC API - Features endpoints (served at /api/openapi)."""
+"""The OpenAPI 3.0 document of the OGC API - Features endpoints (served at /api/openapi).
+
+Property filters differ by collection, so the generic items path lists none; each collection
+the caller may read gets its own items path with its own filters, typed from its columns
+(as GDAL and other clients look for them), and `/queryables` lists them too.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 from geoapp.api.openapi_processes import with_processes
-from layers.api.features import COLLECTIONS
+from layers.api.features import COLLECTIONS, CRS84, CRS_SRIDS, Collection
+from layers.api.schemas import field_schema
 
 ERROR = {
     "description": "An error",
@@ -18,6 +27,13 @@ def _json(schema_ref: str, description: str) -> dict:
     }
 
 
+def _schema_json(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/schema+json": {"schema": {"type": "object"}}},
+    }
+
+
 def _geojson(schema_ref: str, description: str) -> dict:
     return {
         "description": description,
@@ -27,9 +43,62 @@ def _geojson(schema_ref: str, description: str) -> dict:
     }
 
 
-def openapi_document(*, server: str) -> dict:
-    """Describe every endpoint, parameter and response shape."""
-    queryables = sorted({q for c in COLLECTIONS.values() for q in c.queryables})
+def _html(response: dict) -> dict:
+    """The response, also as HTML (`?f=html` or `Accept: text/html`; `f` is left out here)."""
+    return {**response, "content": {**response["content"], "text/html": {}}}
+
+
+def _crs_param(name: str, description: str) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "description": description,
+        "schema": {"type": "string", "enum": list(CRS_SRIDS), "default": CRS84},
+    }
+
+
+CONTENT_CRS = {
+    "Content-Crs": {
+        "description": "The CRS of the coordinates, as <URI>",
+        "schema": {"type": "string"},
+    }
+}
+
+
+def _property_param(collection: Collection, name: str) -> dict:
+    schema = {k: v for k, v in field_schema(collection.field(name)).items() if k != "title"}
+    if isinstance(schema.get("type"), list):  # JSON Schema's ["integer", "null"]
+        schema["type"] = next(t for t in schema["type"] if t != "null")
+    return {
+        "name": name,
+        "in": "query",
+        "description": f"Features whose {name} equals the value",
+        "schema": schema or {"type": "string"},
+    }
+
+
+def _collection_paths(
+    collections: Iterable[tuple[str, Collection]], generic: dict, error: dict
+) -> dict:
+    """An items path per collection, with the filters that collection takes."""
+    paths = {}
+    for collection_id, collection in collections:
+        operation = dict(generic)
+        operation["operationId"] = "getFeatures_" + re.sub(r"\W", "_", collection_id)
+        operation["summary"] = f"Features of {collection_id}"
+        operation["parameters"] = [
+            *[p for p in generic["parameters"] if p.get("in") != "path"],
+            *[_property_param(collection, name) for name in collection.filterable],
+        ]
+        paths[f"/collections/{collection_id}/items"] = {"get": operation}
+    return paths
+
+
+def openapi_document(*, server: str, collections: Iterable[tuple[str, Collection]] = ()) -> dict:
+    """Describe every endpoint, parameter and response shape.
+
+    `collections`: (id, collection) pairs the caller may read, each given its own items path.
+    """
     collection_id = {
         "name": "collectionId",
         "in": "path",
@@ -43,7 +112,8 @@ def openapi_document(*, server: str) -> dict:
         {
             "name": "limit",
             "in": "query",
-            "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 10},
+            "description": "Features per page; a larger value than 10000 is served as 10000",
+            "schema": {"type": "integer", "minimum": 1, "default": 1000},
         },
         {
             "name": "offset",
@@ -63,16 +133,48 @@ def openapi_document(*, server: str) -> dict:
             "in": "query",
             "style": "form",
             "explode": False,
-            "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
+            "description": "Features whose geometry intersects the box: minx,miny,maxx,maxy "
+            "(six numbers: a 3D box, its 2D part used); minx > maxx crosses the antimeridian",
+            "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
         },
+        _crs_param("bbox-crs", "The CRS of bbox (EPSG:4326: latitude first)"),
+        _crs_param("crs", "The CRS of the coordinates returned (EPSG:4326: latitude first)"),
         {
             "name": "datetime",
             "in": "query",
             "schema": {"type": "string"},
             "description": "A date or an interval `start/end` (`..` for open ends)",
         },
-        *[{"name": q, "in": "query", "schema": {"type": "string"}} for q in queryables],
+        {
+            "name": "filter",
+            "in": "query",
+            "description": "A CQL2 filter on the collection's queryables (see /queryables): "
+            "comparisons, LIKE, IN, BETWEEN, IS NULL, S_INTERSECTS with a BBOX or a geometry",
+            "schema": {"type": "string"},
+        },
+        {
+            "name": "filter-lang",
+            "in": "query",
+            "schema": {
+                "type": "string",
+                "enum": ["cql2-text", "cql2-json"],
+                "default": "cql2-text",
+            },
+        },
+        _crs_param("filter-crs", "The CRS of the filter's geometries"),
     ]
+    items_operation = {
+        "operationId": "getFeatures",
+        "description": "Property filters are each collection's own: see the collection's "
+        "items path below and its /queryables",
+        "parameters": items_params,
+        "responses": {
+            "200": _html({**_geojson("featureCollection", "Features"), "headers": CONTENT_CRS}),
+            "400": ERROR,
+            "401": ERROR,
+            "404": ERROR,
+        },
+    }
     link = {
         "type": "object",
         "required": ["href", "rel"],
@@ -173,39 +275,50 @@ def openapi_document(*, server: str) -> dict:
                 "get": {
                     "operationId": "getLandingPage",
                     "summary": "Landing page",
-                    "responses": {"200": _json("landing", "Links to the API")},
+                    "responses": {"200": _html(_json("landing", "Links to the API"))},
                 }
             },
             "/conformance": {
                 "get": {
                     "operationId": "getConformance",
-                    "responses": {"200": _json("conformance", "Conformance classes")},
+                    "responses": {"200": _html(_json("conformance", "Conformance classes"))},
                 }
             },
             "/collections": {
                 "get": {
                     "operationId": "getCollections",
-                    "responses": {"200": _json("collections", "Readable collections")},
+                    "responses": {"200": _html(_json("collections", "Readable collections"))},
                 }
             },
             "/collections/{collectionId}": {
                 "get": {
                     "operationId": "describeCollection",
                     "parameters": [collection_id],
-                    "responses": {"200": _json("collection", "A collection"), "404": ERROR},
-                }
-            },
-            "/collections/{collectionId}/items": {
-                "get": {
-                    "operationId": "getFeatures",
-                    "parameters": items_params,
                     "responses": {
-                        "200": _geojson("featureCollection", "Features"),
-                        "400": ERROR,
+                        "200": _html(_json("collection", "A collection")),
                         "401": ERROR,
                         "404": ERROR,
                     },
                 }
+            },
+            "/collections/{collectionId}/queryables": {
+                "get": {
+                    "operationId": "getQueryables",
+                    "summary": "What a filter may name, with types (JSON Schema)",
+                    "parameters": [collection_id],
+                    "responses": {"200": _schema_json("Queryables"), "401": ERROR, "404": ERROR},
+                }
+            },
+            "/collections/{collectionId}/schema": {
+                "get": {
+                    "operationId": "getSchema",
+                    "summary": "The features' properties with types (JSON Schema)",
+                    "parameters": [collection_id],
+                    "responses": {"200": _schema_json("Schema"), "401": ERROR, "404": ERROR},
+                }
+            },
+            "/collections/{collectionId}/items": {
+                "get": items_operation,
             },
             "/collections/{collectionId}/items/{featureId}": {
                 "get": {
@@ -219,11 +332,18 @@ def openapi_document(*, server: str) -> dict:
                             # Feature ids are database keys; the route takes digits only.
                             "schema": {"type": "integer", "minimum": 0},
                         },
+                        _crs_param("crs", "The CRS of the coordinates returned"),
                     ],
-                    "responses": {"200": _geojson("feature", "A feature"), "404": ERROR},
+                    "responses": {
+                        "200": _html({**_geojson("feature", "A feature"), "headers": CONTENT_CRS}),
+                        "400": ERROR,
+                        "401": ERROR,
+                        "404": ERROR,
+                    },
                 }
             },
         },
     }
+    document["paths"].update(_collection_paths(collections, items_operation, ERROR))
     # OGC API - Processes (geoapp/api/openapi_processes.py) joins here, in one place.
     return with_processes(document)

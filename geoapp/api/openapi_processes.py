@@ -22,6 +22,27 @@ def _json(schema_ref: str, description: str, **headers: dict) -> dict:
     return response
 
 
+def _inputs_name(process_id: str) -> str:
+    return f"inputs-{process_id}"
+
+
+def _inputs_schema(process) -> dict:
+    """One process's inputs as a JSON object schema (from its OGC input descriptions)."""
+    properties = {}
+    for name, spec in process.inputs.items():
+        schema = dict(spec["schema"])
+        if spec.get("maxOccurs", 1) not in (1, None):
+            schema = {"type": "array", "items": schema}
+        properties[name] = {**schema, "description": spec.get("description", spec["title"])}
+    return {
+        "type": "object",
+        "title": f"Inputs of {process.id}",
+        "required": [name for name, spec in process.inputs.items() if spec.get("minOccurs", 1)],
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
 def processes_schemas() -> dict:
     """Component schemas of the process and job documents."""
     links = {"type": "array", "items": {"$ref": "#/components/schemas/link"}}
@@ -76,12 +97,11 @@ def processes_schemas() -> dict:
         },
     }
     inputs = {
-        "type": "object",
-        "required": ["municipality"],
-        "properties": {"municipality": {"type": "string"}},
-        "description": "The process's inputs (see its description) and the municipality's code",
+        "description": "The inputs of the process named in the path (one of these schemas)",
+        "anyOf": [{"$ref": f"#/components/schemas/{_inputs_name(pid)}"} for pid in PROCESSES],
     }
     return {
+        **{_inputs_name(pid): _inputs_schema(process) for pid, process in PROCESSES.items()},
         "processSummary": summary,
         "processList": {
             "type": "object",

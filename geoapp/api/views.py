@@ -8,10 +8,12 @@ Scripts authenticate with `Authorization: Token <key>` (`manage.py create_api_to
 from __future__ import annotations
 
 import json
+import math
 from contextlib import nullcontext
 from datetime import date
 from urllib.parse import urlencode
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -26,33 +28,65 @@ from geoapp.web.inputs import InputError, integer_input, whole_number_text
 from geoapp.web.middleware import tenant_scope_for
 from geoapp.web.permissions import Action
 from geoapp.web.responses import GEOJSON, geojson_response
+from layers.api.cql import FilterError, cql_filter_sql
 from layers.api.features import (
     COLLECTIONS,
+    CRS84,
+    CRS_SRIDS,
+    STORAGE_SRID,
+    Box,
     Collection,
     ItemQuery,
     collection_extent,
     item_get,
     item_page,
 )
+from layers.api.schemas import collection_queryables, collection_schema
 from layers.models import Dataset, Municipality
 from layers.registry import layer_get
 from layers.tenancy import tenant_scope
 
-MAX_LIMIT = 10_000
-DEFAULT_LIMIT = 10
+MAX_LIMIT = 10_000  # a larger limit is served as this many (OGC API allows fewer)
+DEFAULT_LIMIT = 1_000
 MAX_OFFSET = 2**63 - 1  # PostgreSQL's OFFSET is a bigint
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/json",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/job-list",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/dismiss",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/oas30",
 ]
-RESERVED_PARAMS = {"bbox", "datetime", "limit", "offset", "after", "f"}
+RESERVED_PARAMS = {
+    "bbox",
+    "bbox-crs",
+    "crs",
+    "datetime",
+    "limit",
+    "offset",
+    "after",
+    "f",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+}
+HTML = "text/html"
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+SCHEMA_REL = "http://www.opengis.net/def/rel/ogc/1.0/schema"
+SCHEMA_JSON = "application/schema+json"
 
 
 class ApiError(Exception):
@@ -89,6 +123,18 @@ def _wants_html(request: HttpRequest) -> bool:
 def _url(request: HttpRequest, name: str, *, query: dict | None = None, **kwargs) -> str:
     url = request.build_absolute_uri(reverse(name, kwargs=kwargs))
     return f"{url}?{urlencode(query)}" if query else url
+
+
+def _self_links(
+    request: HttpRequest, name: str, json_type: str, *, query: dict | None = None, **kwargs
+) -> list[dict]:
+    """`self` in the format answered and `alternate` in the other (JSON or HTML)."""
+    query = {k: v for k, v in (query or {}).items() if k != "f"}
+    as_json = {"href": _url(request, name, query=query or None, **kwargs), "type": json_type}
+    as_html = {"href": _url(request, name, query={**query, "f": "html"}, **kwargs), "type": HTML}
+    if _wants_html(request):
+        return [{**as_html, "rel": "self"}, {**as_json, "rel": "alternate"}]
+    return [{**as_json, "rel": "self"}, {**as_html, "rel": "alternate"}]
 
 
 def api_view(function):
@@ -175,27 +221,49 @@ def _readable_collections(request: HttpRequest) -> list[tuple[Municipality, Coll
     return found
 
 
-def _collection_json(request: HttpRequest, municipality: Municipality, collection: Collection):
+def _extent_json(municipality: Municipality, collection: Collection, access: str) -> dict:
+    """The data's box (the municipality's when it has no features) and dates, if any."""
+    with _scoped(municipality, access):
+        extent = collection_extent(
+            collection=collection, municipality=municipality, public_only=access == "public"
+        )
+    bbox = extent.bbox or municipality.boundary.extent
+    found: dict = {"spatial": {"bbox": [list(bbox)], "crs": CRS84}}
+    if extent.interval:
+        first, last = extent.interval
+        found["temporal"] = {
+            "interval": [[f"{first.isoformat()}T00:00:00Z", f"{last.isoformat()}T23:59:59Z"]],
+            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+        }
+    return found
+
+
+def _collection_json(
+    request: HttpRequest, municipality: Municipality, collection: Collection, access: str
+) -> dict:
     cid = f"{municipality.code}.{collection.layer}"
     items = _url(request, "ogc-items", collection_id=cid)
     return {
         "id": cid,
         "title": f"{municipality.name_th}: {collection.title}",
         "itemType": "feature",
-        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
-        "extent": {
-            "spatial": {
-                "bbox": [collection_extent(collection=collection, municipality=municipality)],
-                "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
-            }
-        },
+        "crs": list(CRS_SRIDS),
+        "storageCrs": CRS84,
+        "extent": _extent_json(municipality, collection, access),
         "links": [
-            {
-                "href": _url(request, "ogc-collection", collection_id=cid),
-                "rel": "self",
-                "type": "application/json",
-            },
+            *_self_links(request, "ogc-collection", "application/json", collection_id=cid),
             {"href": items, "rel": "items", "type": GEOJSON},
+            {"href": f"{items}?f=html", "rel": "items", "type": HTML},
+            {
+                "href": _url(request, "ogc-queryables", collection_id=cid),
+                "rel": QUERYABLES_REL,
+                "type": SCHEMA_JSON,
+            },
+            {
+                "href": _url(request, "ogc-schema", collection_id=cid),
+                "rel": SCHEMA_REL,
+                "type": SCHEMA_JSON,
+            },
         ],
     }
 
@@ -207,7 +275,7 @@ def landing(request: HttpRequest) -> HttpResponse:
         "title": "Mueang OGC API - Features",
         "description": "Layers of Thai municipalities: roads, landmarks, buildings, flood zones.",
         "links": [
-            {"href": _url(request, "ogc-landing"), "rel": "self", "type": "application/json"},
+            *_self_links(request, "ogc-landing", "application/json"),
             {
                 "href": _url(request, "ogc-openapi"),
                 "rel": "service-desc",
@@ -239,6 +307,13 @@ def landing(request: HttpRequest) -> HttpResponse:
 @api_view
 def conformance(request: HttpRequest) -> HttpResponse:
     """The conformance classes implemented."""
+    if _wants_html(request):
+        links = _self_links(request, "ogc-conformance", "application/json")
+        return render(
+            request,
+            "geoapp/api/conformance.html",
+            {"body": {"conformsTo": CONFORMANCE, "links": links}},
+        )
     return JsonResponse({"conformsTo": CONFORMANCE})
 
 
@@ -247,10 +322,8 @@ def collections(request: HttpRequest) -> HttpResponse:
     """Every collection the caller may read."""
     found = _readable_collections(request)
     body = {
-        "links": [
-            {"href": _url(request, "ogc-collections"), "rel": "self", "type": "application/json"}
-        ],
-        "collections": [_collection_json(request, m, c) for m, c, _access in found],
+        "links": _self_links(request, "ogc-collections", "application/json"),
+        "collections": [_collection_json(request, m, c, access) for m, c, access in found],
     }
     if _wants_html(request):
         return render(request, "geoapp/api/collections.html", {"body": body})
@@ -260,8 +333,36 @@ def collections(request: HttpRequest) -> HttpResponse:
 @api_view
 def collection(request: HttpRequest, collection_id: str) -> HttpResponse:
     """One collection's description."""
-    municipality, layer, _access = _resolve(request, collection_id)
-    return JsonResponse(_collection_json(request, municipality, layer))
+    municipality, layer, access = _resolve(request, collection_id)
+    body = _collection_json(request, municipality, layer, access)
+    if _wants_html(request):
+        queryables = collection_queryables(collection=layer, collection_id=collection_id)
+        return render(
+            request,
+            "geoapp/api/collection.html",
+            {"body": body, "queryables": queryables["properties"]},
+        )
+    return JsonResponse(body)
+
+
+@api_view
+def queryables(request: HttpRequest, collection_id: str) -> HttpResponse:
+    """What a filter may name, with types (OGC API - Features Part 3)."""
+    _municipality, layer, _access = _resolve(request, collection_id)
+    body = collection_queryables(
+        collection=layer, collection_id=_url(request, "ogc-queryables", collection_id=collection_id)
+    )
+    return JsonResponse(body, content_type=SCHEMA_JSON, json_dumps_params={"ensure_ascii": False})
+
+
+@api_view
+def schema(request: HttpRequest, collection_id: str) -> HttpResponse:
+    """The features' properties as JSON Schema, with types from the columns."""
+    _municipality, layer, _access = _resolve(request, collection_id)
+    body = collection_schema(
+        collection=layer, collection_id=_url(request, "ogc-schema", collection_id=collection_id)
+    )
+    return JsonResponse(body, content_type=SCHEMA_JSON, json_dumps_params={"ensure_ascii": False})
 
 
 def _parse_query(request: HttpRequest, collection: Collection, access: str) -> ItemQuery:
@@ -270,30 +371,65 @@ def _parse_query(request: HttpRequest, collection: Collection, access: str) -> I
         limit, offset, after = _paging(params)
     except InputError as error:
         raise ApiError(400, "InvalidParameterValue", error.text()) from None
-    bbox = _bbox(params["bbox"]) if params.get("bbox") else None
+    bbox_srid, bbox_lat_lon = _crs(params, "bbox-crs")
+    boxes = ()
+    if params.get("bbox"):
+        boxes = _bbox(params["bbox"], srid=bbox_srid, lat_lon=bbox_lat_lon)
+    crs_srid, lat_lon = _crs(params, "crs")
     date_from = date_to = None
     if params.get("datetime"):
         date_from, date_to = _parse_interval(params["datetime"])
     return ItemQuery(
-        bbox=bbox,
+        boxes=boxes,
+        bbox_srid=bbox_srid,
         date_from=date_from,
         date_to=date_to,
         filters=_filters(params, collection),
+        filter_sql=_cql(params, collection),
         limit=limit,
         offset=offset,
         after=after,
         public_only=access == "public",
+        crs_srid=crs_srid,
+        lat_lon=lat_lon,
     )
+
+
+def _crs(params, name: str) -> tuple[int, bool]:
+    """The SRID a `crs`, `bbox-crs` or `filter-crs` names, and whether latitude comes first."""
+    uri = params.get(name) or CRS84
+    if uri not in CRS_SRIDS:
+        raise ApiError(400, "InvalidParameterValue", f"{name} is one of {', '.join(CRS_SRIDS)}")
+    return CRS_SRIDS[uri]
+
+
+def _cql(params, collection: Collection) -> tuple[str, tuple] | None:
+    """A CQL2 `filter` (text or JSON, `filter-lang`) as SQL; 400 when it is refused."""
+    if not params.get("filter"):
+        return None
+    srid, lat_lon = _crs(params, "filter-crs")
+    try:
+        return cql_filter_sql(
+            collection=collection,
+            text=params["filter"],
+            lang=params.get("filter-lang", "cql2-text"),
+            srid=srid,
+            lat_lon=lat_lon,
+        )
+    except FilterError as error:
+        raise ApiError(400, "InvalidParameterValue", f"filter: {error}") from None
 
 
 def _paging(params) -> tuple[int, int, int | None]:
     """limit, offset and after (a feature id for keyset paging); InputError if out of range."""
-    ranges = f"limit is 1 to {MAX_LIMIT}; offset is 0 to {MAX_OFFSET}"
+    ranges = f"limit is 1 or more (above {MAX_LIMIT}: {MAX_LIMIT}); offset is 0 to {MAX_OFFSET}"
     integers = "limit and offset are integers"
     limit = params.get("limit", str(DEFAULT_LIMIT))
     offset = params.get("offset", "0")
     if whole_number_text(limit) is None or whole_number_text(offset) is None:
         raise InputError("limit", integers)
+    # A larger limit is served as the maximum, as OGC API - Features lets a server do.
+    limit = str(min(whole_number_text(limit) or 0, MAX_LIMIT))
     limit = integer_input(limit, "limit", default=None, low=1, high=MAX_LIMIT, message=ranges)
     offset = integer_input(offset, "offset", default=None, low=0, high=MAX_OFFSET, message=ranges)
     after = integer_input(
@@ -308,29 +444,59 @@ def _paging(params) -> tuple[int, int, int | None]:
     return limit, offset, after
 
 
-def _bbox(text: str) -> tuple[float, ...]:
+def _bbox(text: str, *, srid: int = STORAGE_SRID, lat_lon: bool = False) -> tuple[Box, ...]:
+    """The boxes to search: one, or two for a box across the antimeridian (minx > maxx).
+
+    Six numbers are a 3D box: its 2D part is used. In EPSG:4326 (`bbox-crs`) latitude comes
+    first, as that CRS orders its axes.
+    """
     try:
         values = [float(v) for v in text.split(",")]
     except ValueError as error:
-        raise ApiError(400, "InvalidParameterValue", "bbox is four numbers") from error
-    if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
+        raise ApiError(400, "InvalidParameterValue", "bbox is four (or six) numbers") from error
+    if len(values) == 6:
+        values = [values[0], values[1], values[3], values[4]]
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
         raise ApiError(400, "InvalidParameterValue", "bbox is minx,miny,maxx,maxy")
-    if not all(-180 <= v <= 180 for v in values[::2]) or not all(
-        -90 <= v <= 90 for v in values[1::2]
+    if lat_lon:
+        values = [values[1], values[0], values[3], values[2]]
+    minx, miny, maxx, maxy = values
+    if srid != STORAGE_SRID:
+        if minx > maxx or miny > maxy:
+            raise ApiError(400, "InvalidParameterValue", "bbox is minx,miny,maxx,maxy")
+        return ((minx, miny, maxx, maxy),)
+    if miny > maxy:
+        raise ApiError(400, "InvalidParameterValue", "bbox is minx,miny,maxx,maxy")
+    if not all(-180 <= v <= 180 for v in (minx, maxx)) or not all(
+        -90 <= v <= 90 for v in (miny, maxy)
     ):
         raise ApiError(400, "InvalidParameterValue", "bbox is in degrees (CRS84)")
-    return tuple(values)
+    if minx > maxx:  # across the antimeridian: east of minx and west of maxx
+        return ((minx, miny, 180.0, maxy), (-180.0, miny, maxx, maxy))
+    return ((minx, miny, maxx, maxy),)
 
 
-def _filters(params, collection: Collection) -> tuple[tuple[str, str], ...]:
+def _filters(params, collection: Collection) -> tuple[tuple[str, object], ...]:
+    """Equality filters on the collection's own queryables, each value read as its column's."""
     filters = []
     for name, value in params.items():
         if name in RESERVED_PARAMS:
             continue
-        if name not in collection.queryables:
-            raise ApiError(400, "InvalidParameterValue", f"unknown parameter {name!r}")
+        if name not in collection.filterable:
+            allowed = ", ".join(collection.filterable)
+            raise ApiError(
+                400, "InvalidParameterValue", f"unknown parameter {name!r} (filters: {allowed})"
+            )
         if "\x00" in value:
             raise ApiError(400, "InvalidParameterValue", f"{name} contains a NUL character")
+        field = collection.field(name)
+        if field is not None and field.get_internal_type() not in ("CharField", "TextField"):
+            try:
+                value = field.to_python(value)
+            except ValidationError:
+                raise ApiError(
+                    400, "InvalidParameterValue", f"{value!r} is not a value of {name}"
+                ) from None
         filters.append((name, value))
     return tuple(filters)
 
@@ -385,18 +551,28 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     text = (
         f'{{"type": "FeatureCollection", "features": [{page.features_json}], {json.dumps(rest)[1:]}'
     )
-    return geojson_response(text)
+    return _with_content_crs(geojson_response(text), query.crs_srid, query.lat_lon)
+
+
+def _with_content_crs(response: HttpResponse, srid: int, lat_lon: bool) -> HttpResponse:
+    """The `Content-Crs` header (OGC API - Features Part 2) naming the coordinates' CRS."""
+    uri = next(uri for uri, crs in CRS_SRIDS.items() if crs == (srid, lat_lon))
+    response["Content-Crs"] = f"<{uri}>"
+    return response
 
 
 def _page_links(request, collection_id: str, query: ItemQuery, page) -> list[dict]:
     base = {k: v for k, v in request.GET.items() if k not in ("offset", "after")}
+    # Next and previous pages stay in the format of this one.
+    kind = HTML if _wants_html(request) else GEOJSON
     links = [
+        *_self_links(
+            request, "ogc-items", GEOJSON, query=request.GET.dict(), collection_id=collection_id
+        ),
         {
-            "href": _url(
-                request, "ogc-items", collection_id=collection_id, query=request.GET.dict()
-            ),
-            "rel": "self",
-            "type": GEOJSON,
+            "href": _url(request, "ogc-collection", collection_id=collection_id),
+            "rel": "collection",
+            "type": "application/json",
         },
     ]
     if page.number_returned == query.limit and page.last_id is not None:
@@ -411,7 +587,7 @@ def _page_links(request, collection_id: str, query: ItemQuery, page) -> list[dic
                     query={**base, "after": page.last_id},
                 ),
                 "rel": "next",
-                "type": GEOJSON,
+                "type": kind,
             }
         )
     if query.offset > 0 and query.after is None:
@@ -424,7 +600,7 @@ def _page_links(request, collection_id: str, query: ItemQuery, page) -> list[dic
                     query={**base, "offset": max(0, query.offset - query.limit)},
                 ),
                 "rel": "prev",
-                "type": GEOJSON,
+                "type": kind,
             }
         )
     return links
@@ -434,28 +610,40 @@ def _page_links(request, collection_id: str, query: ItemQuery, page) -> list[dic
 def item(request: HttpRequest, collection_id: str, item_id: int) -> HttpResponse:
     """One feature."""
     municipality, layer, access = _resolve(request, collection_id)
+    crs_srid, lat_lon = _crs(request.GET, "crs")
     with _scoped(municipality, access):
         feature = item_get(
             collection=layer,
             municipality=municipality,
             item_id=item_id,
             public_only=access == "public",
+            crs_srid=crs_srid,
+            lat_lon=lat_lon,
         )
     if feature is None:
         return _error(ApiError(404, "NotFound", f"No feature {item_id} in {collection_id}."))
     feature["links"] = [
-        {
-            "href": _url(request, "ogc-item", collection_id=collection_id, item_id=item_id),
-            "rel": "self",
-            "type": GEOJSON,
-        },
+        *_self_links(
+            request,
+            "ogc-item",
+            GEOJSON,
+            query=request.GET.dict(),
+            collection_id=collection_id,
+            item_id=item_id,
+        ),
         {
             "href": _url(request, "ogc-collection", collection_id=collection_id),
             "rel": "collection",
             "type": "application/json",
         },
     ]
-    return geojson_response(feature, ensure_ascii=True)
+    if _wants_html(request):
+        return render(
+            request,
+            "geoapp/api/item.html",
+            {"feature": feature, "collection_id": collection_id},
+        )
+    return _with_content_crs(geojson_response(feature, ensure_ascii=True), crs_srid, lat_lon)
 
 
 def not_found(request: HttpRequest) -> HttpResponse:
@@ -466,4 +654,6 @@ def not_found(request: HttpRequest) -> HttpResponse:
 @api_view
 def openapi(request: HttpRequest) -> HttpResponse:
     """The OpenAPI 3.0 description of this API."""
-    return JsonResponse(openapi_document(server=_url(request, "ogc-landing")))
+    readable = [(f"{m.code}.{c.layer}", c) for m, c, _access in _readable_collections(request)]
+    document = openapi_document(server=_url(request, "ogc-landing"), collections=readable)
+    return JsonResponse(document)

@@ -191,7 +191,7 @@ def test_api_operations_per_role(wsgi_app, username):
 
         run()
         ran.append(operation.label)
-    assert len(ran) == len(OPERATIONS) == 6 + 7  # Features + Processes
+    assert len(ran) == len(OPERATIONS) == 8 + 7  # Features (with queryables, schema) + Processes
 
 
 def test_every_api_operation_is_fuzzed():
