@@ -12,6 +12,8 @@ People: `population_impact` (`PopulationImpact`), `minimum_needs`, `DEFAULT_DISP
 `DEFAULT_MINIMUM_NEEDS`.
 Access and aid: `road_graph`, `access_impact` (`AccessImpact`), `aid_priority`
 (`PriorityWeights`).
+Damage: `building_damage`, `damage_summary`, `DamageCurve`, `JRC_ASIA_CURVES`,
+`DEFAULT_VALUES_BAHT_PER_M2`, `BUILDING_TYPES`, `damage_type`, `class_depths_m`.
 All together: `flood_assessment` (`FloodAssessment`).
 """
 
@@ -24,6 +26,18 @@ from analysis.flood.access import (
 )
 from analysis.flood.assessment import FloodAssessment, flood_assessment
 from analysis.flood.bathtub import BathtubFlood, bathtub_flood
+from analysis.flood.damage import (
+    BORROWED_DEFAULTS,
+    BUILDING_TYPES,
+    CURVE_SOURCE,
+    DEFAULT_VALUES_BAHT_PER_M2,
+    JRC_ASIA_CURVES,
+    DamageCurve,
+    building_damage,
+    class_depths_m,
+    damage_summary,
+    damage_type,
+)
 from analysis.flood.exposure import (
     aggregation_labels,
     class_table,
@@ -60,14 +74,20 @@ from analysis.flood.priority import PriorityWeights, aid_priority
 from analysis.flood.roads import LineOverlay, RoadExposure, overlay_lines, road_exposure
 
 __all__ = [
+    "BORROWED_DEFAULTS",
+    "BUILDING_TYPES",
+    "CURVE_SOURCE",
     "DEFAULT_DEPTH_BREAKS_M",
     "DEFAULT_DISPLACEMENT_RATES",
     "DEFAULT_FACILITY_GROUPS",
     "DEFAULT_IMPASSABLE_M",
     "DEFAULT_MINIMUM_NEEDS",
+    "DEFAULT_VALUES_BAHT_PER_M2",
+    "JRC_ASIA_CURVES",
     "MINIMUM_NEEDS_UNITS",
     "AccessImpact",
     "BathtubFlood",
+    "DamageCurve",
     "DepthRaster",
     "FloodAssessment",
     "Hazard",
@@ -82,8 +102,12 @@ __all__ = [
     "aggregation_labels",
     "aid_priority",
     "bathtub_flood",
+    "building_damage",
     "class_area_shares",
+    "class_depths_m",
     "class_table",
+    "damage_summary",
+    "damage_type",
     "depth_scheme",
     "exposure_summary",
     "feature_exposure",
