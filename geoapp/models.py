@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.gis.db import models as gis_models
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -335,3 +336,293 @@ class DashboardConfig(models.Model):
 
     def __str__(self) -> str:
         return f"{self.municipality}: {', '.join(self.widgets)}"
+
+
+# Resident reports (แจ้งเหตุ, issue 19): categories, reports, their public history and photos,
+# reporters' contact details kept apart and encrypted, Open311 keys. Every tenant table is under
+# row-level security (migration 0012); the logic is in `geoapp.reports`.
+
+
+class ReportStatus(models.TextChoices):
+    """A report's status; each change is kept in `ReportStatusChange` and shown publicly."""
+
+    RECEIVED = "received", _("Received")
+    ACCEPTED = "accepted", _("Accepted")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    FORWARDED = "forwarded", _("Forwarded to another agency")
+    DUPLICATE = "duplicate", _("Duplicate of another report")
+    REJECTED = "rejected", _("Rejected")
+
+
+#: Statuses of a report still being worked on (Open311 "open"); the rest are "closed".
+OPEN_REPORT_STATUSES = (ReportStatus.RECEIVED, ReportStatus.ACCEPTED, ReportStatus.IN_PROGRESS)
+
+
+class ServiceCategory(models.Model):
+    """What residents can report in a municipality (an Open311 service)."""
+
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="service_categories",
+        verbose_name=_("municipality"),
+    )
+    code = models.SlugField(_("code"), max_length=40)
+    name_th = models.CharField(_("name (Thai)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    # Reports of a category that is not public never appear on public pages or in Open311 lists.
+    is_public = models.BooleanField(_("reports shown publicly"), default=True)
+    is_active = models.BooleanField(_("accepting reports"), default=True)
+    target_days = models.PositiveSmallIntegerField(
+        _("target (days to done)"), null=True, blank=True
+    )
+    division = models.CharField(_("division in charge"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("report category")
+        verbose_name_plural = _("report categories")
+        ordering = ["name_th"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "code"], name="servicecategory_unique_code"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name_th
+
+    def display_name(self, language: str) -> str:
+        """The name in the given language, falling back to Thai."""
+        return self.name_en if language == "en" and self.name_en else self.name_th
+
+
+class Report(models.Model):
+    """A resident's report of a problem at a place; found publicly by its tracking code."""
+
+    class LocationSource(models.TextChoices):
+        GPS = "gps", _("Device location (GPS)")
+        PIN = "pin", _("Pin on the map")
+        API = "api", _("Sent through Open311")
+
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="reports",
+        verbose_name=_("municipality"),
+    )
+    category = models.ForeignKey(
+        ServiceCategory,
+        on_delete=models.PROTECT,
+        related_name="reports",
+        verbose_name=_("category"),
+    )
+    location = gis_models.PointField(_("location"), srid=4326)
+    location_accuracy_m = models.FloatField(_("location accuracy (m)"), null=True, blank=True)
+    location_source = models.CharField(
+        _("location from"), max_length=10, choices=LocationSource.choices
+    )
+    address_string = models.CharField(_("address"), max_length=300, blank=True)
+    description = models.TextField(_("description"), max_length=4000)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ReportStatus.choices, default=ReportStatus.RECEIVED
+    )
+    # Unguessable (`geoapp.reports.services.tracking_code_new`): it is the reporter's key to the
+    # report's page, comments and reopening.
+    tracking_code = models.CharField(_("tracking code"), max_length=20, unique=True)
+    division = models.CharField(_("division in charge"), max_length=200, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned to"),
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("duplicate of"),
+    )
+    forwarded_to = models.CharField(_("forwarded to"), max_length=200, blank=True)
+    follower_count = models.PositiveIntegerField(_("residents following"), default=0)
+    needs_review = models.BooleanField(_("needs review"), default=False)
+    open311_key = models.ForeignKey(
+        "Open311Key", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("reported"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("resident report")
+        verbose_name_plural = _("resident reports")
+        indexes = [
+            models.Index(fields=["municipality", "status", "-created_at"], name="report_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tracking_code} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_REPORT_STATUSES
+
+
+class ReportStatusChange(models.Model):
+    """One step of a report's history (who, when, which status, a note for the public page)."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
+    )
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="history", verbose_name=_("report")
+    )
+    status = models.CharField(_("status"), max_length=20, choices=ReportStatus.choices)
+    public_note = models.TextField(_("note shown publicly"), blank=True)
+    by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("report status change")
+        verbose_name_plural = _("report status changes")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.report_id}: {self.status} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ReportPhoto(models.Model):
+    """A photo of a report, stored only as re-encoded by `geoapp.reports.photos` (no metadata)."""
+
+    class Kind(models.TextChoices):
+        BEFORE = "before", _("Reported")
+        AFTER = "after", _("After the work")
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
+    )
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="photos", verbose_name=_("report")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.BEFORE)
+    stored_name = models.CharField(max_length=200, unique=True)  # relative to MEDIA_ROOT
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size_bytes = models.PositiveIntegerField()
+    # Where the device was when an "after" photo was taken (to close a report within 50 m).
+    taken_at_location = gis_models.PointField(srid=4326, null=True, blank=True)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("report photo")
+        verbose_name_plural = _("report photos")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"photo {self.pk} of report {self.report_id}"
+
+
+class ReportContact(models.Model):
+    """A reporter's or follower's contact details (PDPA): apart from the report, encrypted.
+
+    Read only through `geoapp.reports.services.report_contacts_read`, which logs the read in
+    `ReportContactAccess`; never on public pages or in Open311 answers.
+    """
+
+    class Role(models.TextChoices):
+        REPORTER = "reporter", _("Reporter")
+        FOLLOWER = "follower", _("Follower")
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
+    )
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("report")
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    name = EncryptedTextField(_("name"), blank=True)
+    phone = EncryptedTextField(_("phone"), blank=True)
+    email = EncryptedTextField(_("e-mail"), blank=True)
+    # Keyed hashes, to limit submissions per contact and find a person's rows (PDPA requests).
+    phone_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    email_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reporter's contact")
+        verbose_name_plural = _("reporters' contacts")
+
+    def __str__(self) -> str:
+        return f"{self.role} contact of report {self.report_id}"
+
+
+class ReportContactAccess(models.Model):
+    """One read of a report's contact details: who, when, which report, why (append-only)."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
+    )
+    report_ref = models.BigIntegerField(_("report number"), db_index=True)
+    user_ref = models.BigIntegerField(_("user number"), null=True)
+    username = models.CharField(_("username"), max_length=150)
+    purpose = models.CharField(_("purpose"), max_length=200)
+    at = models.DateTimeField(_("read at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("reporter contact access")
+        verbose_name_plural = _("reporter contact access log")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.username} read contacts of report {self.report_ref}"
+
+
+class Open311Key(models.Model):
+    """An Open311 API key of one municipality (for POST requests); only its hash is kept."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Open311 API key")
+        verbose_name_plural = _("Open311 API keys")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReportSubmission(models.Model):
+    """A recent report submission by an address or contact (keyed digests), for rate limits.
+
+    Not a tenant table: one address is limited across every municipality. Rows older than
+    the window are deleted as new ones arrive.
+    """
+
+    address_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    contact_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("report submission")
+        verbose_name_plural = _("report submissions")
+
+    def __str__(self) -> str:
+        return f"submission at {self.at:%Y-%m-%d %H:%M}"
