@@ -11,6 +11,16 @@ flood-exposure
     aggregation also ``by_area``.
 flood-bathtub
     ``--dem FILE --level-m L --seed FILE --out DEPTH.tif``: connected bathtub flood.
+flood-damage
+    ``--hazard RASTER_OR_POLYGONS [--hazard-field F] --exposure BUILDINGS [--type-field F]
+    [--floors-field F] [--curves CSV] [--values CSV] [--aggregation FILE] --json``: damage per
+    building (`analysis.flood.building_damage`). The hazard is a depth raster, polygons with a
+    depth field (``--hazard-field``, metres) or polygons with ``hazard_class`` (a representative
+    depth per class). ``--curves``: CSV ``type,depth_m,fraction`` (one row per point; the types
+    given replace the JRC Asia defaults); ``--values``: CSV ``type,baht_per_m2``. The JSON holds
+    ``buildings`` ({``id``, ``type``, ``max_depth_m``, ``damage_fraction``, ``damage_baht``}),
+    ``total_damage_baht``, ``buildings_damaged``, ``by_type`` and, with an aggregation,
+    ``by_area``. Without a type field every building is residential.
 
 Errors print one line on stderr and exit with status 2.
 """
@@ -149,6 +159,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     bathtub.add_argument("--json", action="store_true", help="print a JSON summary")
     bathtub.set_defaults(handler=flood_bathtub_command)
+    _register_damage(subparsers)
+
+
+def _register_damage(subparsers: argparse._SubParsersAction) -> None:
+    damage = subparsers.add_parser(
+        "flood-damage",
+        help="damage per building in baht (depth-damage curves x replacement values)",
+        description="Flood damage per building: JRC Asia depth-damage curves by default.",
+    )
+    damage.add_argument(
+        "--hazard",
+        required=True,
+        metavar="RASTER_OR_POLYGONS",
+        type=Path,
+        help="depth raster in metres (.tif), or polygons with a depth field or hazard_class",
+    )
+    damage.add_argument("--hazard-field", metavar="F", help="numeric depth field (m) of polygons")
+    damage.add_argument("--exposure", required=True, metavar="BUILDINGS", type=Path)
+    damage.add_argument(
+        "--type-field",
+        metavar="F",
+        help="building type field (residential, commercial, industrial, public or OSM "
+        "building values); without it every building is residential",
+    )
+    damage.add_argument(
+        "--floors-field", metavar="F", help="number of floors (default: levels if present)"
+    )
+    damage.add_argument("--curves", metavar="CSV", type=Path, help="type,depth_m,fraction rows")
+    damage.add_argument("--values", metavar="CSV", type=Path, help="type,baht_per_m2 rows")
+    damage.add_argument("--aggregation", metavar="FILE", type=Path, help="areas for by_area")
+    damage.add_argument("--aggregation-field", metavar="F", help="field naming the areas")
+    damage.add_argument("--json", action="store_true", help="print JSON (default: a table)")
+    damage.set_defaults(handler=flood_damage_command)
 
 
 def _text_list(value: str) -> list[str]:
@@ -441,3 +484,204 @@ def flood_bathtub_command(args: argparse.Namespace) -> int:
             f"({flood.seed_cells} seed cells)"
         )
     return 0
+
+
+FLOORS_FIELD_GUESSES = ("levels", "building:levels", "floors")
+
+
+def flood_damage_command(args: argparse.Namespace) -> int:
+    """Run `flood-damage`; print JSON or a table; return the exit status."""
+    import rasterio
+
+    try:
+        report = flood_damage_report(
+            hazard_path=args.hazard,
+            hazard_field=args.hazard_field,
+            exposure_path=args.exposure,
+            type_field=args.type_field,
+            floors_field=args.floors_field,
+            curves_path=args.curves,
+            values_path=args.values,
+            aggregation_path=args.aggregation,
+            aggregation_field=args.aggregation_field,
+        )
+    except (ValueError, TypeError, OSError, rasterio.errors.RasterioError) as error:
+        return _fail("flood-damage", error)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(_damage_table(report))
+    return 0
+
+
+def flood_damage_report(
+    *,
+    hazard_path: Path,
+    exposure_path: Path,
+    hazard_field: str | None = None,
+    type_field: str | None = None,
+    floors_field: str | None = None,
+    curves_path: Path | None = None,
+    values_path: Path | None = None,
+    aggregation_path: Path | None = None,
+    aggregation_field: str | None = None,
+) -> dict[str, object]:
+    """The `flood-damage` JSON document (see the module docstring)."""
+    from analysis.flood import CURVE_SOURCE, building_damage, damage_summary, feature_exposure
+    from analysis.flood._common import geometry_kind
+
+    hazard = hazard_from_damage_file(hazard_path, hazard_field=hazard_field)
+    buildings = _read_vector(exposure_path, what="exposure")
+    if geometry_kind(buildings.geometry) not in (None, "polygon"):
+        raise ValueError(f"exposure {exposure_path}: buildings must be polygons (footprints)")
+    if type_field is not None and type_field not in buildings.columns:
+        raise ValueError(f"exposure has no type field {type_field!r}")
+    if floors_field is None:
+        floors_field = next((f for f in FLOORS_FIELD_GUESSES if f in buildings.columns), None)
+    elif floors_field not in buildings.columns:
+        raise ValueError(f"exposure has no floors field {floors_field!r}")
+    aggregation = None
+    if aggregation_path is not None:
+        aggregation = _read_vector(aggregation_path, what="aggregation")
+    exposed = feature_exposure(
+        buildings, hazard=hazard, aggregation=aggregation, aggregation_field=aggregation_field
+    )
+    damaged = building_damage(
+        exposed,
+        scheme=hazard.scheme,
+        curves=read_curves_csv(curves_path) if curves_path is not None else None,
+        values_baht_per_m2=read_values_csv(values_path) if values_path is not None else None,
+        type_field=type_field,
+        floors_field=floors_field,
+    )
+    totals = _rounded_totals(
+        damage_summary(damaged, by="area" if aggregation is not None else None)
+    )
+    # "buildings" is the list of buildings; their number is "buildings_total".
+    totals["buildings_total"] = totals.pop("buildings")
+    ids = damaged["id"].tolist() if "id" in damaged.columns else damaged.index.tolist()
+    return {
+        "hazard": {"file": str(hazard_path), "field": hazard_field},
+        "curves": str(curves_path) if curves_path is not None else CURVE_SOURCE,
+        "values": str(values_path) if values_path is not None else "JRC105688 (Thailand)",
+        "type_field": type_field,
+        "floors_field": floors_field,
+        "buildings": [
+            {
+                "id": _plain(ident),
+                "type": kind,
+                "max_depth_m": None if depth != depth else round(float(depth), 3),
+                "damage_fraction": round(float(fraction), 4),
+                "damage_baht": round(float(baht), 2),
+            }
+            for ident, kind, depth, fraction, baht in zip(
+                ids,
+                damaged["damage_type"],
+                damaged["max_depth_m"],
+                damaged["damage_fraction"],
+                damaged["damage_baht"],
+                strict=True,
+            )
+        ],
+        **totals,
+    }
+
+
+def hazard_from_damage_file(path: Path, *, hazard_field: str | None) -> object:
+    """The hazard of `flood-damage`: it needs depths, so wet/dry polygons are refused."""
+    from analysis.flood import DepthRaster, hazard_from_file
+    from analysis.flood.hazard import is_raster_path
+
+    if is_raster_path(path) and hazard_field:
+        raise ValueError("a raster hazard holds depths in metres; drop --hazard-field")
+    hazard = hazard_from_file(path, hazard_field=hazard_field)
+    if not isinstance(hazard, DepthRaster) and not hazard.scheme.breaks_m:
+        raise ValueError("damage needs depths: give a depth raster or --hazard-field (m)")
+    return hazard
+
+
+def _plain(value: object) -> object:
+    """Numpy scalars as plain numbers for JSON."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _rounded_totals(summary: dict[str, object]) -> dict[str, object]:
+    def rounded(block: dict[str, object]) -> dict[str, object]:
+        return {
+            k: rounded(v) if isinstance(v, dict) else round(v, 2) if isinstance(v, float) else v
+            for k, v in block.items()
+        }
+
+    return rounded(summary)
+
+
+def _csv_rows(path: Path, *, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    import csv
+
+    if not path.exists():
+        raise ValueError(f"file not found: {path}")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"{path}: needs the columns {', '.join(columns)}; missing {missing}")
+        return list(reader)
+
+
+def _csv_number(path: Path, line: int, row: dict[str, str], column: str) -> float:
+    try:
+        return float(row[column])
+    except (TypeError, ValueError):
+        raise ValueError(f"{path} line {line}: {column} is not a number: {row[column]!r}") from None
+
+
+def _csv_type(path: Path, line: int, row: dict[str, str]) -> str:
+    from analysis.flood import BUILDING_TYPES
+
+    kind = (row["type"] or "").strip().lower()
+    if kind not in BUILDING_TYPES:
+        raise ValueError(f"{path} line {line}: type must be one of {', '.join(BUILDING_TYPES)}")
+    return kind
+
+
+def read_curves_csv(path: Path) -> dict[str, object]:
+    """Curves from a CSV of ``type,depth_m,fraction`` rows (points of a type in depth order)."""
+    from analysis.flood import DamageCurve
+
+    points: dict[str, list[tuple[float, float]]] = {}
+    for line, row in enumerate(_csv_rows(path, columns=("type", "depth_m", "fraction")), 2):
+        kind = _csv_type(path, line, row)
+        point = (_csv_number(path, line, row, "depth_m"), _csv_number(path, line, row, "fraction"))
+        points.setdefault(kind, []).append(point)
+    curves = {}
+    for kind, pairs in points.items():
+        try:
+            curves[kind] = DamageCurve(
+                depths_m=tuple(d for d, _ in pairs), fractions=tuple(f for _, f in pairs)
+            )
+        except ValueError as error:
+            raise ValueError(f"{path}: curve {kind!r}: {error}") from None
+    return curves
+
+
+def read_values_csv(path: Path) -> dict[str, float]:
+    """Replacement values from a CSV of ``type,baht_per_m2`` rows."""
+    values = {}
+    for line, row in enumerate(_csv_rows(path, columns=("type", "baht_per_m2")), 2):
+        values[_csv_type(path, line, row)] = _csv_number(path, line, row, "baht_per_m2")
+    return values
+
+
+def _damage_table(report: dict[str, object]) -> str:
+    """A short human-readable summary of the damage report."""
+    lines = [
+        f"hazard {report['hazard']['file']}: {report['buildings_damaged']} of "
+        f"{report['buildings_total']} buildings damaged, {report['total_damage_baht']:,.0f} baht",
+        f"{'type':<12} {'buildings':>9} {'damaged':>8} {'baht':>16}",
+    ]
+    for kind, row in report["by_type"].items():
+        lines.append(
+            f"{kind:<12} {row['buildings']:>9} {row['buildings_damaged']:>8} "
+            f"{row['damage_baht']:>16,.0f}"
+        )
+    return "\n".join(lines)
