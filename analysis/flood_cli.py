@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -246,10 +247,12 @@ def flood_exposure_command(args: argparse.Namespace) -> int:
         )
     except (ValueError, TypeError, OSError, rasterio.errors.RasterioError) as error:
         return _fail("flood-exposure", error)
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False, indent=2))
-    else:
-        print(_table(report))
+    return _print_report(report, as_json=args.json, table=_table)
+
+
+def _print_report(report: dict[str, object], *, as_json: bool, table: Callable) -> int:
+    """Print a report as JSON or as its table; the command succeeded."""
+    print(json.dumps(report, ensure_ascii=False, indent=2) if as_json else table(report))
     return 0
 
 
@@ -507,11 +510,7 @@ def flood_damage_command(args: argparse.Namespace) -> int:
         )
     except (ValueError, TypeError, OSError, rasterio.errors.RasterioError) as error:
         return _fail("flood-damage", error)
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False, indent=2))
-    else:
-        print(_damage_table(report))
-    return 0
+    return _print_report(report, as_json=args.json, table=_damage_table)
 
 
 def flood_damage_report(
