@@ -74,6 +74,13 @@ DATABASES["default"]["TEST"] = {
     # Parallel checkouts or runs on one server each take their own test database.
     "NAME": env("MUEANG_TEST_DB_NAME"),
 }
+# A streaming replica for read-only analysis and API reads (layers/replica.py): only inside
+# `replica_reads`, only when it has replayed all the primary has written, else the primary.
+if env("REPLICA_DATABASE_URL"):
+    DATABASES["replica"] = database_from_url(env("REPLICA_DATABASE_URL") or "")
+    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = 2
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["layers.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 

@@ -54,6 +54,7 @@ from analysis.dengue.rounds import round_cycle, round_on_plan, round_to_show
 from layers.frames import frame_from_queryset
 from layers.imports.values import whole_number
 from layers.models import Building, DengueCase, Municipality, SprayRound
+from layers.replica import replica_reads
 from layers.selectors import boundary_frame, landmark_frame, road_frame, subdistrict_frame
 
 #: Cluster rule (DESIGN.md section 3): within 150 m and 14 days of each other, chained.
@@ -613,10 +614,14 @@ def dengue_radius_compute(
     and the backtest (weighed as `permutations // 50` and ten times that reshuffles).
     """
     srid = municipality.metric_srid
-    cases = dengue_case_frame_known_on(municipality=municipality, known_on=known_on).to_crs(srid)
+    # Read-only analysis: on the replica when one is configured and current (layers/replica.py).
+    with replica_reads(municipality_ids=[municipality.pk]):
+        cases = dengue_case_frame_known_on(municipality=municipality, known_on=known_on)
+        households = household_frame(municipality=municipality).to_crs(srid)
+        boundary = _metric_boundary(municipality)
+    cases = cases.to_crs(srid)
     cases["onset_date"] = pd.to_datetime(cases["onset_date"])
     cases["report_date"] = pd.to_datetime(cases["report_date"])
-    households = household_frame(municipality=municipality).to_crs(srid)
     round_days = spray_round_days(municipality)
     stage = max(1, permutations // 50)
     total = permutations + 11 * stage
@@ -647,7 +652,7 @@ def dengue_radius_compute(
         round_days=round_days,
         report_col="report_date",
         seed=seed,
-        boundary=_metric_boundary(municipality),
+        boundary=boundary,
     )
     if progress is not None:
         progress(total, total)

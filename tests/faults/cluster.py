@@ -94,3 +94,58 @@ class Cluster:
     def stop(self) -> None:
         self._pg_ctl("-m", "immediate", "stop", check=False)
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class Standby:
+    """A streaming replica of `primary` (pg_basebackup -R) in its own folder, on a free port."""
+
+    def __init__(self, primary: Cluster) -> None:
+        self.primary = primary
+        self.owner = primary.owner
+        self.folder = Path(tempfile.mkdtemp(prefix="mueang-standby-"))
+        self.data = self.folder / "data"
+        self.port = free_port()
+        self.log = self.folder / "server.log"
+        if self.owner:
+            shutil.chown(self.folder, self.owner, self.owner)
+        self.folder.chmod(0o700)
+
+    def start(self) -> None:
+        db_setup.run(
+            [
+                db_setup.pg_bin("pg_basebackup"), "-D", str(self.data), "-R", "-X", "stream",
+                "-h", str(self.primary.folder), "-p", str(self.primary.port), "-U", "postgres",
+                "--checkpoint=fast",
+                "--no-sync",
+            ],
+            user=self.owner,
+            timeout=120,
+        )  # fmt: skip
+        self._pg_ctl(
+            "-o",
+            f"-c listen_addresses=127.0.0.1 -c port={self.port} -k {self.folder} -c fsync=off",
+            "-w",
+            "start",
+        )
+        self.admin = db_setup.Admin(
+            ["-h", str(self.folder), "-p", str(self.port), "-U", "postgres"], self.owner
+        )
+
+    def _pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        command = [db_setup.pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), *args]
+        return db_setup.run(command, user=self.owner, check=check, timeout=60)
+
+    @property
+    def url(self) -> str:
+        """The application's connection to the replica (same role and password: replicated)."""
+        return self.primary.url.replace(f":{self.primary.port}/", f":{self.port}/")
+
+    def sql(self, statement: str) -> str:
+        return self.admin.sql(statement, db=db_setup.APP_DB)
+
+    def stop(self) -> None:
+        self._pg_ctl("-m", "immediate", "stop", check=False)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
