@@ -50,6 +50,14 @@ class ReplicaRouter:
         return db == "default"
 
 
+def read_connection():
+    """The connection raw reads use now: the replica inside `replica_reads`, else the primary.
+
+    The ORM follows `ReplicaRouter`; SQL written by hand asks here which connection to use.
+    """
+    return connections[_reading.get() or "default"]
+
+
 def replica_configured() -> bool:
     """Whether the settings name a replica (`REPLICA_DATABASE_URL`)."""
     return REPLICA in connections.settings

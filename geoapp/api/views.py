@@ -44,6 +44,7 @@ from layers.api.features import (
 from layers.api.schemas import collection_queryables, collection_schema
 from layers.models import Dataset, Municipality
 from layers.registry import layer_get
+from layers.replica import replica_reads
 from layers.tenancy import tenant_scope
 
 MAX_LIMIT = 10_000  # a larger limit is served as this many (OGC API allows fewer)
@@ -532,7 +533,11 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     """A page of features with next (keyset, `after`) and prev (`offset`) links."""
     municipality, layer, access = _resolve(request, collection_id)
     query = _parse_query(request, layer, access)
-    with _scoped(municipality, access):
+    user_id = request.user.pk if request.user.is_authenticated else None
+    with (
+        _scoped(municipality, access),
+        replica_reads(municipality_ids=[municipality.pk], user_id=user_id),
+    ):
         page = item_page(collection=layer, municipality=municipality, query=query)
     rest: dict = {
         "numberReturned": page.number_returned,

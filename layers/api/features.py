@@ -24,6 +24,7 @@ from django.db import connection, models
 from layers.api.tiles import tile_version
 from layers.models import Dataset, Municipality
 from layers.registry import Layer, LayerMap, layers_with
+from layers.replica import read_connection
 
 #: A box as minx, miny, maxx, maxy (in `ItemQuery.bbox_srid`).
 Box = tuple[float, float, float, float]
@@ -208,7 +209,7 @@ def _feature_sql(collection: Collection, query: ItemQuery | None = None) -> str:
 
 def _estimated_rows(table: str) -> int | None:
     """The planner's row estimate of the table; None before its first ANALYZE (-1)."""
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [table])
         row = cursor.fetchone()
     return int(row[0]) if row and row[0] >= 0 else None
@@ -222,7 +223,7 @@ def _cheap_count(collection: Collection, where: str, params: list) -> int | None
     estimate = _estimated_rows(collection.table)
     if estimate is not None and estimate > CHEAP_COUNT_ROWS:
         return None
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM {collection.table} t WHERE {where} "
             "LIMIT %s) AS capped",
@@ -280,9 +281,9 @@ def item_page(*, collection: Collection, municipality: Municipality, query: Item
         f"FROM ({_ids_sql(collection, page_where, small_bbox=small_bbox)}) AS page "
         f"JOIN {collection.table} t ON t.id = page.id"
     )
-    if connection.in_atomic_block:
+    if read_connection().in_atomic_block:
         sql = f"{PAGE_QUERY_SETTINGS};\n{sql}"  # one round trip: psycopg2 returns the last result
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, [*page_params, query.limit, query.offset])
         returned, last_id, features_json = cursor.fetchone()
     matched = None

@@ -53,6 +53,7 @@ with transaction.atomic(), tenant_scope(municipality_ids=[town.pk]):
 READ = """
 import json
 from django.db import connections, transaction
+from layers.api.features import COLLECTIONS, ItemQuery, item_page
 from layers.models import Municipality, Road
 from layers.replica import replica_reads
 from layers.tenancy import tenant_scope
@@ -68,7 +69,11 @@ with transaction.atomic(), tenant_scope(municipality_ids=[a.pk]):
         out["roads"] = Road.objects.count()
         out["other_town"] = Road.objects.filter(municipality=b).count()
         out["names"] = sorted(Road.objects.values_list("name_th", flat=True))
+    with replica_reads(municipality_ids=[a.pk]):  # the features API's hand-written SQL
+        page = item_page(collection=COLLECTIONS["roads"], municipality=a, query=ItemQuery())
+    out["api_returned"] = page.number_returned
 out["replica_road_queries"] = sum("layers_road" in q["sql"] for q in replica.queries_log)
+out["replica_page_queries"] = sum("json_build_object" in q["sql"] for q in replica.queries_log)
 try:
     with connections["replica"].cursor() as cursor:  # no scope: row-level security hides all
         cursor.execute("SELECT count(*) FROM layers_road")
@@ -151,6 +156,8 @@ def test_reads_go_to_a_current_replica_under_the_tenant_scope(env):
     assert seen["roads"] == 3  # town A's own roads: row-level security holds on the replica
     assert seen["other_town"] == 0
     assert seen["unscoped_on_replica"] == 0
+    assert seen["api_returned"] == 3
+    assert seen["replica_page_queries"] == 1
 
 
 def test_a_lagging_replica_is_skipped_until_it_has_caught_up(pair, env):
@@ -183,4 +190,6 @@ def test_a_replica_that_went_away_changes_only_where_reads_go(pair, env):
     assert before["alias"] == "replica"
     assert after["alias"] == "default"
     assert after["names"] == before["names"]
+    assert after["api_returned"] == before["api_returned"]
+    assert after["replica_page_queries"] == 0
     assert after["unscoped_on_replica"] != 0  # it really is gone: the connection failed
