@@ -570,6 +570,12 @@ def _page_links(request, collection_id: str, query: ItemQuery, page) -> list[dic
     base = {k: v for k, v in request.GET.items() if k not in ("offset", "after")}
     # Next and previous pages stay in the format of this one.
     kind = HTML if _wants_html(request) else GEOJSON
+
+    def page_link(rel: str, **position: int) -> dict:
+        query_string = {**base, **position}
+        href = _url(request, "ogc-items", collection_id=collection_id, query=query_string)
+        return {"href": href, "rel": rel, "type": kind}
+
     links = [
         *_self_links(
             request, "ogc-items", GEOJSON, query=request.GET.dict(), collection_id=collection_id
@@ -583,31 +589,9 @@ def _page_links(request, collection_id: str, query: ItemQuery, page) -> list[dic
     if page.number_returned == query.limit and page.last_id is not None:
         # Keyset: the next page starts after this page's last id, however deep it is, and
         # rows inserted or deleted meanwhile neither repeat nor skip a feature.
-        links.append(
-            {
-                "href": _url(
-                    request,
-                    "ogc-items",
-                    collection_id=collection_id,
-                    query={**base, "after": page.last_id},
-                ),
-                "rel": "next",
-                "type": kind,
-            }
-        )
+        links.append(page_link("next", after=page.last_id))
     if query.offset > 0 and query.after is None:
-        links.append(
-            {
-                "href": _url(
-                    request,
-                    "ogc-items",
-                    collection_id=collection_id,
-                    query={**base, "offset": max(0, query.offset - query.limit)},
-                ),
-                "rel": "prev",
-                "type": kind,
-            }
-        )
+        links.append(page_link("prev", offset=max(0, query.offset - query.limit)))
     return links
 
 
