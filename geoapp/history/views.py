@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from geoapp.history.forms import RestoreForm, RollbackForm
-from geoapp.history.selectors import import_run_get
 from geoapp.templatetags.thaidate import thai_date
 from geoapp.web import permissions
 from geoapp.web.permissions import Action, dataset_access
@@ -28,6 +27,7 @@ from layers.history.selectors import (
     KIND_LAYERS,
     HistoryError,
     dataset_history,
+    dataset_import,
     dataset_imports,
     feature_history,
 )
@@ -236,7 +236,9 @@ def import_rollback_page(
     municipality, dataset, _layer = _dataset(request, code, slug)
     if not can_edit(request.user, municipality, dataset):
         raise PermissionDenied("rolling back needs the right to edit this layer")
-    run = import_run_get(municipality=municipality, dataset=dataset, import_id=import_id)
+    run = dataset_import(municipality=municipality, dataset=dataset, import_id=import_id)
+    if run is None:
+        raise Http404("No such import of this dataset")
     dataset_url = reverse(
         "catalogue-dataset", kwargs={"code": municipality.code, "slug": dataset.slug}
     )

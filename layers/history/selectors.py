@@ -209,3 +209,12 @@ def dataset_imports(*, dataset, limit: int = 20) -> list[ImportRun]:
         .select_related("user", "rolled_back_by")
         .order_by("-started_at", "-id")[:limit]
     )
+
+
+def dataset_import(*, municipality: Municipality, dataset, import_id: int) -> ImportRun | None:
+    """The dataset's import `import_id` with its users, or None (another dataset's, or none)."""
+    return (
+        ImportRun.objects.filter(municipality=municipality, dataset=dataset, pk=import_id)
+        .select_related("user", "rolled_back_by")
+        .first()
+    )
