@@ -12,14 +12,19 @@ pairs a few hundred metres apart are more often one generation apart than pairs 
 even where no case infected the other. Against the town-wide share that broad excess keeps the
 running excess rising up to 1 km (in simulations with a 100 m step, a 90% radius of 150-400 m);
 against the share within 1 km it cancels, and the running excess returns to exactly zero at
-``max_distance_m``, so a random wiggle far out cannot outgrow the peak of real clustering.
+``max_distance_m``, so with a few hundred cases or more a random wiggle far out does not
+outgrow the peak of real clustering. With few cases it can: on the demo's first 49 cases a bump
+near 570 m outgrew the excess near the houses and the 90% radius came out at 400 m. The advice
+a page gives is therefore the out-of-sample backtest's (`analysis.dengue.rolling`), which
+judges each step out against chance; this radius is its candidate.
 
 The envelope comes from random permutations of the onset dates among the cases (locations
 fixed); each permutation gets its own expected counts by the same rule. The running
 (cumulative) excess ``sum(observed - expected)`` grows while pairs one generation apart are
-more common than expected and stops growing where clustering ends: its peak (the first
-maximum). The recommended radii are the outer edges of the first rings whose running excess
-reaches 80% and 90% of the peak, rounded up to 25 m and clamped to 50-400 m.
+more common than expected and stops growing where clustering ends: its peak (the largest
+value; the first ring reaching it when several tie). The recommended radii are the outer
+edges of the first rings whose running excess reaches 80% and 90% of the peak, rounded up to
+25 m and clamped to 50-400 m.
 
 Evidence is "insufficient" (and both radii are the 100 m policy) when there are fewer than
 ``min_cases`` cases or ``min_pairs`` pairs in the window within ``max_distance_m``, when the
