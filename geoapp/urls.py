@@ -26,6 +26,7 @@ urlpatterns = [
     # Public pages (no login; names start with "open-").
     path("open/<slug:code>/dengue/", dengue.open_dengue_counts, name="open-dengue-counts"),
     path("open/<slug:code>/", include("geoapp.catalogue.open_urls")),
+    path("reports/<slug:code>/", include("geoapp.reports.urls")),
     path(
         "tiles/<slug:layer>/<int:z>/<int:x>/<int:y>.pbf",
         tiles.vector_tile,
