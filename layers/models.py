@@ -10,6 +10,7 @@ import re
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
 from django.utils.translation import gettext_lazy as _
 
 from layers.fields import EncryptedTextField
@@ -835,3 +836,93 @@ class DengueRelease(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.week:%Y-%m-%d} v{self.version} ({self.published_on:%Y-%m-%d})"
+
+
+class DamageBuildingType(models.TextChoices):
+    """The building types of the flood damage model (`analysis.flood.BUILDING_TYPES`)."""
+
+    RESIDENTIAL = "residential", _("Residential")
+    COMMERCIAL = "commercial", _("Commercial")
+    INDUSTRIAL = "industrial", _("Industrial")
+    PUBLIC = "public", _("Public")
+
+
+class FloodDamageCurve(TenantModel):
+    """One saved version of a building type's depth-damage curve (issue 21).
+
+    Every save adds a row, so earlier curves stay readable (who changed what, and when); the
+    newest row per type is in force, and without one the JRC Asia default of
+    `analysis.flood.JRC_ASIA_CURVES` applies (`layers.flood.damage.damage_settings_current`).
+    """
+
+    building_type = models.CharField(
+        _("building type"), max_length=20, choices=DamageBuildingType.choices
+    )
+    depths_m = ArrayField(models.FloatField(), verbose_name=_("depths (m)"))
+    fractions = ArrayField(models.FloatField(), verbose_name=_("damage fractions"))
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("saved by"),
+    )
+    saved_at = models.DateTimeField(_("saved at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("depth-damage curve")
+        verbose_name_plural = _("depth-damage curves")
+        ordering = ["-saved_at", "-id"]
+        indexes = [models.Index(fields=["municipality", "building_type", "-saved_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.building_type} curve of municipality {self.municipality_id}"
+
+    def clean(self) -> None:
+        """The points make a curve `analysis.flood.DamageCurve` accepts."""
+        from django.core.exceptions import ValidationError
+
+        from analysis.flood import DamageCurve
+
+        super().clean()
+        try:
+            DamageCurve(depths_m=tuple(self.depths_m or ()), fractions=tuple(self.fractions or ()))
+        except ValueError as error:
+            raise ValidationError({"depths_m": str(error)}) from None
+
+
+class FloodReplacementValue(TenantModel):
+    """One saved version of a building type's replacement value in baht per m2 of floor."""
+
+    building_type = models.CharField(
+        _("building type"), max_length=20, choices=DamageBuildingType.choices
+    )
+    baht_per_m2 = models.FloatField(_("baht per m²"))
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("saved by"),
+    )
+    saved_at = models.DateTimeField(_("saved at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("replacement value")
+        verbose_name_plural = _("replacement values")
+        ordering = ["-saved_at", "-id"]
+        indexes = [models.Index(fields=["municipality", "building_type", "-saved_at"])]
+        # NaN fails this too (PostgreSQL sorts NaN above every number).
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(baht_per_m2__gte=0, baht_per_m2__lte=1_000_000),
+                name="replacementvalue_baht_per_m2_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.building_type}: {self.baht_per_m2:g} baht/m2"

@@ -70,3 +70,62 @@ class NeedsProfileForm(forms.Form):
         return cls(
             initial={name: f"{getattr(profile, name):.10g}" for name in NEEDS_PROFILE_LIMITS}
         )
+
+
+def _building_type_field() -> forms.ChoiceField:
+    from layers.models import DamageBuildingType
+
+    return forms.ChoiceField(label=_("Building type"), choices=DamageBuildingType.choices)
+
+
+class ReplacementValueForm(forms.Form):
+    """A new replacement value per m2 of floor for one building type."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["building_type"] = _building_type_field()
+        self.fields["baht_per_m2"] = forms.FloatField(
+            label=_("Baht per m² of floor"),
+            min_value=0,
+            max_value=1_000_000,
+            widget=forms.NumberInput(attrs={"step": "any"}),
+            error_messages={
+                "invalid": _("Enter a number, for example %(example)s.") % {"example": "12000"}
+            },
+        )
+        self.fields["source"] = forms.CharField(
+            label=_("Source"), max_length=300, help_text=_("Where the figure comes from.")
+        )
+
+
+class DamageCurveForm(forms.Form):
+    """A new depth-damage curve for one building type, written as depth:fraction pairs."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["building_type"] = _building_type_field()
+        self.fields["points"] = forms.CharField(
+            label=_("Curve points (depth in m: damage fraction)"),
+            max_length=2000,
+            help_text=_("For example 0:0, 0.5:0.327, 1:0.494, 2:0.721, 6:1"),
+        )
+        self.fields["source"] = forms.CharField(
+            label=_("Source"), max_length=300, help_text=_("Where the curve comes from.")
+        )
+
+    def clean_points(self) -> tuple[list[float], list[float]]:
+        """Pairs ``depth:fraction`` separated by commas, as two lists of numbers."""
+        depths, fractions = [], []
+        for pair in self.cleaned_data["points"].split(","):
+            depth, sep, fraction = pair.partition(":")
+            try:
+                if not sep:
+                    raise ValueError(pair)
+                depths.append(float(depth))
+                fractions.append(float(fraction))
+            except ValueError:
+                raise forms.ValidationError(
+                    _("Write each point as depth:fraction, for example 0.5:0.327; not “%(pair)s”.")
+                    % {"pair": pair.strip()}
+                ) from None
+        return depths, fractions

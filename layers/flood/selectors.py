@@ -21,11 +21,19 @@ from django.core.cache import cache
 from django.db.models import Count, Max, Min
 
 from analysis.flood import (
+    BORROWED_DEFAULTS,
+    BUILDING_TYPES,
+    CURVE_SOURCE,
     DEFAULT_MINIMUM_NEEDS,
+    DEFAULT_VALUES_BAHT_PER_M2,
+    JRC_ASIA_CURVES,
+    DamageCurve,
     DepthRaster,
     FloodAssessment,
     HazardScheme,
     bathtub_flood,
+    building_damage,
+    damage_summary,
     depth_scheme,
     flood_assessment,
     zones_from_classes,
@@ -34,7 +42,16 @@ from layers import selectors
 from layers.api.tiles import tile_version
 from layers.catalogue.selectors import dataset_frame
 from layers.frames import frame_from_queryset
-from layers.models import WGS84, Building, Dataset, FloodZone, MinimumNeedsProfile, Municipality
+from layers.models import (
+    WGS84,
+    Building,
+    Dataset,
+    FloodDamageCurve,
+    FloodReplacementValue,
+    FloodZone,
+    MinimumNeedsProfile,
+    Municipality,
+)
 from layers.rasters import RasterPreview, array_preview, raster_file, raster_preview
 from layers.registry import FLOOD_EXPOSURE, FLOOD_HAZARD, LayerNames, layer_list
 
@@ -42,6 +59,7 @@ HOUSEHOLD_FIELDS = (
     "id",
     "name_th",
     "building_type",
+    "levels",
     "population",
     "elderly",
     "bedridden",
@@ -439,3 +457,170 @@ def _no_zones() -> gpd.GeoDataFrame:
         {"event": [], "hazard_class": []}, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84
     )
     return frame
+
+
+# --- Damage: curves and replacement values in force, damage per building (issue 21) -------------
+
+#: Where the defaults come from (shown on the page beside every default).
+VALUES_SOURCE = "Huizinga et al. 2017 (JRC105688): construction cost, Thailand, 2010 € x 42 baht"
+
+
+@dataclass(frozen=True)
+class DamageTypeSettings:
+    """The curve and the value per m2 in force for one building type, and who saved them."""
+
+    building_type: str
+    curve: DamageCurve
+    curve_source: str
+    curve_saved_by: str
+    curve_saved_at: datetime | None
+    baht_per_m2: float
+    value_source: str
+    value_saved_by: str
+    value_saved_at: datetime | None
+    borrowed_from: str = ""
+
+    @property
+    def curve_is_default(self) -> bool:
+        """No curve saved for this type: the JRC Asia default applies."""
+        return self.curve_saved_at is None
+
+    @property
+    def value_is_default(self) -> bool:
+        """No value saved for this type: the JRC construction cost applies."""
+        return self.value_saved_at is None
+
+
+@dataclass(frozen=True)
+class DamageSettings:
+    """The damage model of a municipality: one `DamageTypeSettings` per building type."""
+
+    types: tuple[DamageTypeSettings, ...]
+
+    def curves(self) -> dict[str, DamageCurve]:
+        """Curve per building type, as `analysis.flood.building_damage` takes them."""
+        return {t.building_type: t.curve for t in self.types}
+
+    def values(self) -> dict[str, float]:
+        """Baht per m2 per building type."""
+        return {t.building_type: t.baht_per_m2 for t in self.types}
+
+
+def _saver(row: FloodDamageCurve | FloodReplacementValue | None) -> str:
+    user = row.saved_by if row is not None else None
+    return (user.get_full_name() or user.username) if user is not None else ""
+
+
+def _newest_per_type(model: type, municipality: Municipality) -> dict[str, object]:
+    rows = (
+        model.objects.filter(municipality=municipality)
+        .select_related("saved_by")
+        .order_by("building_type", "-saved_at", "-id")
+        .distinct("building_type")
+    )
+    return {row.building_type: row for row in rows}
+
+
+def damage_settings_current(*, municipality: Municipality) -> DamageSettings:
+    """The newest saved curve and value per building type, else the JRC defaults."""
+    curves = _newest_per_type(FloodDamageCurve, municipality)
+    values = _newest_per_type(FloodReplacementValue, municipality)
+    return DamageSettings(
+        types=tuple(_type_settings(k, curves.get(k), values.get(k)) for k in BUILDING_TYPES)
+    )
+
+
+def _type_settings(
+    kind: str, curve: FloodDamageCurve | None, value: FloodReplacementValue | None
+) -> DamageTypeSettings:
+    if curve is None:
+        points = JRC_ASIA_CURVES[kind]
+    else:
+        points = DamageCurve(depths_m=tuple(curve.depths_m), fractions=tuple(curve.fractions))
+    return DamageTypeSettings(
+        building_type=kind,
+        curve=points,
+        curve_source=CURVE_SOURCE if curve is None else curve.source,
+        curve_saved_by=_saver(curve),
+        curve_saved_at=None if curve is None else curve.saved_at,
+        baht_per_m2=DEFAULT_VALUES_BAHT_PER_M2[kind] if value is None else value.baht_per_m2,
+        value_source=VALUES_SOURCE if value is None else value.source,
+        value_saved_by=_saver(value),
+        value_saved_at=None if value is None else value.saved_at,
+        borrowed_from=BORROWED_DEFAULTS.get(kind, "") if curve is None else "",
+    )
+
+
+@dataclass(frozen=True)
+class DamageChange:
+    """One saved curve or value, for the history list."""
+
+    what: str  # "curve" or "value"
+    building_type: str
+    text: str
+    source: str
+    saved_by: str
+    saved_at: datetime
+
+
+def damage_settings_history(*, municipality: Municipality, limit: int = 20) -> list[DamageChange]:
+    """The latest saved curves and values, newest first (who changed what, and when)."""
+    changes = [
+        DamageChange(
+            what="curve",
+            building_type=row.building_type,
+            text=", ".join(
+                f"{d:g} m: {f:g}" for d, f in zip(row.depths_m, row.fractions, strict=True)
+            ),
+            source=row.source,
+            saved_by=_saver(row),
+            saved_at=row.saved_at,
+        )
+        for row in FloodDamageCurve.objects.filter(municipality=municipality).select_related(
+            "saved_by"
+        )[:limit]
+    ] + [
+        DamageChange(
+            what="value",
+            building_type=row.building_type,
+            text=f"{row.baht_per_m2:,.0f}",
+            source=row.source,
+            saved_by=_saver(row),
+            saved_at=row.saved_at,
+        )
+        for row in FloodReplacementValue.objects.filter(municipality=municipality).select_related(
+            "saved_by"
+        )[:limit]
+    ]
+    changes.sort(key=lambda c: c.saved_at, reverse=True)
+    return changes[:limit]
+
+
+@dataclass(frozen=True)
+class FloodDamage:
+    """Damage per building of one situation, with its totals.
+
+    `buildings` is `analysis.flood.building_damage` on the assessment's buildings (``area`` is
+    the subdistrict code); `summary` is `damage_summary` split by subdistrict (``by_area``).
+    """
+
+    buildings: gpd.GeoDataFrame
+    summary: dict[str, object]
+    settings: DamageSettings
+
+
+def flood_damage(*, situation: FloodSituation, settings: DamageSettings) -> FloodDamage:
+    """Damage per building of the situation's hazard under the municipality's curves and values."""
+    buildings = situation.assessment.buildings
+    damaged = building_damage(
+        buildings,
+        scheme=situation.scheme,
+        curves=settings.curves(),
+        values_baht_per_m2=settings.values(),
+        type_field="building_type",
+        # A situation cached before the field was read has no levels: one floor each.
+        floors_field="levels" if "levels" in buildings.columns else None,
+        metric_crs=situation.metric_srid,
+    )
+    summary = damage_summary(damaged, by="area" if "area" in damaged.columns else None)
+    return FloodDamage(buildings=damaged, summary=summary, settings=settings)

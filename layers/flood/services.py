@@ -1,14 +1,24 @@
-"""Writes of the flood pages: saving a new version of the minimum needs profile.
+"""Writes of the flood pages: new versions of the minimum needs profile and the damage model.
 
 The reads (the profile in force, its history, the assessment) are in `layers.flood.selectors`.
 """
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Model
 
-from layers.models import MinimumNeedsProfile, Municipality
+from layers.models import (
+    FloodDamageCurve,
+    FloodReplacementValue,
+    MinimumNeedsProfile,
+    Municipality,
+)
+
+RowT = TypeVar("RowT", bound=Model)
 
 
 def needs_profile_save(
@@ -34,7 +44,58 @@ def needs_profile_save(
         people_per_family_kit=people_per_family_kit,
         people_per_toilet=people_per_toilet,
     )
+    return _validated_save(profile)
+
+
+def _validated_save(row: RowT) -> RowT:
+    """Validate the new row, then save it in one transaction; ValidationError saves nothing."""
     with transaction.atomic():
-        profile.full_clean()
-        profile.save()
-    return profile
+        row.full_clean()
+        row.save()
+    return row
+
+
+def damage_curve_save(
+    *,
+    municipality: Municipality,
+    user: AbstractBaseUser | None,
+    building_type: str,
+    depths_m: list[float],
+    fractions: list[float],
+    source: str = "",
+) -> FloodDamageCurve:
+    """Save a new version of one building type's depth-damage curve (earlier ones stay).
+
+    Raises `ValidationError` (nothing saved) for an unknown type or points that make no curve.
+    """
+    curve = FloodDamageCurve(
+        municipality=municipality,
+        saved_by=user,
+        building_type=building_type,
+        depths_m=list(depths_m),
+        fractions=list(fractions),
+        source=source,
+    )
+    return _validated_save(curve)
+
+
+def replacement_value_save(
+    *,
+    municipality: Municipality,
+    user: AbstractBaseUser | None,
+    building_type: str,
+    baht_per_m2: float,
+    source: str = "",
+) -> FloodReplacementValue:
+    """Save a new version of one building type's value per m2 (earlier ones stay).
+
+    Raises `ValidationError` (nothing saved) for an unknown type or a value outside 0-1,000,000.
+    """
+    value = FloodReplacementValue(
+        municipality=municipality,
+        saved_by=user,
+        building_type=building_type,
+        baht_per_m2=baht_per_m2,
+        source=source,
+    )
+    return _validated_save(value)
