@@ -27,6 +27,7 @@ urlpatterns = [
     path("open/<slug:code>/dengue/", dengue.open_dengue_counts, name="open-dengue-counts"),
     path("open/<slug:code>/", include("geoapp.catalogue.open_urls")),
     path("reports/<slug:code>/", include("geoapp.reports.urls")),
+    path("open311/v2/", include("geoapp.reports.open311_urls")),
     path(
         "tiles/<slug:layer>/<int:z>/<int:x>/<int:y>.pbf",
         tiles.vector_tile,

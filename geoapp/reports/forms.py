@@ -62,13 +62,7 @@ class LocationForm(forms.Form):
     def clean(self):
         data = super().clean()
         if "latitude" in data and "longitude" in data:
-            point = Point(data["longitude"], data["latitude"], srid=4326)
-            inside = Municipality.objects.filter(
-                pk=self.municipality.pk, boundary__intersects=point
-            ).exists()
-            if not inside:
-                raise ValidationError(_("This place is outside the municipality."))
-            data["point"] = point
+            data["point"] = _point_inside(self.municipality, data["longitude"], data["latitude"])
         if data.get("location_source") != Report.LocationSource.GPS:
             data["accuracy_m"] = None  # an accuracy only means something for a GPS fix
         return data
@@ -141,3 +135,31 @@ class FollowForm(ContactFields):
     """Same problem: follow an open report instead of sending a new one."""
 
     report = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class Open311PostForm(forms.Form):
+    """An Open311 POST's place and words (the key and the service are checked before)."""
+
+    lat = forms.FloatField(min_value=-90, max_value=90)
+    long = forms.FloatField(min_value=-180, max_value=180)
+    description = forms.CharField(max_length=MAX_DESCRIPTION_CHARS, min_length=3)
+    address_string = forms.CharField(required=False, max_length=300)
+    email = forms.EmailField(required=False, max_length=254)
+    phone = forms.CharField(required=False, max_length=40)
+
+    def __init__(self, *args, municipality: Municipality, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.municipality = municipality
+
+    def clean(self):
+        data = super().clean()
+        if "lat" in data and "long" in data:
+            data["point"] = _point_inside(self.municipality, data["long"], data["lat"])
+        return data
+
+
+def _point_inside(municipality: Municipality, longitude: float, latitude: float) -> Point:
+    point = Point(longitude, latitude, srid=4326)
+    if not Municipality.objects.filter(pk=municipality.pk, boundary__intersects=point).exists():
+        raise ValidationError(_("This place is outside the municipality."))
+    return point
