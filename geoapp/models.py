@@ -11,7 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from layers.fields import EncryptedTextField
-from layers.models import Municipality
+from layers.models import Municipality, TenantModel
 
 
 class Role(models.TextChoices):
@@ -473,12 +473,9 @@ class Report(models.Model):
         return self.status in OPEN_REPORT_STATUSES
 
 
-class ReportStatusChange(models.Model):
+class ReportStatusChange(TenantModel):
     """One step of a report's history (who, when, which status, a note for the public page)."""
 
-    municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
-    )
     report = models.ForeignKey(
         Report, on_delete=models.CASCADE, related_name="history", verbose_name=_("report")
     )
@@ -503,16 +500,13 @@ class ReportStatusChange(models.Model):
         return f"{self.report_id}: {self.status} at {self.at:%Y-%m-%d %H:%M}"
 
 
-class ReportPhoto(models.Model):
+class ReportPhoto(TenantModel):
     """A photo of a report, stored only as re-encoded by `geoapp.reports.photos` (no metadata)."""
 
     class Kind(models.TextChoices):
         BEFORE = "before", _("Reported")
         AFTER = "after", _("After the work")
 
-    municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
-    )
     report = models.ForeignKey(
         Report, on_delete=models.CASCADE, related_name="photos", verbose_name=_("report")
     )
@@ -534,7 +528,7 @@ class ReportPhoto(models.Model):
         return f"photo {self.pk} of report {self.report_id}"
 
 
-class ReportContact(models.Model):
+class ReportContact(TenantModel):
     """A reporter's or follower's contact details (PDPA): apart from the report, encrypted.
 
     Read only through `geoapp.reports.services.report_contacts_read`, which logs the read in
@@ -545,9 +539,6 @@ class ReportContact(models.Model):
         REPORTER = "reporter", _("Reporter")
         FOLLOWER = "follower", _("Follower")
 
-    municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
-    )
     report = models.ForeignKey(
         Report, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("report")
     )
@@ -568,12 +559,9 @@ class ReportContact(models.Model):
         return f"{self.role} contact of report {self.report_id}"
 
 
-class ReportContactAccess(models.Model):
+class ReportContactAccess(TenantModel):
     """One read of a report's contact details: who, when, which report, why (append-only)."""
 
-    municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
-    )
     report_ref = models.BigIntegerField(_("report number"), db_index=True)
     user_ref = models.BigIntegerField(_("user number"), null=True)
     username = models.CharField(_("username"), max_length=150)
@@ -589,12 +577,9 @@ class ReportContactAccess(models.Model):
         return f"{self.username} read contacts of report {self.report_ref}"
 
 
-class Open311Key(models.Model):
+class Open311Key(TenantModel):
     """An Open311 API key of one municipality (for POST requests); only its hash is kept."""
 
-    municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
-    )
     name = models.CharField(_("name"), max_length=100)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
                 ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='last used')),
                 ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='layers.municipality', verbose_name='municipality')),
+                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='layers.municipality', verbose_name='municipality')),
             ],
             options={
                 'verbose_name': 'Open311 API key',
@@ -96,7 +96,7 @@ class Migration(migrations.Migration):
                 ('phone_digest', models.CharField(blank=True, db_index=True, max_length=64)),
                 ('email_digest', models.CharField(blank=True, db_index=True, max_length=64)),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='added')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='layers.municipality', verbose_name='municipality')),
+                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='layers.municipality', verbose_name='municipality')),
                 ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='geoapp.report', verbose_name='report')),
             ],
             options={
@@ -113,7 +113,7 @@ class Migration(migrations.Migration):
                 ('username', models.CharField(max_length=150, verbose_name='username')),
                 ('purpose', models.CharField(max_length=200, verbose_name='purpose')),
                 ('at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='read at')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='layers.municipality', verbose_name='municipality')),
+                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='layers.municipality', verbose_name='municipality')),
             ],
             options={
                 'verbose_name': 'reporter contact access',
@@ -132,7 +132,7 @@ class Migration(migrations.Migration):
                 ('size_bytes', models.PositiveIntegerField()),
                 ('taken_at_location', django.contrib.gis.db.models.fields.PointField(blank=True, null=True, srid=4326)),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='added')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='layers.municipality', verbose_name='municipality')),
+                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='layers.municipality', verbose_name='municipality')),
                 ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='geoapp.report', verbose_name='report')),
             ],
             options={
@@ -149,7 +149,7 @@ class Migration(migrations.Migration):
                 ('public_note', models.TextField(blank=True, verbose_name='note shown publicly')),
                 ('at', models.DateTimeField(auto_now_add=True, verbose_name='at')),
                 ('by_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='changed by')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='layers.municipality', verbose_name='municipality')),
+                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='layers.municipality', verbose_name='municipality')),
                 ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='history', to='geoapp.report', verbose_name='report')),
             ],
             options={
