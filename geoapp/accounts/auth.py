@@ -28,12 +28,12 @@ from django.utils.translation import gettext_lazy
 from geoapp.accounts import totp
 from geoapp.accounts.throttle import (
     Throttled,
-    client_address,
     login_failure_record,
     login_failures_clear,
     login_throttled,
 )
 from geoapp.home.dashboard import home_url
+from geoapp.web.client import client_address
 from geoapp.web.middleware import tenant_scope_for
 
 # Session keys: the user who passed the password step and still owes a code; and the proof that

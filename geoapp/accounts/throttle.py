@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.http import HttpRequest
 from django.utils import timezone
 
 from geoapp.models import LoginFailure
@@ -17,26 +15,6 @@ from geoapp.models import LoginFailure
 @dataclass(frozen=True)
 class Throttled:
     retry_after_s: int
-
-
-def client_address(request: HttpRequest) -> str | None:
-    """The client's address; X-Forwarded-For counts only through the configured trusted proxies.
-
-    With MUEANG_TRUSTED_PROXY_COUNT = n (the number of reverse proxies in front of Mueang), the
-    n-th address from the right of X-Forwarded-For is the client; anything further left was
-    written by the client and cannot be trusted.
-    """
-    proxies = settings.MUEANG_TRUSTED_PROXY_COUNT
-    address = request.META.get("REMOTE_ADDR")
-    forwarded = [
-        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part
-    ]
-    if proxies and len(forwarded) >= proxies:
-        address = forwarded[-proxies]
-    try:
-        return str(ipaddress.ip_address(address)) if address else None
-    except ValueError:
-        return None
 
 
 def login_throttled(*, username: str, address: str | None) -> Throttled | None:

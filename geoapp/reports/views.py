@@ -13,7 +13,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from geoapp.models import OPEN_REPORT_STATUSES, Report, ReportStatus
 from geoapp.reports import selectors
-from geoapp.reports.abuse import client_address
 from geoapp.reports.forms import FollowForm, LocationForm, ReportForm
 from geoapp.reports.maps import report_map_fragments
 from geoapp.reports.photos import photo_path
@@ -23,6 +22,7 @@ from geoapp.reports.services import (
     submission_allow,
     tracking_code_normalise,
 )
+from geoapp.web.client import client_address
 from layers.models import Municipality
 from layers.tenancy import tenant_scope_set
 
