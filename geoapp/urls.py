@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/two-factor/", auth.two_factor, name="two-factor"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("help/", include("geoapp.help.urls")),
     # Public pages (no login; names start with "open-").
     path("open/<slug:code>/dengue/", dengue.open_dengue_counts, name="open-dengue-counts"),
     path("open/<slug:code>/", include("geoapp.catalogue.open_urls")),
