@@ -120,6 +120,18 @@ def test_every_page_header_links_to_the_help(db):
         link = soup.select_one("header.site-header a.help-link")
         assert link is not None, path
         assert link["href"] == "/help/"
+        assert link.get_text(strip=True) == "คู่มือ"
+
+
+def test_help_in_english_says_the_manual_is_thai_only(db):
+    client = client_for()
+    client.cookies["django_language"] = "en"
+
+    soup = soup_of(client.get("/help/planner/"))
+
+    assert soup.select_one("header.site-header a.help-link").get_text(strip=True) == "Help"
+    assert "The user manual is in Thai only for now." in soup.get_text()
+    assert soup.select_one(".help-toc h2").get_text(strip=True) == "Contents"
 
 
 def test_manual_folder_holds_one_file_per_role_and_an_index():
