@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from geoapp.dengue.maps import ring_chart_svg, running_excess_svg
@@ -17,7 +18,8 @@ def radius_context(evidence: dict) -> dict:
     policy = int(evidence["policy_radius_m"])
     radius = int(advice["radius_m"])
     by_radius = {int(row["radius_m"]): row for row in evidence["costs"]}
-    chosen = by_radius.get(radius, by_radius.get(policy))
+    found = by_radius.get(radius, by_radius.get(policy))
+    chosen = _cost_row(found, radius, policy) if found else None
     backtest = evidence["backtest"]
     return {
         "rec": rec,
@@ -25,12 +27,13 @@ def radius_context(evidence: dict) -> dict:
         "advice_m": radius,
         "candidate_m": int(advice["candidate_m"]) if advice["candidate_m"] else None,
         "advice_reason": _reason_text(advice, chosen),
+        "cost_text": _cost_text(chosen, policy) if chosen else "",
         "confidence_text": CONFIDENCE_TEXT[advice["confidence"]](),
         "sufficient": sufficient,
         "insufficient_reason": _insufficiency_text(rec),
         "p_value_text": _chance_text(rec["p_value"]) if sufficient else "",
         "costs": [_cost_row(row, radius, policy) for row in evidence["costs"]],
-        "chosen": _cost_row(chosen, radius, policy) if chosen else None,
+        "chosen": chosen,
         "policy_m": policy,
         "first_onset": evidence["first_onset"],
         "last_onset": evidence["last_onset"],
@@ -90,6 +93,34 @@ def _reason_text(advice: dict, chosen: dict | None) -> str:
         "too_few_cases": lambda: "",
     }
     return texts[advice["reason"]]() % values
+
+
+def _cost_text(row: dict, policy: int) -> str:
+    """What spraying the advised radius costs, as one sentence with grouped numbers."""
+    values = {
+        "r": row["radius_m"],
+        "area": number_format(row["area_km2"], 2, use_l10n=True, force_grouping=True),
+        "h": number_format(row["n_households"] or 0, 0, force_grouping=True),
+        "ratio": number_format(row["ratio"], 1),
+        "policy": policy,
+    }
+    if row["n_households"] is None:
+        return _("Spraying %(r)s m around this period's cases means %(area)s km².") % values
+    if row["radius_m"] == policy:
+        return (
+            _(
+                "Spraying %(r)s m around this period's cases means %(area)s km² and %(h)s "
+                "household visits."
+            )
+            % values
+        )
+    return (
+        _(
+            "Spraying %(r)s m around this period's cases means %(area)s km² and %(h)s household "
+            "visits, %(ratio)s times the area of %(policy)s m."
+        )
+        % values
+    )
 
 
 def _chance_text(p_value: float | None) -> str:
