@@ -279,11 +279,26 @@ def _main() -> int:
     return 0
 
 
+def _plain_dumps(value: object) -> bytes:
+    """Pickle with Python's own reductions only.
+
+    Other libraries may register reducers for every exception class in `copyreg` (tblib does,
+    and dask's distributed installs it on import); answers pickled through those would name
+    their functions, which `answer_loads` refuses. A pickler with its own, empty dispatch
+    table ignores such registrations.
+    """
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {}
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
 def answer_dumps(outcome: tuple[str, object]) -> bytes:
     """A reader's answer pickled; an exception that cannot be rebuilt goes as its traceback."""
     try:
-        payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-        pickle.loads(payload)
+        payload = _plain_dumps(outcome)
+        answer_loads(payload)  # what the parent will accept, checked before it is sent
         return payload
     except Exception:
         _what, value = outcome
@@ -292,4 +307,4 @@ def answer_dumps(outcome: tuple[str, object]) -> bytes:
             if isinstance(value, BaseException)
             else repr(value)
         )
-        return pickle.dumps(("error", RuntimeError(f"reader failed:\n{text}")))
+        return _plain_dumps(("error", RuntimeError(f"reader failed:\n{text}")))

@@ -67,6 +67,23 @@ def test_an_import_refusal_of_the_child_arrives_with_its_issues(forkable):
     ]
 
 
+def test_answers_stay_plain_after_another_library_patched_exception_pickling(forkable):
+    # dask's distributed installs tblib's reducers for every exception class on import; the
+    # child's answers must not name them (the parent refuses them), whatever was imported first.
+    from tblib import pickling_support
+
+    pickling_support.install()
+
+    def items():
+        yield 1
+        raise ImportRefused([Issue("unreadable", file="roads.gpkg", params={"detail": "'x'"})])
+
+    with pytest.raises(ImportRefused) as refused:
+        list(read_in_child(items()))
+
+    assert [issue.code for issue in refused.value.issues] == ["unreadable"]
+
+
 def test_an_error_that_cannot_travel_arrives_as_its_text(forkable):
     class Local(Exception):  # a class defined in a function cannot be pickled
         pass

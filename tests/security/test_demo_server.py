@@ -175,7 +175,9 @@ def wait_until_up(base: str, server: subprocess.Popen) -> None:
 
 def stop(server: subprocess.Popen) -> None:
     """TERM to the script (it stops gunicorn and the job worker), then KILL whatever is left."""
-    family = psutil.Process(server.pid).children(recursive=True)
+    family = []
+    with contextlib.suppress(psutil.NoSuchProcess):  # the script may have ended already
+        family = psutil.Process(server.pid).children(recursive=True)
     server.send_signal(signal.SIGTERM)
     with contextlib.suppress(subprocess.TimeoutExpired):
         server.wait(timeout=30)
@@ -271,6 +273,7 @@ def test_demo_server_takes_50_concurrent_users_without_errors_within_the_budget(
                 assert "Traceback" not in response.text
                 assert "DEBUG = True" not in response.text
                 assert 'id="error-th"' in response.text
+            assert server.poll() is None, "the demo server stopped during the test"
         finally:
             sampler.stop.set()
             stop(server)

@@ -11,6 +11,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from PIL import Image
 
 from geoapp.models import ReportPhoto
@@ -54,6 +55,13 @@ def assert_bare(data: bytes) -> None:
     assert dict(image.getexif()) == {}
     assert not {"exif", "xmp", "comment", "icc_profile"} & set(image.info)
     assert [leak for leak in LEAKS if leak in data] == []
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The refusals are read in English here, whatever language an earlier test left active."""
+    with translation.override("en"):
+        yield
 
 
 def test_the_attack_photo_really_carries_gps_and_device_tags():
@@ -161,3 +169,8 @@ def test_stored_photos_live_under_media_reports_with_random_names(nst, settings,
     assert name.parts[:2] == ("reports", str(nst.pk))
     assert len(name.stem) == 32
     assert name.suffix == ".jpg"
+
+
+def test_a_refusal_reads_in_thai_on_thai_pages():
+    with translation.override("th"), pytest.raises(PhotoRejected, match="พิกเซลมากเกินไป"):
+        photo_clean(_png_header_only(20_000, 20_000))
