@@ -40,6 +40,13 @@ if [ "$(id -u)" -eq 0 ]; then
     export HOME="$home" USER="$RUN_USER" LOGNAME="$RUN_USER"
     as_user=(setpriv --reuid="$RUN_USER" --regid="$RUN_USER" --init-groups --no-new-privs
              --inh-caps=-all --bounding-set=-all --)
+    # The processes read the checkout as that user: every parent folder must let it through.
+    if ! "${as_user[@]}" test -r "$ROOT/manage.py"; then
+        echo "[demo] the $RUN_USER user cannot read $ROOT: a parent folder is private." >&2
+        echo "[demo] Move the checkout (e.g. to /srv or /opt) or let others pass through its" \
+            "parent folders (chmod o+x on each)." >&2
+        exit 1
+    fi
 fi
 
 "${as_user[@]}" "$BIN/python" manage.py collectstatic --noinput -v 0
