@@ -494,3 +494,14 @@ def permuted_window_counts(
     work = len(counter.i) * permutations
     parts = map_chunks(run, np.arange(n_blocks), workers=worker_count(work // 1000))
     return np.concatenate([block for part in parts for block in part], axis=0)
+
+
+def finite_json(value: object) -> object:
+    """NaN and infinite floats as None, in nested dicts and lists, so the value is valid JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(item) for item in value]
+    return value

@@ -59,6 +59,7 @@ from analysis.dengue._common import (
     WindowCounter,
     check_non_negative,
     check_positive,
+    finite_json,
     onset_days,
     pairs_within,
     permuted_window_counts,
@@ -168,7 +169,7 @@ class RadiusRecommendation:
         out = asdict(self)
         out["rings"] = [asdict(ring) for ring in self.rings]
         out["lag_profile"] = [asdict(lag) for lag in self.lag_profile]
-        return _finite(out)
+        return finite_json(out)
 
 
 def recommended_radius(
@@ -456,17 +457,6 @@ def _lag_profile(
         )
         for g in range(lag_max_days + 1)
     )
-
-
-def _finite(value: object) -> object:
-    """Replace NaN/inf floats by None so the dict is valid JSON."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
 
 
 def radius_costs(

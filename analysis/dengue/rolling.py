@@ -53,6 +53,7 @@ from analysis.dengue._common import (
     Onsets,
     check_non_negative,
     check_positive,
+    finite_json,
     onset_days,
     pairs_within,
     point_xy,
@@ -148,7 +149,7 @@ class RollingBacktest:
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict."""
-        out: dict[str, object] = _finite(asdict(self))  # type: ignore[assignment]
+        out: dict[str, object] = finite_json(asdict(self))  # type: ignore[assignment]
         return out
 
 
@@ -732,14 +733,3 @@ def _default_rule(*, time_col: str, seed: int | None) -> Callable[[gpd.GeoDataFr
         return float(recommendation.radius_m_90)
 
     return choose
-
-
-def _finite(value: object) -> object:
-    """NaN and infinities as None, so the dict is valid JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
-    return value

@@ -9,6 +9,7 @@ the next request). Tiles are cached gzip-compressed for browsers.
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
@@ -106,16 +107,11 @@ def vector_tile(request: HttpRequest, layer: str, z: int, x: int, y: int) -> Htt
     token); anonymous callers read the features of public datasets, and 401 where there are
     none (with a challenge, so QGIS asks for credentials).
     """
-    if layer not in TILE_LAYERS or not tile_bounds_ok(z, x, y):
+    if not tile_bounds_ok(z, x, y):
         raise Http404("No such tile")
-    try:
-        access = TileAccess(request, layer)
-    except InvalidCredentials as error:
-        return _refused(request, str(error))
-    if not access.municipality_ids:
-        if access.public:
-            return _refused(request, "Log in or send an API token to read this layer.")
-        raise Http404("No such tile")
+    access, refused = _access_or_refusal(request, layer, request.GET.get("m") or None)
+    if refused is not None:
+        return refused
     response = _tile_response(request, layer, z, x, y, access)
     if access.public:
         cors_public(response)
@@ -164,8 +160,11 @@ WEB_MERCATOR_QUAD = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercato
 OGC_REL = "http://www.opengis.net/def/rel/ogc/1.0/"
 
 
-def _discovery(request: HttpRequest, layer: str, code: str | None):
-    """(access, error response): who may see the layer's tiles, as `vector_tile` decides."""
+def _access_or_refusal(request: HttpRequest, layer: str, code: str | None):
+    """(access, None) for who may read the layer's tiles, or (None, a 401 response).
+
+    Unknown layers and members without rights get 404, as everywhere.
+    """
     if layer not in TILE_LAYERS:
         raise Http404("No such tile layer")
     try:
@@ -207,7 +206,7 @@ def _discovered(request: HttpRequest, access: TileAccess, body: dict) -> HttpRes
 def tilejson(request: HttpRequest, layer: str) -> HttpResponse:
     """TileJSON 3.0.0 of one layer (MapLibre, QGIS): the tile URL, zooms, bounds and fields."""
     code = request.GET.get("m") or None
-    access, refused = _discovery(request, layer, code)
+    access, refused = _access_or_refusal(request, layer, code)
     if refused is not None:
         return refused
     spec = TILE_LAYERS[layer]
@@ -265,28 +264,35 @@ def _collection_layer(collection_id: str) -> tuple[str, str]:
     return code, found.tracked_as
 
 
+def _collection_tileset(
+    request: HttpRequest, collection_id: str, *, shape: Callable[[dict, str], dict]
+) -> HttpResponse:
+    """A collection's tileset, laid out by `shape(tileset, layer)`, for those who may read it."""
+    code, layer = _collection_layer(collection_id)
+    access, refused = _access_or_refusal(request, layer, code)
+    if refused is not None:
+        return refused
+    tileset = _tileset_json(request, collection_id, layer, code)
+    return _discovered(request, access, shape(tileset, layer))
+
+
 @require_safe
 def collection_tilesets(request: HttpRequest, collection_id: str) -> HttpResponse:
     """OGC API - Tiles: the tilesets of a collection (one, in WebMercatorQuad)."""
-    code, layer = _collection_layer(collection_id)
-    access, refused = _discovery(request, layer, code)
-    if refused is not None:
-        return refused
-    return _discovered(
-        request, access, {"tilesets": [_tileset_json(request, collection_id, layer, code)]}
+    return _collection_tileset(
+        request, collection_id, shape=lambda tileset, _layer: {"tilesets": [tileset]}
     )
 
 
 @require_safe
 def collection_tileset(request: HttpRequest, collection_id: str) -> HttpResponse:
     """OGC API - Tiles: the WebMercatorQuad tileset of a collection, with its tile template."""
-    code, layer = _collection_layer(collection_id)
-    access, refused = _discovery(request, layer, code)
-    if refused is not None:
-        return refused
-    body = {
-        **_tileset_json(request, collection_id, layer, code),
-        "minzoom": TILE_LAYERS[layer].min_zoom,
-        "maxzoom": MAX_ZOOM,
-    }
-    return _discovered(request, access, body)
+    return _collection_tileset(
+        request,
+        collection_id,
+        shape=lambda tileset, layer: {
+            **tileset,
+            "minzoom": TILE_LAYERS[layer].min_zoom,
+            "maxzoom": MAX_ZOOM,
+        },
+    )
