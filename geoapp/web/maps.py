@@ -142,21 +142,25 @@ def escaped_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def feature_collection(frame: gpd.GeoDataFrame, properties: pd.DataFrame) -> dict:
-    """Build a FeatureCollection with rounded coordinates and the database id as feature id."""
-    geometries = shapely.set_precision(frame.geometry.values, COORDINATE_GRID_DEG)
+    """Build a FeatureCollection with rounded coordinates and the database id as feature id.
+
+    Column-wise: a row at a time through `iterrows` took 0.3 s for 1,450 roads, most of a dataset
+    page's time.
+    """
+    geometries = shapely.to_geojson(
+        shapely.set_precision(frame.geometry.values, COORDINATE_GRID_DEG)
+    )
     ids = frame.get("id", frame.index)
-    features = []
-    for feature_id, (_i, props), geometry in zip(
-        ids, properties.iterrows(), geometries, strict=True
-    ):
-        features.append(
-            {
-                "type": "Feature",
-                "id": feature_id if isinstance(feature_id, str) else int(feature_id),
-                "properties": props.to_dict(),
-                "geometry": json.loads(shapely.to_geojson(geometry)),
-            }
-        )
+    rows = properties.to_dict("records")
+    features = [
+        {
+            "type": "Feature",
+            "id": feature_id if isinstance(feature_id, str) else int(feature_id),
+            "properties": props,
+            "geometry": json.loads(geometry),
+        }
+        for feature_id, props, geometry in zip(ids, rows, geometries, strict=True)
+    ]
     return {"type": "FeatureCollection", "features": features}
 
 
