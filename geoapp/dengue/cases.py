@@ -2,7 +2,7 @@
 
 Reading needs `VIEW_CASES_EXACT`; every write needs `EDIT_CASES`, is a POST with CSRF, and goes
 through `layers.dengue.services` in one transaction. Personal fields are read and corrected
-only with `VIEW_CASES_PERSONAL` (`geoapp.pdpa.views.case_personal_edit`).
+only with `VIEW_CASES_PERSONAL` (`case_personal`), each read logged with its purpose.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,13 +22,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from geoapp.dengue.forms import CaseForm, CaseStepForm
+from geoapp.dengue.forms import CaseForm, CasePersonalForm, CaseStepForm, PurposeForm
 from geoapp.templatetags.thaidate import thai_date
 from geoapp.web.inputs import InputError, choice_input, date_input, integer_input, query_text
 from geoapp.web.permissions import Action, can, municipality_requiring
 from layers.dengue import selectors as dengue
-from layers.dengue.services import CASE_STEPS, case_correct, case_create, case_step_mark
+from layers.dengue.services import (
+    CASE_STEPS,
+    case_correct,
+    case_create,
+    case_personal_correct,
+    case_step_mark,
+)
 from layers.models import DengueCase, Municipality
+from layers.pdpa.services import PERSONAL_FIELDS, case_personal_read
 
 #: Cases on one page of the list.
 CASES_PER_PAGE = 50
@@ -190,6 +197,79 @@ def case_edit(request: HttpRequest, code: str, case_id: int) -> HttpResponse:
             messages.success(request, _("Case #%(n)s corrected.") % {"n": case.pk})
             return redirect("case-detail", code=municipality.code, case_id=case.pk)
     return _case_form_page(request, municipality, form, case=case, status=400)
+
+
+# --- One case and its personal data ------------------------------------------------------------
+
+
+@login_required
+def case_detail(request: HttpRequest, code: str, case_id: int) -> HttpResponse:
+    """One case; its personal data only after the user states a purpose, and the read is logged."""
+    municipality = municipality_requiring(request.user, code, Action.VIEW_CASES_EXACT)
+    case = get_object_or_404(
+        DengueCase.objects.select_related("subdistrict"), municipality=municipality, pk=case_id
+    )
+    may_read_personal = can(request.user, municipality, Action.VIEW_CASES_PERSONAL)
+    form = PurposeForm(request.POST or None)
+    personal = None
+    read = False
+    if request.method == "POST" and may_read_personal and form.is_valid():
+        personal = case_personal_read(
+            case=case, user=request.user, purpose=form.cleaned_data["purpose"]
+        )
+        read = True
+    return render(
+        request,
+        "geoapp/case_detail.html",
+        {
+            "municipality": municipality,
+            "case": case,
+            "form": form,
+            "may_read_personal": may_read_personal,
+            "personal": personal,
+            "read": read,
+            "can_edit": can(request.user, municipality, Action.EDIT_CASES),
+            "steps": case_steps(case),
+            "history": case_history_rows(case),
+            "links": case_links(municipality, case),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_personal(request: HttpRequest, code: str, case_id: int) -> HttpResponse:
+    """Enter or correct a case's personal fields (PDPA): read first, with a purpose, logged.
+
+    GET asks why; a POST with the purpose alone logs the read and shows the fields to correct;
+    a POST with the fields as well (and the purpose again) stores them. Needs both
+    `EDIT_CASES` and `VIEW_CASES_PERSONAL`.
+    """
+    municipality = municipality_requiring(request.user, code, Action.EDIT_CASES)
+    if not can(request.user, municipality, Action.VIEW_CASES_PERSONAL):
+        raise PermissionDenied("view_cases_personal is not allowed")
+    case = get_object_or_404(DengueCase, municipality=municipality, pk=case_id)
+    purpose = PurposeForm(request.POST or None)
+    context = {"municipality": municipality, "case": case, "purpose": purpose}
+    if request.method == "GET" or not purpose.is_valid():
+        status = 200 if request.method == "GET" else 400
+        return render(request, "geoapp/case_personal.html", context, status=status)
+    if "save" not in request.POST:
+        personal = case_personal_read(
+            case=case, user=request.user, purpose=purpose.cleaned_data["purpose"]
+        )
+        initial = {f: getattr(personal, f) for f in PERSONAL_FIELDS} if personal else {}
+        form = CasePersonalForm(initial=initial)
+        return render(request, "geoapp/case_personal.html", {**context, "form": form})
+    form = CasePersonalForm(request.POST)
+    if form.is_valid():
+        changed = case_personal_correct(case=case, user=request.user, **form.cleaned_data)
+        if changed:
+            messages.success(request, _("Personal data of the case corrected."))
+        else:
+            messages.info(request, _("Nothing was changed."))
+        return redirect("case-detail", code=municipality.code, case_id=case.pk)
+    return render(request, "geoapp/case_personal.html", {**context, "form": form}, status=400)
 
 
 # --- 3-3-1 steps -------------------------------------------------------------------------------

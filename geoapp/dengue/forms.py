@@ -15,7 +15,7 @@ from geoapp.templatetags.thaidate import thai_date
 from geoapp.web.inputs import InputError, date_input
 from layers.dengue import selectors as dengue
 from layers.dengue.services import CASE_STEPS, HOUSEHOLD_FIELDS, ROUND_REPORT_FIELDS
-from layers.models import WGS84, DengueCase, Municipality, SprayRound
+from layers.models import WGS84, DengueCase, Municipality, PersonalDataAccess, SprayRound
 from layers.pdpa.identifiers import identifier_normalise, national_id_check_digit_ok
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -274,6 +274,15 @@ class CaseStepForm(forms.Form):
         if not cleaned.get("clear") and cleaned.get("at") is None and not self.errors:
             self.add_error("at", _("Give the date and time the step was done."))
         return cleaned
+
+
+class PurposeForm(forms.Form):
+    """Why the user reads a case's personal data (the access log records it)."""
+
+    purpose = forms.ChoiceField(
+        label=gettext_lazy("Why do you need the personal data?"),
+        choices=PersonalDataAccess.Purpose.choices,
+    )
 
 
 class CasePersonalForm(forms.Form):

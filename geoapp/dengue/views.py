@@ -511,7 +511,7 @@ def dengue_spray_round(request: HttpRequest, code: str, round_id: int) -> HttpRe
 
 def _change_rows(spray_round) -> list[tuple]:
     """(change, [(field label, value before)]) of a round's corrections, oldest first."""
-    labels = {f.name: str(f.verbose_name) for f in SprayRound._meta.get_fields()}
+    labels = {f.name: str(f.verbose_name) for f in SprayRound._meta.fields}
     return [
         (change, [(labels.get(name, name), value) for name, value in change.before.items()])
         for change in dengue.spray_round_changes(spray_round)

@@ -1,6 +1,6 @@
-"""Dengue case pages for health officers: one case, its personal data (PDPA), the access log.
+"""PDPA pages of a municipality: the access log of personal data, data subject requests.
 
-The case list and the case forms are in `geoapp.dengue.cases`.
+The case pages (where personal data is read and corrected) are in `geoapp.dengue.cases`.
 """
 
 from __future__ import annotations
@@ -8,99 +8,15 @@ from __future__ import annotations
 import json
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods
 
-from geoapp.dengue import cases
-from geoapp.dengue.forms import CasePersonalForm
-from geoapp.web.permissions import Action, can, municipality_requiring
-from layers.dengue.services import case_personal_correct
-from layers.models import DengueCase, PersonalDataAccess
+from geoapp.web.permissions import Action, municipality_requiring
 from layers.pdpa.identifiers import identifier_normalise, national_id_check_digit_ok
 from layers.pdpa.selectors import access_log
-from layers.pdpa.services import PERSONAL_FIELDS, case_personal_read, person_erase, person_export
-
-
-class PurposeForm(forms.Form):
-    purpose = forms.ChoiceField(
-        label=_("Why do you need the personal data?"),
-        choices=PersonalDataAccess.Purpose.choices,
-    )
-
-
-@login_required
-def case_detail(request: HttpRequest, code: str, case_id: int) -> HttpResponse:
-    """One case; its personal data only after the user states a purpose, and the read is logged."""
-    municipality = municipality_requiring(request.user, code, Action.VIEW_CASES_EXACT)
-    case = get_object_or_404(
-        DengueCase.objects.select_related("subdistrict"), municipality=municipality, pk=case_id
-    )
-    may_read_personal = can(request.user, municipality, Action.VIEW_CASES_PERSONAL)
-    form = PurposeForm(request.POST or None)
-    personal = None
-    read = False
-    if request.method == "POST" and may_read_personal and form.is_valid():
-        personal = case_personal_read(
-            case=case, user=request.user, purpose=form.cleaned_data["purpose"]
-        )
-        read = True
-    return render(
-        request,
-        "geoapp/case_detail.html",
-        {
-            "municipality": municipality,
-            "case": case,
-            "form": form,
-            "may_read_personal": may_read_personal,
-            "personal": personal,
-            "read": read,
-            "can_edit": can(request.user, municipality, Action.EDIT_CASES),
-            "steps": cases.case_steps(case),
-            "history": cases.case_history_rows(case),
-            "links": cases.case_links(municipality, case),
-        },
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def case_personal(request: HttpRequest, code: str, case_id: int) -> HttpResponse:
-    """Enter or correct a case's personal fields (PDPA): read first, with a purpose, logged.
-
-    GET asks why; a POST with the purpose alone logs the read and shows the fields to correct;
-    a POST with the fields as well (and the purpose again) stores them. Needs both
-    `EDIT_CASES` and `VIEW_CASES_PERSONAL`.
-    """
-    municipality = municipality_requiring(request.user, code, Action.EDIT_CASES)
-    if not can(request.user, municipality, Action.VIEW_CASES_PERSONAL):
-        raise PermissionDenied("view_cases_personal is not allowed")
-    case = get_object_or_404(DengueCase, municipality=municipality, pk=case_id)
-    purpose = PurposeForm(request.POST or None)
-    context = {"municipality": municipality, "case": case, "purpose": purpose}
-    if request.method == "GET" or not purpose.is_valid():
-        status = 200 if request.method == "GET" else 400
-        return render(request, "geoapp/case_personal.html", context, status=status)
-    if "save" not in request.POST:
-        personal = case_personal_read(
-            case=case, user=request.user, purpose=purpose.cleaned_data["purpose"]
-        )
-        initial = {f: getattr(personal, f) for f in PERSONAL_FIELDS} if personal else {}
-        form = CasePersonalForm(initial=initial)
-        return render(request, "geoapp/case_personal.html", {**context, "form": form})
-    form = CasePersonalForm(request.POST)
-    if form.is_valid():
-        changed = case_personal_correct(case=case, user=request.user, **form.cleaned_data)
-        if changed:
-            messages.success(request, _("Personal data of the case corrected."))
-        else:
-            messages.info(request, _("Nothing was changed."))
-        return redirect("case-detail", code=municipality.code, case_id=case.pk)
-    return render(request, "geoapp/case_personal.html", {**context, "form": form}, status=400)
+from layers.pdpa.services import person_erase, person_export
 
 
 @login_required
