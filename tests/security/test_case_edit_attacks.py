@@ -312,3 +312,80 @@ def test_a_future_onset_is_refused_by_the_service_too(db, nst):
             report_date=tomorrow,
             diagnosis="DF",
         )
+
+
+# --- Fuzzing: malformed input of every new form is never a server error ------------------------
+
+
+def test_fuzzed_case_forms_never_fail(db, nst):
+    from hypothesis import strategies as st
+
+    from tests.geoapp.test_forms_fuzz import SLOW, fuzz_get, fuzz_post
+    from tests.geoapp.test_forms_fuzz import client_for as fuzz_client
+
+    case = DengueCase.objects.filter(municipality=nst).order_by("id").first()
+    client = fuzz_client("nst-health")
+    fields = {
+        "source_id": st.sampled_from(["", "FUZZ-1"]),
+        "onset_date": st.sampled_from([str(case.onset_date), "2569-01-01"]),
+        "report_date": st.sampled_from([str(case.report_date)]),
+        "diagnosis": st.sampled_from(["DF", "DHF"]),
+        "status": st.sampled_from(["confirmed"]),
+        "sex": st.sampled_from(["U"]),
+        "building": st.sampled_from(["", "way/1"]),
+        "lon": st.sampled_from(["", str(case.geom.x), "181"]),
+        "lat": st.sampled_from(["", str(case.geom.y)]),
+    }
+    fuzz_post(client, reverse("case-add", args=[NST]), fields, SLOW)
+    fuzz_post(client, reverse("case-edit", args=[NST, case.pk]), fields, SLOW)
+    fuzz_post(
+        client,
+        reverse("case-steps", args=[NST, case.pk]),
+        {
+            "step": st.sampled_from(["investigated", "sprayed"]),
+            "at": st.sampled_from([f"{case.report_date}T10:00"]),
+            "clear": st.sampled_from(["", "1"]),
+        },
+        SLOW,
+    )
+    fuzz_post(
+        client,
+        reverse("case-personal", args=[NST, case.pk]),
+        {
+            "purpose": st.sampled_from(["investigation"]),
+            "save": st.sampled_from(["1"]),
+            "national_id": st.sampled_from(["1101700203451"]),
+            "phone": st.sampled_from(["0812345678"]),
+        },
+        SLOW,
+    )
+    fuzz_get(
+        client,
+        reverse("case-list", args=[NST]),
+        ["q", "week", "subdistrict", "status", "order", "page"],
+        SLOW,
+    )
+
+
+def test_fuzzed_round_forms_never_fail(db, nst):
+    from hypothesis import strategies as st
+
+    from tests.geoapp.test_forms_fuzz import SLOW, fuzz_post
+    from tests.geoapp.test_forms_fuzz import client_for as fuzz_client
+
+    spray_round = nst_round(nst)
+    fuzz_post(
+        fuzz_client("nst-health"),
+        reverse("dengue-spray-round", args=[NST, spray_round.pk]),
+        {
+            "action": st.sampled_from(["correct", "withdraw"]),
+            "done_on": st.sampled_from([str(PLAN_DAY)]),
+            "done_at": st.sampled_from(["", "09:00"]),
+            "team": st.sampled_from(["ทีม 1"]),
+            "method": st.sampled_from(["ulv", "thermal"]),
+            "households_targeted": st.sampled_from(["10", "0"]),
+            "households_sprayed": st.sampled_from(["5", "11"]),
+            "reason": st.sampled_from(["แก้ไข"]),
+        },
+        SLOW,
+    )
