@@ -173,3 +173,50 @@ def test_health_officer_adds_corrects_and_sprays_a_case(cleanup, visit):
     assert (spray_round.households_sprayed, spray_round.households_closed) == (28, 2)
     assert visit.foreign_hosts() == set()
     assert visit.console_errors == []
+
+
+@pytest.fixture
+def a_recorded_round(cleanup, django_db_blocker) -> int:
+    """A round committed for the live server to show (removed by `cleanup`)."""
+    with django_db_blocker.unblock(), all_tenants_scope():
+        municipality = Municipality.objects.get(code=NST)
+        first = DengueCase.objects.filter(municipality=municipality).order_by("id").first()
+        spray_round = SprayRound.objects.create(
+            municipality=municipality,
+            zone_key=zone_key_for_case(municipality_id=municipality.pk, case_id=first.pk),
+            round_number=1,
+            planned_date=first.report_date,
+            done_on=first.report_date,
+            team=TEAM,
+            households_targeted=12,
+            households_sprayed=10,
+        )
+    return spray_round.pk
+
+
+@pytest.mark.parametrize("name", ["case-add", "case-edit", "case-steps", "round", "case-list"])
+def test_the_new_pages_are_accessible_and_fit_a_phone(a_recorded_round, visit, viewport, name):
+    from tests.e2e.test_accessibility import AXE, BLOCKING, EXCLUDE, RUN_AXE, describe
+
+    case = DengueCase.objects.filter(municipality__code=NST).order_by("id").first()
+    paths = {
+        "case-add": f"/m/{NST}/cases/new/",
+        "case-edit": f"/m/{NST}/cases/{case.pk}/edit/",
+        "case-steps": f"/m/{NST}/cases/{case.pk}/steps/",
+        "round": f"/m/{NST}/dengue/spray/rounds/{a_recorded_round}/",
+        "case-list": f"/m/{NST}/cases/?status=confirmed&page=2",
+    }
+    page = visit.page
+    page.set_viewport_size(viewport)
+    visit.login("nst-health")
+
+    response = visit.goto(paths[name])
+    page.wait_for_load_state("networkidle")
+
+    assert response.status == 200
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    blocking = [v for v in page.evaluate(RUN_AXE, EXCLUDE) if v["impact"] in BLOCKING]
+    assert not blocking, describe(blocking)
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    assert visit.foreign_hosts() == set()
+    assert visit.console_errors == []
