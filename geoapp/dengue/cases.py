@@ -23,7 +23,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from geoapp.dengue.forms import CaseForm, CasePersonalForm, CaseStepForm, PurposeForm
-from geoapp.templatetags.thaidate import thai_date
 from geoapp.web.inputs import InputError, choice_input, date_input, integer_input, query_text
 from geoapp.web.permissions import Action, can, municipality_requiring
 from layers.dengue import selectors as dengue
@@ -34,6 +33,7 @@ from layers.dengue.services import (
     case_personal_correct,
     case_step_mark,
 )
+from layers.history.selectors import feature_history
 from layers.models import DengueCase, Municipality
 from layers.pdpa.services import PERSONAL_FIELDS, case_personal_read
 
@@ -190,7 +190,12 @@ def case_edit(request: HttpRequest, code: str, case_id: int) -> HttpResponse:
     form = CaseForm(request.POST, municipality=municipality, point_required=False)
     if form.is_valid():
         try:
-            case_correct(case=case, user=request.user, **form.case_args())
+            case_correct(
+                case=case,
+                user=request.user,
+                source_id=form.cleaned_data["source_id"],
+                **form.case_args(),
+            )
         except ValidationError as error:
             form.add_model_errors(error)
         else:
@@ -337,8 +342,6 @@ def case_step(request: HttpRequest, code: str, case_id: int) -> HttpResponse:
 
 def case_history_rows(case: DengueCase) -> list[dict]:
     """The case's changes, newest first, as the detail page lists them (no personal values)."""
-    from layers.history.selectors import feature_history
-
     labels = {f.name: str(f.verbose_name) for f in DengueCase._meta.fields}
     labels |= {f.attname: str(f.verbose_name) for f in DengueCase._meta.fields}
     rows = []
@@ -361,12 +364,6 @@ def case_history_rows(case: DengueCase) -> list[dict]:
             }
         )
     return rows[::-1]
-
-
-def when_text(moment) -> str:
-    """A moment as the pages show it (Buddhist era in Thai)."""
-    local = timezone.localtime(moment)
-    return f"{thai_date(local.date())} {local:%H:%M}"
 
 
 def case_links(municipality: Municipality, case: DengueCase) -> dict[str, str]:

@@ -742,17 +742,6 @@ def spray_round_changes(spray_round: SprayRound) -> list[SprayRoundChange]:
     return list(spray_round.changes.order_by("at", "id"))
 
 
-def zone_rounds_recorded(
-    *, municipality: Municipality, zone_keys: Collection[str]
-) -> list[SprayRound]:
-    """Rounds recorded under any of a zone's keys, newest first (withdrawn ones too)."""
-    return list(
-        SprayRound.objects.filter(municipality=municipality, zone_key__in=list(zone_keys))
-        .select_related("recorded_by")
-        .order_by("-planned_date", "-round_number", "-id")
-    )
-
-
 def next_round_due(cycle: list[CycleRound[SprayRound]]) -> CycleRound[SprayRound] | None:
     """The round a team records next: the first of the cycle not done (round 1 when none is)."""
     for entry in cycle:

@@ -383,14 +383,25 @@ def case_create(
 
 @transaction.atomic
 def case_correct(
-    *, case: DengueCase, user: AbstractBaseUser, point: Point | None = None, **values: Any
+    *,
+    case: DengueCase,
+    user: AbstractBaseUser,
+    point: Point | None = None,
+    source_id: str | None = None,
+    **values: Any,
 ) -> DengueCase:
-    """Correct a case's point, dates or codes; the history keeps what they were."""
+    """Correct a case's point, code, dates or diagnosis; the history keeps what they were."""
     current = DengueCase.objects.select_for_update().get(pk=case.pk)
     merged = {f: getattr(current, f) for f in CASE_FIELDS} | values
     errors = case_errors(merged, today=timezone.localdate())
     if point is not None:
         errors |= _case_point_check(current.municipality, point)
+    if source_id is not None:
+        source_id = source_id.strip()[:64]
+        others = DengueCase.objects.filter(municipality_id=current.municipality_id)
+        if source_id and others.filter(source_id=source_id).exclude(pk=current.pk).exists():
+            errors["source_id"] = [_("Another case already has this code.")]
+        current.source_id = source_id
     if errors:
         raise ValidationError(errors)
     for field in CASE_FIELDS:

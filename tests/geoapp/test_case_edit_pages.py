@@ -486,3 +486,33 @@ def test_the_steps_recorded_show_on_the_detail_page_in_the_buddhist_era(db, nst)
     page = client_for("nst-health", language="th").get(reverse("case-detail", args=[NST, case.pk]))
 
     assert "20 พ.ย. 2569 09:30" in page.content.decode()
+
+
+def test_the_case_code_is_corrected_but_never_to_another_cases_code(db, nst):
+    case, other = DengueCase.objects.filter(municipality=nst).exclude(source_id="")[:2]
+    client = client_for("nst-health")
+
+    def post(code: str):
+        return client.post(
+            reverse("case-edit", args=[NST, case.pk]),
+            new_case_data(
+                nst,
+                source_id=code,
+                onset_date=str(case.onset_date),
+                report_date=str(case.report_date),
+                diagnosis=case.diagnosis,
+                status=case.status,
+                sex=case.sex,
+                age_group=case.age_group,
+                lon="",
+                lat="",
+            ),
+        )
+
+    taken = post(other.source_id)
+    fixed = post("HOSP-2569-0042")
+
+    assert taken.status_code == 400
+    assert "Another case already has this code" in errors_of(taken)
+    assert fixed.status_code == 302
+    assert DengueCase.objects.get(pk=case.pk).source_id == "HOSP-2569-0042"
