@@ -81,8 +81,7 @@ urlpatterns = [
     path("m/<slug:code>/flood/", include("geoapp.flood.urls")),
     path("m/<slug:code>/jobs/", include("geoapp.jobs.urls")),
     path("m/<slug:code>/import/", include("geoapp.imports.urls")),
-    path("m/<slug:code>/cases/", pdpa.case_list, name="case-list"),
-    path("m/<slug:code>/cases/<int:case_id>/", pdpa.case_detail, name="case-detail"),
+    path("m/<slug:code>/cases/", include("geoapp.dengue.case_urls")),
     path(
         "m/<slug:code>/pdpa/requests/",
         pdpa.data_subject_requests,

@@ -370,6 +370,21 @@ class DengueCase(FeatureModel):
     onset_date = models.DateField(_("onset date"))
     report_date = models.DateField(_("report date"))
     investigated_at = models.DateTimeField(_("investigated at"), null=True, blank=True)
+    # The 3-3-1 steps after the report: when each was done and who recorded it (a username,
+    # as the access log keeps it, so removing an account never rewrites a case).
+    investigated_by = models.CharField(
+        _("investigated by"), max_length=150, blank=True, default="", db_default=""
+    )
+    breeding_sites_removed_at = models.DateTimeField(
+        _("breeding sites removed at"), null=True, blank=True
+    )
+    breeding_sites_removed_by = models.CharField(
+        _("breeding sites removed by"), max_length=150, blank=True, default="", db_default=""
+    )
+    sprayed_at = models.DateTimeField(_("sprayed at"), null=True, blank=True)
+    sprayed_by = models.CharField(
+        _("sprayed by"), max_length=150, blank=True, default="", db_default=""
+    )
     diagnosis = models.CharField(_("diagnosis"), max_length=3, choices=Diagnosis.choices)
     age_group = models.CharField(_("age group"), max_length=10, blank=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
@@ -490,14 +505,46 @@ class SprayRound(TenantModel):
     Zones are derived from the cases (`analysis.dengue.spray_zones`), so a round names its zone
     by `zone_key`: a stable key derived from one case of the zone
     (`layers.dengue.selectors.zone_key_for_case`), never the case id itself.
+
+    The fields follow the paper spray report. A round recorded by mistake is withdrawn, not
+    deleted: it stops counting, and its corrections stay in `SprayRoundChange`. The rules
+    of a valid round are in `layers.dengue.services.spray_round_errors`; the database keeps
+    the counts consistent as well.
     """
+
+    class Method(models.TextChoices):
+        ULV = "ulv", _("ULV (cold fogging)")
+        THERMAL = "thermal", _("Thermal fogging")
+        RESIDUAL = "residual", _("Residual spraying")
+        OTHER = "other", _("Other")
 
     zone_key = models.CharField(_("spray zone"), max_length=40)
     round_number = models.PositiveSmallIntegerField(_("round"))
     planned_date = models.DateField(_("planned for"))
     done_on = models.DateField(_("done on"), null=True, blank=True)
+    done_at = models.TimeField(_("time"), null=True, blank=True)
     team = models.CharField(_("team"), max_length=100)
+    method = models.CharField(
+        _("method"), max_length=10, choices=Method.choices, blank=True, default="", db_default=""
+    )
+    chemical = models.CharField(
+        _("chemical"), max_length=100, blank=True, default="", db_default=""
+    )
+    households_targeted = models.PositiveIntegerField(
+        _("households targeted"), default=0, db_default=0
+    )
+    households_sprayed = models.PositiveIntegerField(
+        _("households sprayed"), default=0, db_default=0
+    )
+    households_refused = models.PositiveIntegerField(
+        _("households refused"), default=0, db_default=0
+    )
+    households_closed = models.PositiveIntegerField(_("households closed"), default=0, db_default=0)
     notes = models.TextField(_("notes"), blank=True)
+    withdrawn = models.BooleanField(_("withdrawn"), default=False, db_default=False)
+    withdrawn_reason = models.CharField(
+        _("reason for withdrawal"), max_length=300, blank=True, default="", db_default=""
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -513,12 +560,22 @@ class SprayRound(TenantModel):
         verbose_name_plural = _("spray rounds")
         ordering = ["planned_date", "zone_key", "round_number"]
         constraints = [
+            # A withdrawn round leaves its place free for the round recorded instead.
             models.UniqueConstraint(
                 fields=["municipality", "zone_key", "round_number", "planned_date"],
+                condition=models.Q(withdrawn=False),
                 name="sprayround_unique_round",
             ),
             models.CheckConstraint(
                 condition=models.Q(round_number__gte=1), name="sprayround_number_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    households_targeted__gte=models.F("households_sprayed")
+                    + models.F("households_refused")
+                    + models.F("households_closed")
+                ),
+                name="sprayround_households_add_up",
             ),
         ]
         indexes = [models.Index(fields=["municipality", "planned_date"])]
@@ -526,24 +583,39 @@ class SprayRound(TenantModel):
     def __str__(self) -> str:
         return f"{self.zone_key} round {self.round_number} ({self.planned_date:%Y-%m-%d})"
 
-    def clean(self) -> None:
-        """A round cannot be done in the future, nor long before it was planned."""
-        from datetime import timedelta
 
-        from django.core.exceptions import ValidationError
-        from django.utils import timezone
+class SprayRoundChange(TenantModel):
+    """One correction or withdrawal of a recorded spray round: who, when, why, what it was.
 
-        super().clean()
-        if self.done_on is None:
-            return
-        if self.done_on > timezone.localdate():
-            raise ValidationError(
-                {"done_on": _("A round cannot be recorded as done in the future.")}
-            )
-        if self.planned_date and self.done_on < self.planned_date - timedelta(days=7):
-            raise ValidationError(
-                {"done_on": _("The date done is more than a week before the planned date.")}
-            )
+    Append-only by use: `before` holds the round's fields as they were, `changed` their names.
+    Users are kept by name and number, so removing an account leaves the record readable.
+    """
+
+    class Kind(models.TextChoices):
+        CORRECTED = "corrected", _("corrected")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    spray_round = models.ForeignKey(
+        SprayRound,
+        on_delete=models.CASCADE,
+        related_name="changes",
+        verbose_name=_("spray round"),
+    )
+    kind = models.CharField(_("change"), max_length=10, choices=Kind.choices)
+    reason = models.CharField(_("reason"), max_length=300)
+    changed = models.JSONField(_("changed fields"), default=list)
+    before = models.JSONField(_("before"), default=dict)
+    user_ref = models.BigIntegerField(_("user number"), null=True)
+    username = models.CharField(_("username"), max_length=150)
+    at = models.DateTimeField(_("changed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("spray round change")
+        verbose_name_plural = _("spray round changes")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.spray_round_id} {self.kind} by {self.username}"
 
 
 #: Accepted range of each minimum-needs amount, (lowest, highest); the database refuses the rest.

@@ -13,4 +13,5 @@ urlpatterns: list = [
         views.dengue_work_order,
         name="dengue-work-order",
     ),
+    path("spray/rounds/<int:round_id>/", views.dengue_spray_round, name="dengue-spray-round"),
 ]

@@ -20,9 +20,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
 
 from geoapp.dengue import pages, radius
-from geoapp.dengue.forms import SprayRoundForm, round_value
+from geoapp.dengue.forms import (
+    SprayRoundCorrectForm,
+    SprayRoundForm,
+    SprayRoundWithdrawForm,
+    round_value,
+)
 from geoapp.dengue.maps import DengueMapOptions, dengue_map
 from geoapp.jobs import queue as jobs
 from geoapp.jobs.processes import FULL_BACKTEST_PERMUTATIONS, FULL_BACKTEST_RADII_M
@@ -36,8 +42,13 @@ from geoapp.web.permissions import Action, can, municipality_requiring
 from geoapp.web.responses import csv_response, geojson_response
 from layers.dengue import releases as dengue_releases
 from layers.dengue import selectors as dengue
-from layers.dengue.services import spray_round_record
-from layers.models import DengueCase, Municipality
+from layers.dengue.services import (
+    ROUND_REPORT_FIELDS,
+    spray_round_correct,
+    spray_round_record,
+    spray_round_withdraw,
+)
+from layers.models import DengueCase, Municipality, SprayRound
 from layers.registry import layer_get
 
 #: The spray plan may look this far ahead (planning next week's rounds).
@@ -300,19 +311,15 @@ def _plan_page(request, municipality, plan, *, today, form=None, form_key=None, 
                     (name, pages.category_labels().get(category, category))
                     for name, category in entry.zone.landmarks
                 ],
-                "form": bound
-                or SprayRoundForm(
-                    initial={
-                        "zone_key": entry.zone.key,
-                        "round": round_value(entry.round_number, entry.planned_date),
-                        "done_on": min(plan.on, today),
-                    },
-                    rounds=_recordable(entry),
-                ),
+                "form": bound or _record_form(entry, on=plan.on, today=today),
+                "recorded": [
+                    (r, reverse("dengue-spray-round", args=[municipality.code, r.pk]))
+                    for r in entry.recorded
+                ],
                 "days_late": (plan.on - entry.planned_date).days,
             }
         )
-    counts = {s: sum(1 for e in plan.rounds if e.status == s) for s in ("due", "overdue", "done")}
+    counts = {"due": plan.count("due"), "overdue": plan.count("overdue"), "done": plan.n_sprayed}
     return render(
         request,
         "geoapp/dengue/spray_plan.html",
@@ -333,8 +340,22 @@ def _plan_page(request, municipality, plan, *, today, form=None, form_key=None, 
 
 
 def _recordable(entry) -> list[tuple[int, date]]:
-    """Rounds of a plan entry a team may record: the one to do and the earlier missed ones."""
-    return [(entry.round_number, entry.planned_date), *entry.missed]
+    """Rounds of a plan entry a team may record, in order: the missed ones and the one to do."""
+    return sorted([(entry.round_number, entry.planned_date), *entry.missed])
+
+
+def _record_form(entry, *, on: date, today: date) -> SprayRoundForm:
+    """The form to record a zone's round: the next round due, the zone's households targeted."""
+    number, planned = entry.next_due or (entry.round_number, entry.planned_date)
+    return SprayRoundForm(
+        initial={
+            "zone_key": entry.zone.key,
+            "round": round_value(number, planned),
+            "done_on": min(on, today),
+            "households_targeted": entry.zone.n_households,
+        },
+        rounds=_recordable(entry),
+    )
 
 
 def _spray_round_record(request: HttpRequest, municipality: Municipality, today: date):
@@ -445,3 +466,92 @@ def open_dengue_counts(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request, "geoapp/open_dengue.html", {"municipality": municipality, "table": table}
     )
+
+
+# --- A recorded round: correct or withdraw -----------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dengue_spray_round(request: HttpRequest, code: str, round_id: int) -> HttpResponse:
+    """A recorded round: its report, its corrections; correct it or withdraw it (POST)."""
+    action = Action.EDIT_CASES if request.method == "POST" else Action.VIEW_CASES_EXACT
+    municipality = municipality_requiring(request.user, code, action)
+    spray_round = dengue.spray_round_get(municipality=municipality, round_id=round_id)
+    if spray_round is None:
+        raise Http404("No such spray round")
+    initial = {field: getattr(spray_round, field) for field in ROUND_REPORT_FIELDS}
+    correct = SprayRoundCorrectForm(initial=initial)
+    withdraw = SprayRoundWithdrawForm()
+    if request.method == "POST":
+        kind = request.POST.get("action")
+        if kind not in ("correct", "withdraw"):
+            return _bad_request(request, municipality, _("Say whether to correct or withdraw."))
+        result = (_round_correct if kind == "correct" else _round_withdraw)(request, spray_round)
+        if isinstance(result, HttpResponse):
+            return result
+        if kind == "correct":
+            correct = result
+        else:
+            withdraw = result
+    return render(
+        request,
+        "geoapp/dengue/spray_round.html",
+        {
+            "municipality": municipality,
+            "round": spray_round,
+            "changes": _change_rows(spray_round),
+            "correct": correct,
+            "withdraw": withdraw,
+            **_nav(request, municipality),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _change_rows(spray_round) -> list[tuple]:
+    """(change, [(field label, value before)]) of a round's corrections, oldest first."""
+    labels = {f.name: str(f.verbose_name) for f in SprayRound._meta.fields}
+    return [
+        (change, [(labels.get(name, name), value) for name, value in change.before.items()])
+        for change in dengue.spray_round_changes(spray_round)
+    ]
+
+
+def _round_page_url(spray_round) -> str:
+    return reverse("dengue-spray-round", args=[spray_round.municipality.code, spray_round.pk])
+
+
+def _round_correct(request: HttpRequest, spray_round):
+    """Correct the round: a redirect to its page, or the form with its errors."""
+    form = SprayRoundCorrectForm(request.POST)
+    if not form.is_valid():
+        return form
+    try:
+        spray_round_correct(
+            spray_round=spray_round,
+            user=request.user,
+            reason=form.cleaned_data["reason"],
+            **form.report_args(),
+        )
+    except ValidationError as error:
+        form.add_model_errors(error)
+        return form
+    messages.success(request, _("The round was corrected."))
+    return redirect(_round_page_url(spray_round))
+
+
+def _round_withdraw(request: HttpRequest, spray_round):
+    """Withdraw the round: a redirect to its page, or the form with its errors."""
+    form = SprayRoundWithdrawForm(request.POST)
+    if not form.is_valid():
+        return form
+    try:
+        spray_round_withdraw(
+            spray_round=spray_round, user=request.user, reason=form.cleaned_data["reason"]
+        )
+    except ValidationError as error:
+        form.add_error(None, error.messages)
+        return form
+    messages.success(request, _("The round was withdrawn: it no longer counts as done."))
+    return redirect(_round_page_url(spray_round))

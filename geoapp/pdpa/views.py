@@ -1,4 +1,7 @@
-"""Dengue case pages for health officers: the case list, one case, its personal data (PDPA)."""
+"""PDPA pages of a municipality: the access log of personal data, data subject requests.
+
+The case pages (where personal data is read and corrected) are in `geoapp.dengue.cases`.
+"""
 
 from __future__ import annotations
 
@@ -7,63 +10,13 @@ import json
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from geoapp.web.permissions import Action, can, municipality_requiring
-from layers.models import DengueCase, PersonalDataAccess
+from geoapp.web.permissions import Action, municipality_requiring
 from layers.pdpa.identifiers import identifier_normalise, national_id_check_digit_ok
 from layers.pdpa.selectors import access_log
-from layers.pdpa.services import case_personal_read, person_erase, person_export
-
-
-class PurposeForm(forms.Form):
-    purpose = forms.ChoiceField(
-        label=_("Why do you need the personal data?"),
-        choices=PersonalDataAccess.Purpose.choices,
-    )
-
-
-@login_required
-def case_list(request: HttpRequest, code: str) -> HttpResponse:
-    """Cases of the municipality, newest onset first (no personal data)."""
-    municipality = municipality_requiring(request.user, code, Action.VIEW_CASES_EXACT)
-    cases = (
-        DengueCase.objects.filter(municipality=municipality)
-        .select_related("subdistrict")
-        .order_by("-onset_date", "-id")[:500]
-    )
-    return render(request, "geoapp/case_list.html", {"municipality": municipality, "cases": cases})
-
-
-@login_required
-def case_detail(request: HttpRequest, code: str, case_id: int) -> HttpResponse:
-    """One case; its personal data only after the user states a purpose, and the read is logged."""
-    municipality = municipality_requiring(request.user, code, Action.VIEW_CASES_EXACT)
-    case = get_object_or_404(
-        DengueCase.objects.select_related("subdistrict"), municipality=municipality, pk=case_id
-    )
-    may_read_personal = can(request.user, municipality, Action.VIEW_CASES_PERSONAL)
-    form = PurposeForm(request.POST or None)
-    personal = None
-    read = False
-    if request.method == "POST" and may_read_personal and form.is_valid():
-        personal = case_personal_read(
-            case=case, user=request.user, purpose=form.cleaned_data["purpose"]
-        )
-        read = True
-    return render(
-        request,
-        "geoapp/case_detail.html",
-        {
-            "municipality": municipality,
-            "case": case,
-            "form": form,
-            "may_read_personal": may_read_personal,
-            "personal": personal,
-            "read": read,
-        },
-    )
+from layers.pdpa.services import person_erase, person_export
 
 
 @login_required

@@ -53,7 +53,7 @@ from analysis.dengue.epiweeks import epi_week_start
 from analysis.dengue.rounds import round_cycle, round_on_plan, round_to_show
 from layers.frames import frame_from_queryset
 from layers.imports.values import whole_number
-from layers.models import Building, DengueCase, Municipality, SprayRound
+from layers.models import Building, DengueCase, Municipality, SprayRound, SprayRoundChange
 from layers.replica import replica_reads
 from layers.selectors import boundary_frame, landmark_frame, road_frame, subdistrict_frame
 
@@ -86,7 +86,15 @@ RADIUS_OPTIONS_M = (50.0, 100.0, 150.0, 200.0)
 #: A printed or exported zone hides each case house among at least this many households.
 ZONE_HIDE_AMONG = 50
 
-CASE_FIELDS = ("id", "onset_date", "report_date", "investigated_at", "diagnosis", "is_generated")
+CASE_FIELDS = (
+    "id",
+    "onset_date",
+    "report_date",
+    "investigated_at",
+    "sprayed_at",
+    "diagnosis",
+    "is_generated",
+)
 
 
 # --- Frames ------------------------------------------------------------------------------------
@@ -241,7 +249,7 @@ def dengue_situation(
     # 28 days both start at most ROUNDS_LOOKBACK_DAYS before `on`.
     since = on - timedelta(days=ROUNDS_LOOKBACK_DAYS)
     rounds = list(
-        SprayRound.objects.filter(municipality=municipality)
+        SprayRound.objects.filter(municipality=municipality, withdrawn=False)
         .filter(Q(planned_date__gte=since) | Q(done_on__gte=since))
         .select_related("recorded_by")
     )
@@ -303,6 +311,13 @@ def case_timers(situation: DengueSituation, *, now: datetime) -> list[CaseTimers
         int(zone_id): [r.done_on for r in situation.rounds_of_zone(int(zone_id)) if r.done_on]
         for zone_id in situation.zones["zone_id"]
     }
+    # A case marked sprayed (its 3-3-1 step) counts as a round done in its zone that day.
+    for zone_id, sprayed_at in zip(
+        situation.cases["zone_id"], situation.cases["sprayed_at"], strict=True
+    ):
+        if sprayed_at is not None and not pd.isna(sprayed_at):
+            local_day = pd.Timestamp(sprayed_at).tz_convert(timezone.get_current_timezone()).date()
+            spray_days.setdefault(int(zone_id), []).append(local_day)
     return _case_timers(
         situation.cases,
         on=situation.on,
@@ -344,6 +359,10 @@ class PlannedRound:
     n_cases: int
     missed: tuple[tuple[int, date], ...] = ()
     """Earlier rounds of the cycle not recorded either: (round number, planned date)."""
+    recorded: tuple[SprayRound, ...] = ()
+    """Rounds of the zone's current cycle recorded as done, in round order."""
+    next_due: tuple[int, date] | None = None
+    """The round a team records next: the first of the cycle not done (None: all done)."""
 
 
 @dataclass(frozen=True)
@@ -352,6 +371,13 @@ class SprayPlan:
     round_days: tuple[int, ...]
     rounds: list[PlannedRound]
     radius_m: int
+    n_sprayed: int = 0
+    """Rounds sprayed as the plan of `on` counts them: recorded as done on `on` (any round,
+    missed ones too, withdrawn ones aside), or the done round a zone is on the plan for."""
+
+    def count(self, status: str) -> int:
+        """Zones on the plan with this status ("due", "overdue" or "done")."""
+        return sum(1 for entry in self.rounds if entry.status == status)
 
 
 def _zone_rounds(situation: DengueSituation, zone) -> list[CycleRound[SprayRound]]:
@@ -477,8 +503,10 @@ def spray_plan(situation: DengueSituation, *, published: bool = False) -> SprayP
     on = situation.on
     entries: list[tuple] = []
     for zone in situation.active_zones.itertuples():
-        entry = round_on_plan(_zone_rounds(situation, zone), on=on)
+        cycle = _zone_rounds(situation, zone)
+        entry = round_on_plan(cycle, on=on)
         if entry is not None:
+            due = next_round_due(cycle)
             entries.append(
                 (
                     int(zone.zone_id),
@@ -487,6 +515,8 @@ def spray_plan(situation: DengueSituation, *, published: bool = False) -> SprayP
                     entry.status,
                     entry.done,
                     entry.missed,
+                    tuple(done for _n, _p, done in cycle if done is not None),
+                    (due.number, due.planned_date) if due is not None else None,
                 )
             )
     visits = zone_visits(situation, sorted({e[0] for e in entries}), published=published)
@@ -502,8 +532,10 @@ def spray_plan(situation: DengueSituation, *, published: bool = False) -> SprayP
             done=done,
             n_cases=int(n_cases[zone_id]),
             missed=missed,
+            recorded=recorded,
+            next_due=next_due,
         )
-        for zone_id, number, planned, status, done, missed in entries
+        for zone_id, number, planned, status, done, missed, recorded, next_due in entries
     ]
     rounds.sort(key=lambda r: (order[r.status], r.planned_date, r.zone.key))
     return SprayPlan(
@@ -511,6 +543,10 @@ def spray_plan(situation: DengueSituation, *, published: bool = False) -> SprayP
         round_days=situation.round_days,
         rounds=rounds,
         radius_m=int(situation.municipality.spray_radius_m),
+        n_sprayed=len(
+            {r.pk for r in situation.rounds if r.done_on == on}
+            | {entry.done.pk for entry in rounds if entry.done is not None}
+        ),
     )
 
 
@@ -687,3 +723,93 @@ def _records(frame: pd.DataFrame) -> list[dict]:
             }
         )
     return out
+
+
+# --- Recorded rounds and the case list ---------------------------------------------------------
+
+
+def spray_round_get(*, municipality: Municipality, round_id: int) -> SprayRound | None:
+    """A round recorded in the municipality (withdrawn ones too), or None."""
+    return (
+        SprayRound.objects.filter(municipality=municipality, pk=round_id)
+        .select_related("recorded_by")
+        .first()
+    )
+
+
+def spray_round_changes(spray_round: SprayRound) -> list[SprayRoundChange]:
+    """The corrections and the withdrawal of a round, oldest first."""
+    return list(spray_round.changes.order_by("at", "id"))
+
+
+def next_round_due(cycle: list[CycleRound[SprayRound]]) -> CycleRound[SprayRound] | None:
+    """The round a team records next: the first of the cycle not done (round 1 when none is)."""
+    for entry in cycle:
+        if entry.done is None:
+            return entry
+    return None
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """The case list's search and filters, as parsed from the query string."""
+
+    search: str = ""
+    epi_week: date | None = None
+    """The Sunday starting the epidemiological week of onset."""
+    subdistrict_id: int | None = None
+    status: str = ""
+    newest_first: bool = True
+
+
+def case_list(*, municipality: Municipality, filters: CaseFilters):
+    """The municipality's cases, filtered and sorted by onset (a queryset for the paginator).
+
+    The search matches the case code (id in source), the case number and the subdistrict's
+    names; personal fields are never searched (they are encrypted, and a list is no reason to
+    decrypt them).
+    """
+    cases = DengueCase.objects.filter(municipality=municipality).select_related("subdistrict")
+    text = filters.search.strip()
+    if text:
+        match = (
+            Q(source_id__icontains=text)
+            | Q(subdistrict__name_th__icontains=text)
+            | Q(subdistrict__name_en__icontains=text)
+        )
+        number = text.removeprefix("#")
+        if number.isascii() and number.isdigit() and len(number) < 12:
+            match |= Q(pk=int(number))
+        cases = cases.filter(match)
+    if filters.epi_week is not None:
+        cases = cases.filter(
+            onset_date__gte=filters.epi_week, onset_date__lt=filters.epi_week + timedelta(days=7)
+        )
+    if filters.subdistrict_id is not None:
+        cases = cases.filter(subdistrict_id=filters.subdistrict_id)
+    if filters.status:
+        cases = cases.filter(status=filters.status)
+    order = ("-onset_date", "-id") if filters.newest_first else ("onset_date", "id")
+    return cases.order_by(*order)
+
+
+def case_subdistricts(*, municipality: Municipality) -> list[tuple[int, str]]:
+    """(id, Thai name) of the municipality's subdistricts, for the case list's filter."""
+    return list(municipality.subdistrict_set.order_by("name_th").values_list("id", "name_th"))
+
+
+def buildings_matching(*, municipality: Municipality, text: str, limit: int = 20) -> list[Building]:
+    """Buildings whose house name or number, or id in source, matches `text` (exact first)."""
+    text = text.strip()
+    if not text:
+        return []
+    exact = Q(name_th__iexact=text) | Q(name_en__iexact=text) | Q(source_id__iexact=text)
+    found = list(
+        Building.objects.filter(municipality=municipality).filter(exact).order_by("id")[:limit]
+    )
+    if found:
+        return found
+    near = Q(name_th__icontains=text) | Q(name_en__icontains=text) | Q(source_id__icontains=text)
+    return list(
+        Building.objects.filter(municipality=municipality).filter(near).order_by("id")[:limit]
+    )

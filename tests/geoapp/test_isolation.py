@@ -83,6 +83,8 @@ def url_for(name: str, code: str = "nakhon-si-thammarat") -> str:
         kwargs["job_id"] = job.pk
     if "upload_id" in converters:
         kwargs["upload_id"] = _wizard_upload(code).pk
+    if "round_id" in converters:
+        kwargs["round_id"] = _spray_round(code).pk
     if "feature_id" in converters:
         from layers.models import Road
 
@@ -103,6 +105,7 @@ def url_for(name: str, code: str = "nakhon-si-thammarat") -> str:
         "import_id",
         "job_id",
         "upload_id",
+        "round_id",
     }
     assert not unknown, f"teach url_for to fill {unknown} for {name}"
     return reverse(name, kwargs=kwargs)
@@ -135,6 +138,22 @@ def _wizard_upload(code: str):
         encoding="utf-8",
     )
     return upload
+
+
+def _spray_round(code: str):
+    """A spray round recorded in the municipality (the demo records none): one for the walk."""
+    from layers.dengue.selectors import zone_key_for_case
+    from layers.models import DengueCase, SprayRound
+
+    first = DengueCase.objects.filter(municipality__code=code).order_by("report_date", "id")[0]
+    spray_round, _created = SprayRound.objects.get_or_create(
+        municipality_id=first.municipality_id,
+        zone_key=zone_key_for_case(municipality_id=first.municipality_id, case_id=first.pk),
+        round_number=1,
+        planned_date=first.report_date,
+        defaults={"done_on": first.report_date, "team": "ทีมตรวจการแยกข้อมูล"},
+    )
+    return spray_round
 
 
 def _import_run(code: str, slug: str):
