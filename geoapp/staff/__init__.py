@@ -1,0 +1,1 @@
+"""Staff pages: a municipality's administrator manages its members and their roles."""
