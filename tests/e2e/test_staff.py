@@ -1,0 +1,84 @@
+"""Scenario 4 in a browser: the administrator adds a health officer, who sets a password and works.
+
+Two browser contexts: the administrator's, and the new officer's own (no shared cookies), who
+receives only the link.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from geoapp.models import Membership
+from layers.tenancy import all_tenants_scope
+
+pytestmark = pytest.mark.e2e
+
+NST = "nakhon-si-thammarat"
+PASSWORD = "ยุงลาย-หมดไป-ปี-2569"
+
+
+@pytest.fixture
+def new_username(django_db_setup, django_db_blocker):
+    """A username of this run; what the live server committed for it is removed afterwards.
+
+    The change log is append-only: its rows about the account stay, like in production.
+    """
+    username = f"malee-{time.time_ns()}"
+    yield username
+    with django_db_blocker.unblock(), all_tenants_scope():
+        Membership.objects.filter(user__username=username).delete()
+        get_user_model().objects.filter(username=username).delete()
+
+
+def test_the_administrator_adds_a_health_officer_who_logs_in_with_the_link(
+    visit, browser, app_url, new_username
+):
+    admin = visit.page
+    visit.login("nst-admin")
+    visit.goto(f"/m/{NST}/")
+    admin.click("#nav-staff")
+    admin.click("#staff-add")
+    admin.fill("#id_username", new_username)
+    admin.fill("#id_first_name", "มาลี")
+    admin.fill("#id_last_name", "ใจดี")
+    admin.check("#roles input[value=health_officer]")
+    admin.click("#staff-add-form button[type=submit]")
+
+    link = admin.input_value("#set-password-link")
+    assert link.startswith(f"{app_url}/accounts/password/set/")
+    admin.click("#copy-link")
+    assert admin.inner_text("#copy-link") == "คัดลอกแล้ว"
+
+    officer_context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        officer = officer_context.new_page()
+        officer.goto(link)
+        assert "/set-password/" in officer.url  # the token is gone from the address
+        officer.fill("#id_new_password1", PASSWORD)
+        officer.fill("#id_new_password2", PASSWORD)
+        officer.click("#set-password-form button[type=submit]")
+        assert officer.locator("#password-set").is_visible()
+        officer.click("#go-to-login")
+        officer.fill("#id_username", new_username)
+        officer.fill("#id_password", PASSWORD)
+        officer.click("form.login button[type=submit]")
+        officer.wait_for_load_state("networkidle")
+
+        assert officer.url == f"{app_url}/m/{NST}/dengue/"
+        assert "สถานการณ์ไข้เลือดออก" in officer.inner_text("h1")
+        officer.goto(link)
+        assert officer.locator("#link-invalid").is_visible()  # the link worked once
+    finally:
+        officer_context.close()
+
+    visit.goto(f"/m/{NST}/staff/")
+    row = admin.locator(f"tr[data-username='{new_username}']")
+    assert "ใช้งานอยู่" in row.inner_text()
+    visit.goto(f"/m/{NST}/staff/log/")
+    log = admin.inner_text("#staff-log")
+    assert new_username in log
+    assert "สร้างบัญชี" in log
+    assert visit.foreign_hosts() == set()
