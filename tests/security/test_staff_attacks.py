@@ -236,3 +236,26 @@ def test_a_volunteer_finds_no_case_dataset_in_the_catalogue(db):
 
     assert dataset.title not in listing
     assert detail.status_code in (403, 404)
+
+
+# --- Hostile addresses --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("user_id", ["0", "99999999999999999999999"])
+@pytest.mark.parametrize("page", ["", "remove/", "link/"])
+def test_a_member_number_out_of_range_is_a_404_not_a_500(db, user_id, page):
+    url = f"/m/{NST}/staff/{user_id}/{page}"
+    admin = client_for("nst-admin")
+
+    assert admin.get(url).status_code == 404
+    assert admin.post(url, {"roles": [Role.VIEWER]}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "uidb64", ["OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk", "AAAA", "-1", "bm90LWEtbnVtYmVy"]
+)
+def test_a_forged_link_shows_the_invalid_link_page(db, uidb64):
+    response = client_for().get(f"/accounts/password/set/{uidb64}/abc-123/")
+
+    assert response.status_code == 200
+    assert 'id="link-invalid"' in response.content.decode()
