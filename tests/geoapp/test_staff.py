@@ -11,10 +11,12 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
+from hypothesis import strategies as st
 
 from geoapp.accounts.totp import totp_enrolment_confirm, totp_enrolment_start
 from geoapp.models import Membership, MembershipChange, Role
 from layers.tenancy import all_municipality_ids, tenant_scope_set
+from tests.geoapp.test_forms_fuzz import fuzz_post
 
 NST = "nakhon-si-thammarat"
 NEW_PASSWORD = "ยุงลาย-ไม่มา-2569"
@@ -438,3 +440,37 @@ def test_a_bad_address_is_a_400(db, settings):
 
     assert response.status_code == 400
     assert mail.outbox == []
+
+
+# --- Malformed input never answers 500 (the fuzzing of tests/geoapp/test_forms_fuzz.py) ---------
+
+
+def test_the_staff_forms_take_malformed_input_without_a_server_error(nst):
+    admin = Client(HTTP_HOST="127.0.0.1", raise_request_exception=False)
+    admin.force_login(get_user_model().objects.get(username="nst-admin"))
+    viewer = get_user_model().objects.get(username="nst-viewer")
+    roles = st.sampled_from([Role.VIEWER, Role.VOLUNTEER, Role.ADMIN])
+    fuzz_post(
+        admin,
+        staff_url("staff-add"),
+        {
+            "username": st.sampled_from(["fuzz-user", "nst-viewer", "ผู้ใช้ใหม่"]),
+            "first_name": st.just("ทดสอบ"),
+            "email": st.just("fuzz@example.go.th"),
+            "roles": roles,
+        },
+    )
+    fuzz_post(admin, staff_url("staff-member", viewer), {"roles": roles})
+
+
+def test_forgot_password_and_the_link_form_take_malformed_input(nst, settings):
+    settings.MUEANG_EMAIL_ENABLED = True
+    settings.MUEANG_LOGIN_MAX_FAILURES_PER_USER = 10**6
+    settings.MUEANG_LOGIN_MAX_FAILURES_PER_ADDRESS = 10**6
+    anonymous = Client(HTTP_HOST="127.0.0.1", raise_request_exception=False)
+    fuzz_post(anonymous, FORGOT, {"email": st.just("health@example.go.th")})
+    link = link_in(add_member(client_for("nst-admin"), "fuzz-link"))
+    member = Client(HTTP_HOST="127.0.0.1", raise_request_exception=False)
+    form_url = member.get(link)["Location"]
+    password = st.just("ยาวพอ-และไม่ง่าย-2569")
+    fuzz_post(member, form_url, {"new_password1": password, "new_password2": password})
