@@ -13,6 +13,8 @@ from django.contrib.auth import get_user_model
 
 from geoapp.models import Membership
 from layers.tenancy import all_tenants_scope
+from tests.e2e.test_accessibility import AXE, BLOCKING, EXCLUDE, RUN_AXE, describe
+from tests.e2e.test_phone_width import DESKTOP, OVERFLOW, PHONE, new_page
 
 pytestmark = pytest.mark.e2e
 
@@ -48,6 +50,9 @@ def test_the_administrator_adds_a_health_officer_who_logs_in_with_the_link(
     admin.click("#staff-add-form button[type=submit]")
 
     link = admin.input_value("#set-password-link")
+    admin.evaluate(AXE.read_text(encoding="utf-8"))
+    blocking = [v for v in admin.evaluate(RUN_AXE, EXCLUDE) if v["impact"] in BLOCKING]
+    assert not blocking, describe(blocking)
     assert link.startswith(f"{app_url}/accounts/password/set/")
     admin.click("#copy-link")
     assert admin.inner_text("#copy-link") == "คัดลอกแล้ว"
@@ -82,3 +87,43 @@ def test_the_administrator_adds_a_health_officer_who_logs_in_with_the_link(
     assert new_username in log
     assert "สร้างบัญชี" in log
     assert visit.foreign_hosts() == set()
+
+
+def _viewer_id() -> int:
+    return get_user_model().objects.get(username="nst-viewer").pk
+
+
+# name -> (path or a function returning it, user (None: anonymous))
+PAGES: dict[str, tuple] = {
+    "staff-list": (f"/m/{NST}/staff/", "nst-admin"),
+    "staff-add": (f"/m/{NST}/staff/add/", "nst-admin"),
+    "staff-member": (lambda: f"/m/{NST}/staff/{_viewer_id()}/", "nst-admin"),
+    "staff-remove": (lambda: f"/m/{NST}/staff/{_viewer_id()}/remove/", "nst-admin"),
+    "staff-link": (lambda: f"/m/{NST}/staff/{_viewer_id()}/link/", "nst-admin"),
+    "staff-log": (f"/m/{NST}/staff/log/", "nst-admin"),
+    "forgot-password": ("/accounts/password/forgot/", None),
+    "set-password-invalid": ("/accounts/password/set/AAAA/abc-123/", None),
+}
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_staff_pages_are_accessible_and_fit_a_phone(browser, app_url, db, name, viewport):
+    path, username = PAGES[name]
+    path = path() if callable(path) else path
+    context, page, errors = new_page(browser, app_url, viewport, username)
+    try:
+        response = page.goto(app_url + path)
+        assert response.status == 200, f"{path}: HTTP {response.status}"
+        page.wait_for_load_state("networkidle")
+
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+        blocking = [v for v in page.evaluate(RUN_AXE, EXCLUDE) if v["impact"] in BLOCKING]
+        found = page.evaluate(OVERFLOW, viewport["width"])
+
+        assert not blocking, f"{path}:\n{describe(blocking)}"
+        assert found["offenders"] == [], f"{path}: elements past the edge"
+        assert found["scrollWidth"] <= found["width"] + 1, f"{path} scrolls sideways: {found}"
+        assert errors == []
+    finally:
+        context.close()
