@@ -8,6 +8,9 @@ another (`geoapp.accounts.staff`).
 
 from __future__ import annotations
 
+import logging
+import smtplib
+
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.mail import send_mail
@@ -30,6 +33,8 @@ class MembershipBoundTokenGenerator(PasswordResetTokenGenerator):
         municipalities = ",".join(str(pk) for pk in sorted(membership_municipality_ids(user)))
         return f"{super()._make_hash_value(user, timestamp)}|{user.is_active}|{municipalities}"
 
+
+logger = logging.getLogger(__name__)
 
 set_password_token = MembershipBoundTokenGenerator()
 
@@ -62,10 +67,15 @@ def set_password_link_send(*, user, url: str, municipality_name: str) -> bool:
         return False
     context = {"user": user, "url": url, "municipality_name": municipality_name,
                "days": link_days()}  # fmt: skip
-    send_mail(
-        subject=_("Mueang: set your password"),
-        message=render_to_string("geoapp/password/set_link_email.txt", context),
-        from_email=None,
-        recipient_list=[user.email],
-    )
+    try:
+        send_mail(
+            subject=_("Mueang: set your password"),
+            message=render_to_string("geoapp/password/set_link_email.txt", context),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+    except (OSError, smtplib.SMTPException):
+        # The mail server is down or refuses: the page still shows the link to hand over.
+        logger.exception("the set-password link for user %s could not be e-mailed", user.pk)
+        return False
     return True

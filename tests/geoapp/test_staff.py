@@ -154,6 +154,29 @@ def test_the_link_is_emailed_only_when_email_is_set_up(nst, settings):
     assert "bymail@example.go.th" in sent.content.decode()
 
 
+@pytest.mark.parametrize("page", ["add", "forgot"])
+def test_a_mail_server_that_is_down_costs_no_account_and_no_500(nst, settings, page):
+    """A real SMTP backend pointed at a closed port: the connection is refused."""
+    settings.MUEANG_EMAIL_ENABLED = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", 1, False
+    settings.EMAIL_TIMEOUT = 5
+    health = get_user_model().objects.get(username="nst-health")
+    health.email = "health@example.go.th"
+    health.save()
+
+    if page == "add":
+        response = add_member(client_for("nst-admin"), "mail-down", email="down@example.go.th")
+        assert response.status_code == 200
+        assert link_in(response)
+        assert 'id="link-delivery"' in response.content.decode()
+        assert "down@example.go.th" not in response.content.decode()
+        assert get_user_model().objects.filter(username="mail-down").exists()
+    else:
+        response = client_for().post(FORGOT, {"email": "health@example.go.th"})
+        assert response.status_code == 302
+
+
 def test_a_reset_link_for_a_member_replaces_a_lost_one(nst):
     admin = client_for("nst-admin")
     first = link_in(add_member(admin))
