@@ -289,3 +289,21 @@ def staff_link_issue(*, municipality: Municipality, actor, user_id: int):
         )
     _log(municipality, actor, user, Kind.LINK_ISSUED)
     return user
+
+
+def membership_admin_saved(*, actor, membership: Membership, previous: Membership | None) -> None:
+    """Log a membership saved in the Django admin (platform superusers only), like the pages'."""
+    if previous is not None:
+        if (previous.user_id, previous.municipality_id, previous.role) == (
+            membership.user_id,
+            membership.municipality_id,
+            membership.role,
+        ):
+            return
+        membership_admin_deleted(actor=actor, membership=previous)
+    _log(membership.municipality, actor, membership.user, Kind.ROLE_GIVEN, membership.role)
+
+
+def membership_admin_deleted(*, actor, membership: Membership) -> None:
+    """Log a membership deleted in the Django admin (platform superusers only)."""
+    _log(membership.municipality, actor, membership.user, Kind.ROLE_TAKEN, membership.role)

@@ -497,3 +497,53 @@ def test_forgot_password_and_the_link_form_take_malformed_input(nst, settings):
     form_url = member.get(link)["Location"]
     password = st.just("ยาวพอ-และไม่ง่าย-2569")
     fuzz_post(member, form_url, {"new_password1": password, "new_password2": password})
+
+
+# --- The Django admin: read-only for municipality administrators, logged for the platform -----
+
+
+def test_municipality_administrators_cannot_change_memberships_in_the_django_admin(nst):
+    viewer = Membership.objects.get(user__username="nst-viewer", municipality=nst)
+    admin = client_for("nst-admin")
+    before = Membership.objects.count()
+
+    add = admin.post(
+        reverse("admin:geoapp_membership_add"),
+        {"user": viewer.user_id, "municipality": nst.pk, "role": Role.ADMIN},
+    )
+    delete = admin.post(
+        reverse("admin:geoapp_membership_delete", args=[viewer.pk]), {"post": "yes"}
+    )
+
+    tenant_scope_set(municipality_ids=all_municipality_ids())
+    assert add.status_code == 403
+    assert delete.status_code == 403
+    assert Membership.objects.count() == before
+
+
+def test_a_platform_superusers_membership_edits_in_the_django_admin_are_logged(nst):
+    user = get_user_model().objects.create_user("admin-edited")
+    platform = client_for("platform-admin")
+
+    added = platform.post(
+        reverse("admin:geoapp_membership_add"),
+        {"user": user.pk, "municipality": nst.pk, "role": Role.VOLUNTEER},
+    )
+    membership = Membership.objects.get(user=user)
+    changed = platform.post(
+        reverse("admin:geoapp_membership_change", args=[membership.pk]),
+        {"user": user.pk, "municipality": nst.pk, "role": Role.VIEWER},
+    )
+    deleted = platform.post(
+        reverse("admin:geoapp_membership_delete", args=[membership.pk]), {"post": "yes"}
+    )
+
+    assert [added.status_code, changed.status_code, deleted.status_code] == [302, 302, 302]
+    assert kinds(nst, "admin-edited") == [
+        (MembershipChange.Kind.ROLE_GIVEN, Role.VOLUNTEER),
+        (MembershipChange.Kind.ROLE_TAKEN, Role.VOLUNTEER),
+        (MembershipChange.Kind.ROLE_GIVEN, Role.VIEWER),
+        (MembershipChange.Kind.ROLE_TAKEN, Role.VIEWER),
+    ]
+    assert set(MembershipChange.objects.filter(subject_username="admin-edited").values_list(
+        "actor_username", flat=True)) == {"platform-admin"}  # fmt: skip

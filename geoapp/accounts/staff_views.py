@@ -20,8 +20,8 @@ from geoapp.accounts.links import (
     set_password_link_send,
     set_password_url,
 )
+from geoapp.accounts.staff_forms import MemberAddForm, RolesForm
 from geoapp.models import Role
-from geoapp.staff.forms import MemberAddForm, RolesForm
 from geoapp.web import permissions
 from layers.models import Municipality
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from geoapp.staff import views
+from geoapp.accounts import staff_views as views
 
 urlpatterns = [
     path("", views.staff_list, name="staff-list"),

@@ -1,1 +1,0 @@
-"""Staff pages: a municipality's administrator manages its members and their roles."""
