@@ -147,16 +147,22 @@ def staff_list(*, municipality: Municipality) -> list[StaffMember]:
 
 
 def _member(user, roles: set[str], municipality: Municipality) -> StaffMember:
+    """The member as this municipality may see them.
+
+    The e-mail address of an account that also belongs elsewhere was given there (or by its
+    owner), not here: it is not shown.
+    """
+    managed_here = staff_link_allowed(municipality=municipality, user=user)
     return StaffMember(
         user_id=user.pk,
         username=user.get_username(),
         full_name=user.get_full_name(),
-        email=user.email,
+        email=user.email if managed_here else "",
         roles=frozenset(roles),
         is_active=user.is_active,
         has_password=user.has_usable_password(),
         last_login=user.last_login,
-        managed_here=staff_link_allowed(municipality=municipality, user=user),
+        managed_here=managed_here,
     )
 
 

@@ -77,6 +77,7 @@ def test_adding_another_municipalitys_member_reveals_nothing_and_gives_no_link(d
         assert not any(trace in text for trace in NST_TRACES)
         assert not LINK.search(text)
     assert 'id="staff-link"' not in member_page.content.decode()
+    assert "health@example.go.th" not in member_page.content.decode()
     assert mail.outbox == []
 
 
