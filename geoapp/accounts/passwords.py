@@ -50,7 +50,8 @@ class ForgotPasswordView(auth_views.PasswordResetView):
         form = self.get_form()
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form), status=400)
-        key = THROTTLE_PREFIX + form.cleaned_data["email"].lower()
+        # Cut to what a login failure keeps, so that a long address is counted too.
+        key = (THROTTLE_PREFIX + form.cleaned_data["email"].lower())[:150]
         address = client_address(request)
         throttled = login_throttled(username=key, address=address)
         if throttled:

@@ -456,6 +456,17 @@ def test_forgot_password_is_throttled(db, settings):
     assert answers == [302, 302, 302, 429]
 
 
+def test_forgot_password_is_throttled_for_a_long_address_too(db, settings):
+    settings.MUEANG_EMAIL_ENABLED = True
+    settings.MUEANG_LOGIN_MAX_FAILURES_PER_USER = 2
+    address = f"{'a' * 64}@{'b' * 63}.{'c' * 63}.go.th"
+    client = client_for()
+
+    answers = [client.post(FORGOT, {"email": address}).status_code for _ in range(3)]
+
+    assert answers == [302, 302, 429]
+
+
 def test_a_bad_address_is_a_400(db, settings):
     settings.MUEANG_EMAIL_ENABLED = True
 
