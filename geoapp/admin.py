@@ -13,6 +13,7 @@ from django.contrib.gis import admin as gis_admin
 from django.contrib.gis.forms.widgets import OSMWidget
 from django.http import Http404
 
+from geoapp.accounts import staff
 from geoapp.models import Membership, Role
 from layers import models as layer_models
 
@@ -111,10 +112,39 @@ class MunicipalityAdmin(TenantAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(TenantAdmin):
+    """Read-only for municipality administrators, logged for platform superusers.
+
+    Administrators manage members on the staff pages (`/m/<code>/staff/`), which keep the rules
+    and the change log (`geoapp.accounts.staff`).
+    """
+
     list_display = ("user", "municipality", "role", "created_at")
     list_filter = ("role", "municipality")
     search_fields = ("user__username", "user__first_name", "user__last_name")
     autocomplete_fields = ("user",)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        previous = Membership.objects.filter(pk=obj.pk).first() if change else None
+        super().save_model(request, obj, form, change)
+        staff.membership_admin_saved(actor=request.user, membership=obj, previous=previous)
+
+    def delete_model(self, request, obj):
+        staff.membership_admin_deleted(actor=request.user, membership=obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset:
+            staff.membership_admin_deleted(actor=request.user, membership=membership)
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(layer_models.Subdistrict)

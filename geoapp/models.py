@@ -15,7 +15,7 @@ from layers.models import Municipality, TenantModel
 
 
 class Role(models.TextChoices):
-    """The six roles of DESIGN.md; what each may do is decided in `geoapp.web.permissions`."""
+    """The roles of DESIGN.md; what each may do is decided in `geoapp.web.permissions`."""
 
     VIEWER = "viewer", _("Viewer")
     PLANNER = "planner", _("Planner")
@@ -23,6 +23,8 @@ class Role(models.TextChoices):
     DISASTER_OFFICER = "disaster_officer", _("Disaster officer")
     EDITOR = "editor", _("Editor")
     ADMIN = "admin", _("Municipality administrator")
+    # Village health volunteers (อสม.) survey houses in the field; they never see who a case is.
+    VOLUNTEER = "volunteer", _("Village health volunteer")
 
 
 class Membership(models.Model):
@@ -54,6 +56,39 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.municipality}: {self.get_role_display()}"
+
+
+class MembershipChange(TenantModel):
+    """One change to who belongs to a municipality, in which role (append-only, see 0013).
+
+    Users are kept by number and name, not by foreign key, so the log outlives the accounts.
+    """
+
+    class Kind(models.TextChoices):
+        ACCOUNT_CREATED = "account_created", _("Account created")
+        MEMBER_ADDED = "member_added", _("Existing account added")
+        ROLE_GIVEN = "role_given", _("Role given")
+        ROLE_TAKEN = "role_taken", _("Role taken away")
+        MEMBER_REMOVED = "member_removed", _("Removed from the municipality")
+        ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
+        ACCOUNT_REACTIVATED = "account_reactivated", _("Account reactivated")
+        LINK_ISSUED = "link_issued", _("Set-password link issued")
+
+    actor_ref = models.BigIntegerField(_("changed by (number)"), null=True)
+    actor_username = models.CharField(_("changed by"), max_length=150)
+    subject_ref = models.BigIntegerField(_("member (number)"), db_index=True)
+    subject_username = models.CharField(_("member"), max_length=150)
+    kind = models.CharField(_("change"), max_length=30, choices=Kind.choices)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("membership change")
+        verbose_name_plural = _("membership changes")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.actor_username}: {self.kind} {self.subject_username} {self.role}".strip()
 
 
 class LoginFailure(models.Model):

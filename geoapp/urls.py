@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from geoapp.accounts import auth
+from geoapp.accounts import auth, passwords
 from geoapp.accounts.auth import LoginView
 from geoapp.api import process_views as api_processes
 from geoapp.api import views as api
@@ -22,6 +22,26 @@ urlpatterns = [
     path("accounts/login/code/", auth.login_code, name="login-code"),
     path("accounts/two-factor/", auth.two_factor, name="two-factor"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/forgot/",
+        passwords.ForgotPasswordView.as_view(),
+        name="password-forgot",
+    ),
+    path(
+        "accounts/password/forgot/sent/",
+        passwords.ForgotPasswordSentView.as_view(),
+        name="password-forgot-sent",
+    ),
+    path(
+        "accounts/password/set/<uidb64>/<token>/",
+        passwords.SetPasswordView.as_view(),
+        name="password-set",
+    ),
+    path(
+        "accounts/password/set/done/",
+        passwords.SetPasswordDoneView.as_view(),
+        name="password-set-done",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("help/", include("geoapp.help.urls")),
     # Public pages (no login; names start with "open-").
@@ -77,6 +97,7 @@ urlpatterns = [
         name="dashboard-settings",
     ),
     path("m/<slug:code>/catalogue/", include("geoapp.catalogue.urls")),
+    path("m/<slug:code>/staff/", include("geoapp.accounts.staff_urls")),
     path("m/<slug:code>/dengue/", include("geoapp.dengue.urls")),
     path("m/<slug:code>/flood/", include("geoapp.flood.urls")),
     path("m/<slug:code>/jobs/", include("geoapp.jobs.urls")),

@@ -33,6 +33,7 @@ def demo_users() -> list[DemoUser]:
         Role.DISASTER_OFFICER: "disaster",
         Role.EDITOR: "editor",
         Role.ADMIN: "admin",
+        Role.VOLUNTEER: "volunteer",
     }
     return [
         DemoUser(f"{prefix}-{short[role]}", code, role)

@@ -78,6 +78,7 @@ def municipality_home(request: HttpRequest, code: str) -> HttpResponse:
         "can_read_access_log": permissions.Action.VIEW_ACCESS_LOG in actions,
         "can_edit_flood": permissions.Action.EDIT_FLOOD in actions,
         "can_customise": permissions.Action.MANAGE_DASHBOARD in actions,
+        "can_manage_members": permissions.Action.MANAGE_MEMBERS in actions,
         "can_import": permissions.may_import(request.user, municipality),
         **dashboard_widgets(request, municipality, dashboard, actions),
     }
@@ -216,8 +217,11 @@ def _dashboard_map_fragments(municipality: Municipality, layers: list[str]) -> d
     return fragments
 
 
-def _city_map_fragments(municipality: Municipality, *, show_cases: bool) -> dict[str, str]:
-    """The city map, rendered once per data version, privacy tier, language and day."""
+def _city_map_fragments(municipality: Municipality, *, cases_tier: str) -> dict[str, str]:
+    """The city map, rendered once per data version, privacy tier, language and day.
+
+    `cases_tier` is "exact", "masked" (donut-masked points) or "none" (no case at all).
+    """
     # Large road networks come as vector tiles: the page stays small whatever the town's size.
     tiled = Road.objects.filter(municipality=municipality).count() > (
         settings.MUEANG_MAP_TILE_THRESHOLD
@@ -230,7 +234,7 @@ def _city_map_fragments(municipality: Municipality, *, show_cases: bool) -> dict
         for layer in layers_with(history=True)
     )
     key = (
-        f"citymap:{municipality.pk}:{'exact' if show_cases else 'masked'}:{tiled}:"
+        f"citymap:{municipality.pk}:{cases_tier}:{tiled}:"
         f"{translation.get_language()}:{timezone.localdate()}:{versions}"
     )
     fragments = cache.get(key)
@@ -241,9 +245,15 @@ def _city_map_fragments(municipality: Municipality, *, show_cases: bool) -> dict
             landmarks=selectors.landmark_frame(municipality=municipality),
             flood_zones=selectors.flood_zone_frame(municipality=municipality),
             subdistricts=selectors.subdistrict_frame(municipality=municipality),
-            cases=selectors.dengue_case_frame(municipality=municipality) if show_cases else None,
+            cases=(
+                selectors.dengue_case_frame(municipality=municipality)
+                if cases_tier == "exact"
+                else None
+            ),
             masked_cases=(
-                None if show_cases else selectors.masked_case_frame(municipality=municipality)
+                selectors.masked_case_frame(municipality=municipality)
+                if cases_tier == "masked"
+                else None
             ),
         )
         fragments = map_fragments(city_map(frames, _city_map_options(municipality)))
@@ -255,8 +265,11 @@ def _city_map_fragments(municipality: Municipality, *, show_cases: bool) -> dict
 def municipality_map(request: HttpRequest, code: str) -> HttpResponse:
     """The interactive map of roads, landmarks, flood zones and, for health roles, cases."""
     municipality = permissions.municipality_for(request.user, code)
-    show_cases = permissions.can(request.user, municipality, permissions.Action.VIEW_CASES_EXACT)
-    fragments = _city_map_fragments(municipality, show_cases=show_cases)
+    actions = permissions.actions_of(request.user, municipality)
+    show_cases = permissions.Action.VIEW_CASES_EXACT in actions
+    masked = permissions.Action.VIEW_CASES_MASKED in actions
+    cases_tier = "exact" if show_cases else "masked" if masked else "none"
+    fragments = _city_map_fragments(municipality, cases_tier=cases_tier)
     return render(
         request,
         "geoapp/municipality_map.html",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
-from geoapp.settings.env import BASE_DIR, database_from_url, env, env_int, env_list
+from geoapp.settings.env import BASE_DIR, database_from_url, env, env_bool, env_int, env_list
 
 SECRET_KEY = env("SECRET_KEY", "insecure-local-development-key-change-me")
 DEBUG = False
@@ -152,6 +152,18 @@ MUEANG_EXTRA_CSP_HOSTS = env_list("MUEANG_EXTRA_CSP_HOSTS", "")
 MUEANG_LOGIN_COOLDOWN_S = env_int("MUEANG_LOGIN_COOLDOWN_S", 900)
 MUEANG_LOGIN_MAX_FAILURES_PER_USER = env_int("MUEANG_LOGIN_MAX_FAILURES_PER_USER", 5)
 MUEANG_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("MUEANG_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
+# E-mail (set-password links for new staff, "Forgot password"): off unless switched on here.
+# Without it, administrators hand over the link themselves and "Forgot password" says to ask them.
+MUEANG_EMAIL_ENABLED = env_bool("MUEANG_EMAIL_ENABLED", False)
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "mueang@localhost")
+# A set-password link works once, until the password changes, for at most this long (3 days:
+# new staff may start after a weekend).
+PASSWORD_RESET_TIMEOUT = env_int("MUEANG_SET_PASSWORD_LINK_S", 3 * 24 * 3600)
 # Number of reverse proxies in front of Mueang whose X-Forwarded-For entries are trusted.
 MUEANG_TRUSTED_PROXY_COUNT = env_int("MUEANG_TRUSTED_PROXY_COUNT", 0)
 # Keys that encrypt personal data at rest (Fernet, comma-separated; the first encrypts, all

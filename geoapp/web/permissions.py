@@ -23,6 +23,7 @@ from layers.tenancy import tenant_scope_set
 class Action(StrEnum):
     VIEW_LAYERS = "view_layers"
     EDIT_INFRASTRUCTURE = "edit_infrastructure"
+    VIEW_CASES_MASKED = "view_cases_masked"
     VIEW_CASES_EXACT = "view_cases_exact"
     VIEW_CASES_PERSONAL = "view_cases_personal"
     EDIT_CASES = "edit_cases"
@@ -35,9 +36,13 @@ class Action(StrEnum):
     MANAGE_DASHBOARD = "manage_dashboard"
 
 
-_EVERYONE = {Action.VIEW_LAYERS, Action.VIEW_FLOOD}
+# Every staff role sees the layers, flood data and dengue cases moved by donut masking.
+_EVERYONE = {Action.VIEW_LAYERS, Action.VIEW_FLOOD, Action.VIEW_CASES_MASKED}
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
+    # Village health volunteers (อสม.): layers and flood data, nothing about cases, not even
+    # masked points (DESIGN.md 6: "never cases").
+    Role.VOLUNTEER: frozenset({Action.VIEW_LAYERS, Action.VIEW_FLOOD}),
     Role.VIEWER: frozenset(_EVERYONE),
     Role.PLANNER: frozenset(_EVERYONE | {Action.EDIT_INFRASTRUCTURE, Action.MANAGE_DATASETS}),
     Role.HEALTH_OFFICER: frozenset(

@@ -95,6 +95,12 @@ def url_for(name: str, code: str = "nakhon-si-thammarat") -> str:
         )
     if "import_id" in converters:
         kwargs["import_id"] = _import_run(code, kwargs["slug"]).pk
+    if "user_id" in converters:
+        # A member of this municipality only (staff pages); the other municipality's admin
+        # must not reach them through their own municipality's staff pages either.
+        from django.contrib.auth import get_user_model
+
+        kwargs["user_id"] = get_user_model().objects.get(username=f"{_PREFIXES[code]}-viewer").pk
     unknown = converters - {
         "code",
         "case_id",
@@ -106,10 +112,13 @@ def url_for(name: str, code: str = "nakhon-si-thammarat") -> str:
         "job_id",
         "upload_id",
         "round_id",
+        "user_id",
     }
     assert not unknown, f"teach url_for to fill {unknown} for {name}"
     return reverse(name, kwargs=kwargs)
 
+
+_PREFIXES = {"nakhon-si-thammarat": "nst", "chon-buri": "chon"}
 
 WIZARD_UPLOAD = "7e57ab1e-0000-4000-8000-000000000001"
 
@@ -178,7 +187,15 @@ def client_for(username: str) -> Client:
 @pytest.mark.parametrize("name", municipality_url_names())
 @pytest.mark.parametrize(
     "username",
-    ["chon-viewer", "chon-planner", "chon-health", "chon-disaster", "chon-editor", "chon-admin"],
+    [
+        "chon-viewer",
+        "chon-planner",
+        "chon-health",
+        "chon-disaster",
+        "chon-editor",
+        "chon-admin",
+        "chon-volunteer",
+    ],
 )
 def test_other_municipalitys_member_gets_404(db, name, username):
     response = client_for(username).get(url_for(name))
@@ -261,3 +278,55 @@ def test_own_admin_can_open_its_rows_in_the_django_admin(db):
     assert response.status_code == 200
     assert "cdn.jsdelivr.net" not in response.content.decode()
     assert "/static/vendor/ol/ol.js" in response.content.decode()
+
+
+STAFF_URL_NAMES = [name for name in municipality_url_names() if name.startswith("staff-")]
+
+
+def test_the_staff_pages_are_among_the_checked_urls():
+    assert {"staff-list", "staff-add", "staff-member", "staff-remove", "staff-link"} <= set(
+        STAFF_URL_NAMES
+    )
+
+
+def _staff_state():
+    """Users and memberships as they are (to show a refused write changed nothing)."""
+    from geoapp.models import Membership
+    from layers.tenancy import all_municipality_ids, tenant_scope_set
+
+    # A request's scope lasts until the test's transaction ends: look with the whole scope.
+    tenant_scope_set(municipality_ids=all_municipality_ids())
+    return (
+        sorted(get_user_model().objects.values_list("username", "is_active", "password")),
+        sorted(Membership.objects.values_list("user_id", "municipality_id", "role")),
+    )
+
+
+@pytest.mark.parametrize("name", STAFF_URL_NAMES)
+def test_other_municipalitys_admin_cannot_write_to_the_staff_pages(db, name):
+    """chon-admin posts to Nakhon Si Thammarat's staff pages: 404, and nothing changes."""
+    from geoapp.models import Role
+
+    before = _staff_state()
+
+    response = client_for("chon-admin").post(
+        url_for(name), {"username": "planted", "roles": [Role.ADMIN]}
+    )
+
+    assert response.status_code == 404
+    assert _staff_state() == before
+
+
+@pytest.mark.parametrize("name", ["staff-member", "staff-remove", "staff-link"])
+def test_an_admin_cannot_reach_another_municipalitys_member_through_their_own_pages(db, name):
+    """/m/chon-buri/staff/<nst-viewer>/...: not a member of Chon Buri, so 404 for GET and POST."""
+    from geoapp.models import Role
+
+    nst_viewer = get_user_model().objects.get(username="nst-viewer")
+    url = reverse(name, kwargs={"code": "chon-buri", "user_id": nst_viewer.pk})
+    before = _staff_state()
+    client = client_for("chon-admin")
+
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"roles": [Role.ADMIN]}).status_code == 404
+    assert _staff_state() == before

@@ -26,6 +26,7 @@ def test_every_role_has_an_entry_and_only_admin_manages_members():
         (Role.DISASTER_OFFICER, False),
         (Role.EDITOR, False),
         (Role.ADMIN, True),
+        (Role.VOLUNTEER, False),
     ],
 )
 def test_only_health_officers_and_admins_see_exact_case_locations(nst, role, sees_cases):
@@ -34,6 +35,15 @@ def test_only_health_officers_and_admins_see_exact_case_locations(nst, role, see
 
     assert can(user, nst, Action.VIEW_CASES_EXACT) is sees_cases
     assert can(user, nst, Action.VIEW_LAYERS)
+
+
+def test_volunteers_may_take_no_action_about_cases(nst):
+    user = get_user_model().objects.create_user("probe-volunteer")
+    Membership.objects.create(user=user, municipality=nst, role=Role.VOLUNTEER)
+
+    allowed = actions_of(user, nst)
+    assert allowed == {Action.VIEW_LAYERS, Action.VIEW_FLOOD}
+    assert not {a for a in Action if "case" in a.value} & allowed
 
 
 def test_roles_in_one_municipality_give_nothing_in_another(nst, chon):

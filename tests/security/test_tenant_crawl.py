@@ -33,7 +33,7 @@ from tests.geoapp.test_isolation import municipality_url_names, url_for
 
 NST, CHON = "nakhon-si-thammarat", "chon-buri"
 CHON_USERS = ["chon-viewer", "chon-planner", "chon-health", "chon-disaster", "chon-editor",
-              "chon-admin"]  # fmt: skip
+              "chon-admin", "chon-volunteer"]  # fmt: skip
 MAX_PAGES = 120
 HREF = re.compile(r"""(?:href|src|action|data-url|data-href)=["']([^"'#]+)""")
 # Links not followed: leaving, switching language, the admin (test_isolation covers it).
