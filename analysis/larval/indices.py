@@ -51,7 +51,7 @@ from analysis.larval.containers import (
 from analysis.larval.validation import SURVEYED_CODE, SurveyRows, survey_rows
 
 OUTPUT_DIGITS = 2
-PLACE_NAMES = np.array(list(PLACE_TYPES))
+PLACE_NAMES = np.array(list(PLACE_TYPES), dtype=object)
 RISK_LEVELS = ("low", "moderate", "high")
 
 

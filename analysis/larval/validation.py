@@ -476,8 +476,10 @@ def _check_visits(
     frame: pd.DataFrame, group_labels: np.ndarray | None, problems: _Problems
 ) -> None:
     """One place type per house; one status and one group per visit; each type once per visit."""
-    _same_within(frame, "house", "place", "place_type", np.array(list(PLACE_TYPES)), problems)
-    _same_within(frame, "visit", "status", "status", np.array(STATUSES), problems)
+    _same_within(
+        frame, "house", "place", "place_type", np.array(list(PLACE_TYPES), dtype=object), problems
+    )
+    _same_within(frame, "visit", "status", "status", np.array(STATUSES, dtype=object), problems)
     if group_labels is not None:
         _same_within(frame, "visit", "group", "--by", group_labels, problems)
     counted = (frame["container_type"] != MISSING).to_numpy()
