@@ -73,6 +73,8 @@ SLOW_MODULES = {
     "tests/layers/test_history.py": 16,
     "tests/layers/test_import_cli.py": 13,
     "tests/analysis/test_national.py": 13,
+    # 26 subprocesses, each importing every subcommand's libraries (2 s apiece under load):
+    "tests/analysis/test_larval_cli.py": 60,
 }
 
 
