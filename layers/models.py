@@ -1107,3 +1107,58 @@ class LarvalContainerCount(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.container_type_id} {self.location}: {self.positive}/{self.containers}"
+
+
+class LarvalRiskBands(TenantModel):
+    """The municipality's risk bands for the larval indices; the newest saved is in force.
+
+    Upper bounds (inclusive, percent) of the low and moderate bands: communities are judged by
+    HI, other places by CI. Without a saved row TanRabad's bands apply
+    (`analysis.larval.RiskThresholds`: HI 10 and 50, CI 0 and 5; decision 0016).
+    """
+
+    hi_low_max = models.FloatField(_("HI: highest low value (%)"))
+    hi_moderate_max = models.FloatField(_("HI: highest moderate value (%)"))
+    ci_low_max = models.FloatField(_("CI: highest low value (%)"))
+    ci_moderate_max = models.FloatField(_("CI: highest moderate value (%)"))
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("saved by"),
+    )
+    saved_at = models.DateTimeField(_("saved at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("larval risk bands")
+        verbose_name_plural = _("larval risk bands")
+        ordering = ["-saved_at", "-id"]
+        indexes = [models.Index(fields=["municipality", "-saved_at"])]
+        # NaN fails these too (PostgreSQL sorts NaN above every number).
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    hi_low_max__gte=0,
+                    hi_low_max__lte=models.F("hi_moderate_max"),
+                    hi_moderate_max__lte=100,
+                ),
+                name="larvalriskbands_hi_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    ci_low_max__gte=0,
+                    ci_low_max__lte=models.F("ci_moderate_max"),
+                    ci_moderate_max__lte=100,
+                ),
+                name="larvalriskbands_ci_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"HI {self.hi_low_max:g}/{self.hi_moderate_max:g}, "
+            f"CI {self.ci_low_max:g}/{self.ci_moderate_max:g}"
+        )

@@ -9,7 +9,13 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.larval import ContainerType, LarvalSurvey, RiskThresholds, larval_indices
-from layers.models import HouseSurvey, LarvalContainerCount, LarvalContainerType, Municipality
+from layers.models import (
+    HouseSurvey,
+    LarvalContainerCount,
+    LarvalContainerType,
+    LarvalRiskBands,
+    Municipality,
+)
 
 #: Columns a municipality's survey can be grouped by.
 GROUP_COLUMNS = ("place", "place_type", "subdistrict", "round", "house_id")
@@ -40,6 +46,19 @@ def container_type_list(*, municipality: Municipality) -> list[ContainerType]:
     """
     rows = LarvalContainerType.objects.filter(municipality=municipality).order_by("number")
     return [ContainerType(row.number, row.name_th, row.name_en) for row in rows]
+
+
+def larval_risk_bands(*, municipality: Municipality) -> RiskThresholds:
+    """The bands in force: the municipality's newest saved, else TanRabad's defaults."""
+    saved = LarvalRiskBands.objects.filter(municipality=municipality).first()
+    if saved is None:
+        return RiskThresholds()
+    return RiskThresholds(
+        hi_low_max=saved.hi_low_max,
+        hi_moderate_max=saved.hi_moderate_max,
+        ci_low_max=saved.ci_low_max,
+        ci_moderate_max=saved.ci_moderate_max,
+    )
 
 
 def larval_survey_table(
@@ -81,6 +100,8 @@ def larval_indices_for(
 ) -> LarvalSurvey:
     """HI, CI and BI of the municipality's surveys (one round or all), whole and per ``by``.
 
+    Risk levels use ``thresholds`` or else the municipality's bands (`larval_risk_bands`).
+
     Raises
     ------
     ValueError
@@ -91,6 +112,6 @@ def larval_indices_for(
     return larval_indices(
         larval_survey_table(municipality=municipality, round_number=round_number),
         by=by,
-        thresholds=thresholds,
+        thresholds=thresholds or larval_risk_bands(municipality=municipality),
         container_types=container_type_list(municipality=municipality),
     )

@@ -1,11 +1,15 @@
-"""Writes of the field surveys: the municipality's container list."""
+"""Writes of the field surveys: the municipality's container list and risk bands."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from typing import Any
 
-from analysis.larval import DDC_CONTAINER_TYPES
-from layers.models import LarvalContainerType, Municipality
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from analysis.larval import DDC_CONTAINER_TYPES, RiskThresholds
+from layers.models import LarvalContainerType, LarvalRiskBands, Municipality
 
 
 def container_types_seed(*, municipality: Municipality) -> int:
@@ -30,3 +34,41 @@ def container_types_seed(*, municipality: Municipality) -> int:
         ]
         LarvalContainerType.objects.bulk_create(missing)
     return len(missing)
+
+
+def larval_risk_bands_save(
+    *,
+    municipality: Municipality,
+    user: Any,
+    hi_low_max: float,
+    hi_moderate_max: float,
+    ci_low_max: float,
+    ci_moderate_max: float,
+    source: str = "",
+) -> LarvalRiskBands:
+    """Save new risk bands (a new version; the older ones stay as history).
+
+    Raises
+    ------
+    ValidationError
+        If a bound is not a number, or the bands are not 0 <= low <= moderate <= 100.
+    """
+    values = {
+        "hi_low_max": hi_low_max,
+        "hi_moderate_max": hi_moderate_max,
+        "ci_low_max": ci_low_max,
+        "ci_moderate_max": ci_moderate_max,
+    }
+    try:
+        RiskThresholds(**{name: float(value) for name, value in values.items()})
+    except (TypeError, ValueError):
+        raise ValidationError(
+            _(
+                "Each band is a number from 0 to 100, and the low band ends at or below "
+                "the moderate."
+            )
+        ) from None
+    with transaction.atomic():
+        return LarvalRiskBands.objects.create(
+            municipality=municipality, saved_by=user, source=source[:300], **values
+        )

@@ -12,6 +12,7 @@ LARVAL_TABLES = (
     "layers_larvalcontainertype",
     "layers_housesurvey",
     "layers_larvalcontainercount",
+    "layers_larvalriskbands",
 )
 
 # A survey's place, a count's survey and its container type must belong to the same
@@ -185,6 +186,27 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='housesurvey',
             constraint=models.CheckConstraint(condition=models.Q(('round_number__gte', 1)), name='housesurvey_round_positive'),
+        ),
+        migrations.CreateModel(
+            name='LarvalRiskBands',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('hi_low_max', models.FloatField(verbose_name='HI: highest low value (%)')),
+                ('hi_moderate_max', models.FloatField(verbose_name='HI: highest moderate value (%)')),
+                ('ci_low_max', models.FloatField(verbose_name='CI: highest low value (%)')),
+                ('ci_moderate_max', models.FloatField(verbose_name='CI: highest moderate value (%)')),
+                ('source', models.CharField(blank=True, max_length=300, verbose_name='source')),
+                ('saved_at', models.DateTimeField(auto_now_add=True, verbose_name='saved at')),
+                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='layers.municipality', verbose_name='municipality')),
+                ('saved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='saved by')),
+            ],
+            options={
+                'verbose_name': 'larval risk bands',
+                'verbose_name_plural': 'larval risk bands',
+                'ordering': ['-saved_at', '-id'],
+                'indexes': [models.Index(fields=['municipality', '-saved_at'], name='layers_larv_municip_999dbc_idx')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('hi_low_max__gte', 0), ('hi_low_max__lte', models.F('hi_moderate_max')), ('hi_moderate_max__lte', 100)), name='larvalriskbands_hi_ordered'), models.CheckConstraint(condition=models.Q(('ci_low_max__gte', 0), ('ci_low_max__lte', models.F('ci_moderate_max')), ('ci_moderate_max__lte', 100)), name='larvalriskbands_ci_ordered')],
+            },
         ),
         *[migrations.RunSQL(*tenant_key(*key)) for key in TENANT_KEYS],
         migrations.RunSQL(BUILDING_CHECK, BUILDING_CHECK_DROP),

@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import translation
 
@@ -15,18 +16,25 @@ from analysis.larval import (
     LOCATIONS,
     PLACE_TYPES,
     STATUSES,
+    RiskThresholds,
     container_type_lookup,
     larval_indices,
 )
 from analysis.larval.containers import normalise_label
 from analysis.larval_cli import read_survey_csv
-from layers.field.selectors import container_type_list, larval_indices_for, larval_survey_table
-from layers.field.services import container_types_seed
+from layers.field.selectors import (
+    container_type_list,
+    larval_indices_for,
+    larval_risk_bands,
+    larval_survey_table,
+)
+from layers.field.services import container_types_seed, larval_risk_bands_save
 from layers.models import (
     Building,
     HouseSurvey,
     LarvalContainerCount,
     LarvalContainerType,
+    LarvalRiskBands,
     SurveyPlace,
 )
 from layers.tenancy import tenant_scope_set
@@ -228,7 +236,13 @@ def test_a_survey_cannot_point_at_another_municipalitys_place_type_or_building(s
 
 def test_every_larval_model_string_has_a_thai_translation():
     def strings() -> list[str]:
-        models = [SurveyPlace, LarvalContainerType, HouseSurvey, LarvalContainerCount]
+        models = [
+            SurveyPlace,
+            LarvalContainerType,
+            HouseSurvey,
+            LarvalContainerCount,
+            LarvalRiskBands,
+        ]
         texts = [str(m._meta.verbose_name) for m in models]
         texts += [str(m._meta.verbose_name_plural) for m in models]
         texts += [str(f.verbose_name) for m in models for f in m._meta.fields if f.name != "id"]
@@ -240,3 +254,54 @@ def test_every_larval_model_string_has_a_thai_translation():
     with translation.override("th"):
         thai = strings()
     assert [e for e, t in zip(english, thai, strict=True) if e == t] == []
+
+
+# --- risk bands per municipality -------------------------------------------------------------
+
+
+def test_tanrabads_bands_apply_until_the_municipality_saves_its_own(sample_in_nst, chon):
+    assert larval_risk_bands(municipality=sample_in_nst) == RiskThresholds()
+    market = dict(larval_indices_for(municipality=sample_in_nst, by="place").groups)["ชุมชนตลาด"]
+    assert market.risk(larval_risk_bands(municipality=sample_in_nst))["level"] == "high"  # 57.14
+
+    larval_risk_bands_save(
+        municipality=sample_in_nst,
+        user=None,
+        hi_low_max=20,
+        hi_moderate_max=60,
+        ci_low_max=1,
+        ci_moderate_max=10,
+        source="ประกาศเทศบาล (ทดสอบ)",
+    )
+    bands = larval_risk_bands(municipality=sample_in_nst)
+    assert bands == RiskThresholds(20, 60, 1, 10)
+    stored = larval_indices_for(municipality=sample_in_nst, by="place")
+    assert stored.thresholds == bands
+    assert dict(stored.groups)["ชุมชนตลาด"].risk(bands)["level"] == "moderate"
+    assert larval_risk_bands(municipality=chon) == RiskThresholds()
+
+
+@pytest.mark.parametrize(
+    "bands",
+    [(60, 50, 0, 5), (10, 50, -1, 5), (10, 150, 0, 5), (float("nan"), 50, 0, 5), ("ten", 50, 0, 5)],
+)
+def test_bad_bands_save_nothing(nst, bands):
+    names = ["hi_low_max", "hi_moderate_max", "ci_low_max", "ci_moderate_max"]
+    with pytest.raises(ValidationError), translation.override("th"):
+        larval_risk_bands_save(municipality=nst, user=None, **dict(zip(names, bands, strict=True)))
+    assert LarvalRiskBands.objects.count() == 0
+    refused(
+        lambda: LarvalRiskBands.objects.create(
+            municipality=nst, hi_low_max=60, hi_moderate_max=50, ci_low_max=0, ci_moderate_max=5
+        ),
+        "larvalriskbands_hi_ordered",
+    )
+
+
+def test_the_bands_refusal_is_in_thai(nst):
+    with pytest.raises(ValidationError) as caught, translation.override("th"):
+        larval_risk_bands_save(
+            municipality=nst, user=None, hi_low_max=60, hi_moderate_max=50, ci_low_max=0,
+            ci_moderate_max=5,
+        )  # fmt: skip
+    assert "ต้องเป็นตัวเลข 0 ถึง 100" in caught.value.messages[0]
