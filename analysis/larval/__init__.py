@@ -17,6 +17,7 @@ from analysis.larval.indices import (
     LarvalSurvey,
     RepeatVisit,
     RiskThresholds,
+    group_sort_key,
     larval_indices,
 )
 from analysis.larval.validation import (
@@ -44,6 +45,7 @@ __all__ = [
     "RowProblem",
     "SurveyInputError",
     "container_type_lookup",
+    "group_sort_key",
     "larval_indices",
     "survey_rows",
 ]

@@ -237,7 +237,9 @@ def larval_indices(
     groups: tuple[tuple[object, LarvalIndices], ...] = ()
     if by is not None:
         parts = {rows.group_labels[code]: part for code, part in counted.groupby("group")}
-        groups = tuple((value, _summarise(parts[value])) for value in sorted(parts, key=_order))
+        groups = tuple(
+            (value, _summarise(parts[value])) for value in sorted(parts, key=group_sort_key)
+        )
     return LarvalSurvey(
         total=_summarise(counted),
         by=by,
@@ -325,8 +327,8 @@ def _iso(value: pd.Timestamp | None) -> str | None:
     return value.date().isoformat() if value == value.normalize() else value.isoformat()
 
 
-def _order(value: object) -> tuple[int, float, str]:
-    """Numbers in numeric order, then text, then blanks."""
+def group_sort_key(value: object) -> tuple[int, float, str]:
+    """The order of groups: numbers in numeric order, then text, then blanks."""
     text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
     if not text:
         return (2, 0.0, "")

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
@@ -29,6 +30,7 @@ from layers.field.selectors import (
     larval_survey_table,
 )
 from layers.field.services import container_types_seed, larval_risk_bands_save
+from layers.field.sql import larval_indices_sql
 from layers.models import (
     Building,
     HouseSurvey,
@@ -305,3 +307,72 @@ def test_the_bands_refusal_is_in_thai(nst):
             ci_moderate_max=5,
         )  # fmt: skip
     assert "ต้องเป็นตัวเลข 0 ถึง 100" in caught.value.messages[0]
+
+
+# --- the PostGIS path agrees with the pure path ----------------------------------------------
+
+
+def random_surveys(municipality, *, seed: int, n_houses: int = 60) -> None:
+    """Houses in three places, one to three visits each over two rounds, every status."""
+    rng = np.random.default_rng(seed)
+    container_types_seed(municipality=municipality)
+    types = list(LarvalContainerType.objects.filter(municipality=municipality))
+    places = [
+        SurveyPlace.objects.create(municipality=municipality, kind=kind, name=name)
+        for kind, name in [
+            ("community", "ชุมชนเหนือ"),
+            ("community", "ชุมชนใต้"),
+            ("school", "โรงเรียน"),
+        ]
+    ]
+    statuses = ["surveyed"] * 6 + ["vacant", "refused", "closed"]
+    for house in range(n_houses):
+        place = places[house % 3]
+        for day in rng.choice(np.arange(1, 15), size=rng.integers(1, 4), replace=False):
+            survey = a_survey(
+                municipality,
+                place,
+                house_number=f"{house}/1",
+                round_number=int(rng.integers(1, 3)),
+                surveyed_at=dt.datetime(2025, 6, int(day), 9, tzinfo=BANGKOK),
+                status=str(rng.choice(statuses)),
+            )
+            if survey.status != "surveyed":
+                continue
+            for index in rng.choice(len(types), size=rng.integers(0, 5), replace=False):
+                containers = int(rng.integers(0, 7))
+                LarvalContainerCount.objects.create(
+                    municipality=municipality,
+                    survey=survey,
+                    container_type=types[index],
+                    location=str(rng.choice(["indoor", "outdoor"])),
+                    containers=containers,
+                    positive=int(rng.binomial(containers, 0.3)),
+                )
+
+
+@pytest.mark.parametrize("by", [None, "round", "place", "place_type", "subdistrict", "house_id"])
+def test_postgis_and_pure_paths_agree_on_the_sample(sample_in_nst, by):
+    pure = larval_indices_for(municipality=sample_in_nst, by=by)
+    total, groups = larval_indices_sql(municipality=sample_in_nst, by=by)
+    assert total == pure.total
+    assert groups == pure.groups
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_postgis_and_pure_paths_agree_on_random_surveys(nst, seed):
+    random_surveys(nst, seed=seed)
+    for by in (None, "round", "place", "house_id"):
+        for round_number in (None, 2):
+            pure = larval_indices_for(municipality=nst, by=by, round_number=round_number)
+            sql = larval_indices_sql(municipality=nst, by=by, round_number=round_number)
+            assert sql == (pure.total, pure.groups)
+    assert larval_indices_for(municipality=nst).repeat_visits != ()
+
+
+def test_the_postgis_path_sees_nothing_of_another_municipality(sample_in_nst, chon):
+    tenant_scope_set(municipality_ids=[chon.pk])
+    total, groups = larval_indices_sql(municipality=sample_in_nst, by="place")
+    assert (total.houses_surveyed, total.containers, groups) == (0, 0, ())
+    with pytest.raises(ValueError, match="by must be one of"):
+        larval_indices_sql(municipality=chon, by="status; DROP TABLE layers_housesurvey")
