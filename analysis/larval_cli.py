@@ -119,7 +119,7 @@ def read_survey_csv(path: Path) -> pd.DataFrame:
         )
     table.columns = names
     table.index = pd.RangeIndex(2, len(table) + 2, name="line")
-    _refuse_line_breaks(table, path, physical_lines=len(_LINE_BREAK.findall(text.rstrip("\r\n"))))
+    _refuse_line_breaks(table, path, physical_lines=_data_lines(text))
     return table[~(table == "").all(axis=1)]
 
 
@@ -144,6 +144,12 @@ def _read_text(path: Path) -> str:
     if not text.strip():
         raise SurveyFileError(f"{path}: ไฟล์ว่าง / empty file")
     return text
+
+
+def _data_lines(text: str) -> int:
+    """Lines after the header, as pandas counts rows: the file's last line end ends a row."""
+    breaks = len(_LINE_BREAK.findall(text))
+    return breaks - 1 if _LINE_BREAK.search(text[-2:]) else breaks
 
 
 def _refuse_line_breaks(table: pd.DataFrame, path: Path, *, physical_lines: int) -> None:

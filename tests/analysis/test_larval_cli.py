@@ -97,10 +97,10 @@ def test_bands_can_be_overridden():
     assert out["thresholds"]["hi"] == [60.0, 80.0]
 
 
-def test_bom_crlf_and_blank_lines_give_the_same_answer(tmp_path):
+def test_bom_crlf_and_blank_lines_even_at_the_end_give_the_same_answer(tmp_path):
     text = SAMPLE.read_text(encoding="utf-8")
     lines = text.splitlines()
-    windows = "\ufeff" + "\r\n".join([*lines[:5], "", *lines[5:]]) + "\r\n"
+    windows = "\ufeff" + "\r\n".join([*lines[:5], "", *lines[5:], "", ""]) + "\r\n"
     assert as_json(write(tmp_path, windows)) == as_json(SAMPLE)
 
 
