@@ -104,7 +104,10 @@ def read_survey_csv(path: Path) -> pd.DataFrame:
         If the file is missing, too large, empty, not UTF-8 or not a table.
     """
     text = _read_text(path)
-    header = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")]))
+    try:
+        header = next(csv.reader([_LINE_BREAK.split(text, maxsplit=1)[0]]))
+    except csv.Error as error:
+        raise SurveyFileError(f"{path}: อ่านหัวตารางไม่ได้ / cannot read the header: {error}") from None
     names = [name.strip() for name in header]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "fixtures" / "data" / "larval" / "survey_sample.csv"
@@ -184,3 +190,44 @@ def test_bad_bands_are_refused(tmp_path):
     done = cli(SAMPLE, "--ci-bands", "five")
     assert done.returncode == 2
     assert "two numbers like 10,50" in done.stderr
+
+
+def test_old_mac_line_ends_are_read_too(tmp_path):
+    text = SAMPLE.read_text(encoding="utf-8").replace("\n", "\r")
+    assert as_json(write(tmp_path, text)) == as_json(SAMPLE)
+
+
+# --- hostile cells never crash the command (in-process: many examples) ------------------------
+
+HOSTILE_CELLS = [
+    "", " ", "-1", "1e400", "NaN", "inf", "None", "=1+1", "+1", "@x", "\t1", "๓", "0x10", "1_000",
+    "9" * 400, "ก" * 500, "\u200b", "\ufeff", '"', "a,b", "2568-01-01", "2025-02-30", "1.0",
+    " 1 ", "ＩＮＤＯＯＲ", "Indoor", "Vacant", "\r", "\n", "community\u00a0", "9" * 20,
+]  # fmt: skip
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(0, 21), st.integers(0, 10), st.sampled_from(HOSTILE_CELLS)),
+        min_size=1,
+        max_size=4,
+    ),
+    by=st.sampled_from([None, "zone", "round", "community", "house_id", "location"]),
+)
+def test_a_hostile_cell_gives_an_answer_or_a_refusal_never_a_crash(edits, by, tmp_path_factory):
+    rows = [line.split(",") for line in SAMPLE.read_text(encoding="utf-8").splitlines()[1:]]
+    for row, column, value in edits:
+        rows[row][column] = '"' + value.replace('"', '""') + '"'
+    header = SAMPLE.read_text(encoding="utf-8").splitlines()[0]
+    path = tmp_path_factory.mktemp("fuzz") / "survey.csv"
+    path.write_text("\n".join([header, *(",".join(r) for r in rows)]) + "\n", encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["larval-indices", str(path), "--json", *(["--by", by] if by else [])])
+    if code == 0:
+        assert list(json.loads(out.getvalue())) == TOP_KEYS
+    else:
+        assert code == 2
+        assert err.getvalue().startswith("larval-indices: error: ")
+        assert "line " in err.getvalue() or "column" in err.getvalue()
