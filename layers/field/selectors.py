@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.larval import ContainerType, LarvalSurvey, RiskThresholds, larval_indices
+from analysis.larval import (
+    DDC_CONTAINER_TYPES,
+    ContainerType,
+    LarvalSurvey,
+    RiskThresholds,
+    larval_indices,
+)
 from layers.models import (
     HouseSurvey,
     LarvalContainerCount,
@@ -42,10 +48,13 @@ VISIT_FIELDS = {
 def container_type_list(*, municipality: Municipality) -> list[ContainerType]:
     """The municipality's container types as the analysis takes them (inactive ones too).
 
-    Inactive types are off the form but still name the rows recorded with them.
+    Inactive types are off the form but still name the rows recorded with them. A
+    municipality that has no list yet (`layers.field.services.container_types_seed` not run)
+    gets the DDC list it would be seeded with.
     """
     rows = LarvalContainerType.objects.filter(municipality=municipality).order_by("number")
-    return [ContainerType(row.number, row.name_th, row.name_en) for row in rows]
+    types = [ContainerType(row.number, row.name_th, row.name_en) for row in rows]
+    return types or list(DDC_CONTAINER_TYPES)
 
 
 def larval_risk_bands(*, municipality: Municipality) -> RiskThresholds:

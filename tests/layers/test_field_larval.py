@@ -376,3 +376,8 @@ def test_the_postgis_path_sees_nothing_of_another_municipality(sample_in_nst, ch
     assert (total.houses_surveyed, total.containers, groups) == (0, 0, ())
     with pytest.raises(ValueError, match="by must be one of"):
         larval_indices_sql(municipality=chon, by="status; DROP TABLE layers_housesurvey")
+
+
+def test_a_municipality_without_a_list_reads_with_the_ddc_list(chon):
+    assert LarvalContainerType.objects.filter(municipality=chon).count() == 0
+    assert container_type_list(municipality=chon) == list(DDC_CONTAINER_TYPES)
