@@ -3,8 +3,9 @@
 The table has one row per container type x location of a house visit (columns in
 `REQUIRED_COLUMNS`, optionally `OPTIONAL_COLUMNS`). Rows whose house was vacant, closed or
 refused (``status``) may leave the container columns empty. Each check works on the distinct
-values of a column (a survey has few), so a million rows are checked in about a second; each
-problem keeps its row label, which the command line sets to the line number of the CSV.
+values of a column (a survey has few), so a million rows are checked in about a second. Each
+problem names its row by the table's index label; a table whose index is named ``line`` (as
+`analysis.larval_cli.read_survey_csv` gives it: the CSV line numbers) is reported by line.
 """
 
 from __future__ import annotations
