@@ -13,7 +13,11 @@ from collections.abc import Callable
 from analysis.gdal_guard import gdal_guard
 
 # Modules that contribute subcommands; each defines register(subparsers).
-SUBCOMMAND_MODULES: tuple[str, ...] = ("analysis.dengue_cli", "analysis.flood_cli")
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "analysis.dengue_cli",
+    "analysis.flood_cli",
+    "analysis.larval_cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -214,3 +214,30 @@ class SprayRoundAdmin(TenantAdmin):
 class MinimumNeedsProfileAdmin(TenantAdmin):
     list_display = ("__str__", "municipality")
     list_filter = ("municipality",)
+
+
+@admin.register(layer_models.LarvalContainerType)
+class LarvalContainerTypeAdmin(TenantAdmin):
+    """The municipality's container list (seeded with the DDC list); edits keep the numbers."""
+
+    list_display = ("number", "name_th", "name_en", "active", "municipality")
+    list_filter = ("active", "municipality")
+    search_fields = ("name_th", "name_en")
+
+
+@admin.register(layer_models.SurveyPlace)
+class SurveyPlaceAdmin(TenantAdmin):
+    list_display = ("name", "kind", "subdistrict", "municipality")
+    list_filter = ("kind", "municipality")
+    search_fields = ("name",)
+
+
+@admin.register(layer_models.LarvalRiskBands)
+class LarvalRiskBandsAdmin(TenantAdmin):
+    list_display = ("__str__", "saved_at", "source", "municipality")
+    list_filter = ("municipality",)
+    readonly_fields = ("saved_by", "saved_at")
+
+    def save_model(self, request, obj, form, change):
+        obj.saved_by = request.user
+        super().save_model(request, obj, form, change)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from layers.fields import EncryptedTextField
 
@@ -998,3 +999,238 @@ class FloodReplacementValue(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.building_type}: {self.baht_per_m2:g} baht/m2"
+
+
+# --- Larval surveys (issue 18; the rules are analysis.larval's, decision 0016) ----------------
+
+
+class SurveyPlace(TenantModel):
+    """A place surveyed for Aedes larvae; communities are judged by HI, the others by CI."""
+
+    class Kind(models.TextChoices):
+        # The place types of TanRabad SURVEY (placeTypeList.json) and analysis.larval.PLACE_TYPES.
+        COMMUNITY = "community", _("community")
+        RELIGIOUS = "religious", _("religious place")
+        SCHOOL = "school", _("school")
+        HOSPITAL = "hospital", _("hospital")
+        FACTORY = "factory", _("factory")
+        SHELTER = "shelter", _("temporary shelter")
+        OTHER = "other", _("other place")
+
+    kind = models.CharField(_("kind of place"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    subdistrict = models.ForeignKey(
+        Subdistrict,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("subdistrict"),
+    )
+    geom = models.PointField(_("location"), srid=WGS84, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("survey place")
+        verbose_name_plural = _("survey places")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "kind", "name"], name="surveyplace_unique_name"
+            ),
+            # The target of the (place, municipality) keys of migration 0020.
+            models.UniqueConstraint(fields=["id", "municipality"], name="surveyplace_tenant_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LarvalContainerType(TenantModel):
+    """A container type on the municipality's survey form, seeded with the DDC list."""
+
+    number = models.PositiveSmallIntegerField(_("number"))
+    name_th = models.CharField(_("name (Thai)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    active = models.BooleanField(_("on the form"), default=True)
+
+    class Meta:
+        verbose_name = _("container type")
+        verbose_name_plural = _("container types")
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "number"], name="larvalcontainertype_unique_number"
+            ),
+            models.UniqueConstraint(
+                fields=["municipality", "name_th"], name="larvalcontainertype_unique_name"
+            ),
+            models.UniqueConstraint(
+                fields=["id", "municipality"], name="larvalcontainertype_tenant_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name_th}"
+
+
+class HouseSurvey(TenantModel):
+    """One visit to one house in one round: surveyed, or found vacant, closed or refused.
+
+    `client_uuid` is made by the phone that recorded the visit, so a visit sent twice is stored
+    once; `version` grows with each accepted change, so two phones editing one visit cannot
+    overwrite each other unseen. The house is a building of the buildings layer or, where none
+    is mapped, a house number in the place.
+    """
+
+    class Status(models.TextChoices):
+        SURVEYED = "surveyed", pgettext_lazy("house survey status", "surveyed")
+        VACANT = "vacant", pgettext_lazy("house survey status", "vacant")
+        REFUSED = "refused", pgettext_lazy("house survey status", "refused")
+        CLOSED = "closed", pgettext_lazy("house survey status", "closed")
+
+    client_uuid = models.UUIDField(_("client id"))
+    version = models.PositiveIntegerField(_("version"), default=1)
+    place = models.ForeignKey(
+        SurveyPlace, on_delete=models.PROTECT, related_name="surveys", verbose_name=_("place")
+    )
+    building = models.ForeignKey(
+        Building,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("building"),
+    )
+    house_number = models.CharField(_("house number"), max_length=50, blank=True)
+    round_number = models.PositiveSmallIntegerField(_("round"), default=1)
+    surveyed_at = models.DateTimeField(_("surveyed at"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.SURVEYED
+    )
+    surveyor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("surveyor"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("house survey")
+        verbose_name_plural = _("house surveys")
+        ordering = ["-surveyed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["client_uuid"], name="housesurvey_unique_client"),
+            models.UniqueConstraint(fields=["id", "municipality"], name="housesurvey_tenant_key"),
+            models.CheckConstraint(
+                condition=models.Q(building__isnull=False) | ~models.Q(house_number=""),
+                name="housesurvey_names_its_house",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(round_number__gte=1), name="housesurvey_round_positive"
+            ),
+        ]
+        indexes = [models.Index(fields=["municipality", "round_number", "place"])]
+
+    def __str__(self) -> str:
+        house = self.house_number or f"building {self.building_id}"
+        return f"{house}, round {self.round_number} ({self.surveyed_at:%Y-%m-%d})"
+
+
+class LarvalContainerCount(TenantModel):
+    """Containers of one type, indoors or outdoors, in one house survey, and how many had larvae."""
+
+    class Location(models.TextChoices):
+        INDOOR = "indoor", _("indoors")
+        OUTDOOR = "outdoor", _("outdoors")
+
+    survey = models.ForeignKey(
+        HouseSurvey,
+        on_delete=models.CASCADE,
+        related_name="container_counts",
+        verbose_name=_("house survey"),
+    )
+    container_type = models.ForeignKey(
+        LarvalContainerType,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("container type"),
+    )
+    location = models.CharField(_("indoors or outdoors"), max_length=10, choices=Location.choices)
+    containers = models.PositiveIntegerField(_("containers"))
+    positive = models.PositiveIntegerField(_("containers with larvae"))
+
+    class Meta:
+        verbose_name = _("container count")
+        verbose_name_plural = _("container counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survey", "container_type", "location"],
+                name="larvalcontainercount_unique_row",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(positive__lte=models.F("containers"), containers__lte=10_000),
+                name="larvalcontainercount_positive_within_containers",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.container_type_id} {self.location}: {self.positive}/{self.containers}"
+
+
+class LarvalRiskBands(TenantModel):
+    """The municipality's risk bands for the larval indices; the newest saved is in force.
+
+    Upper bounds (inclusive, percent) of the low and moderate bands: communities are judged by
+    HI, other places by CI. Without a saved row TanRabad's bands apply
+    (`analysis.larval.RiskThresholds`: HI 10 and 50, CI 0 and 5; decision 0016).
+    """
+
+    hi_low_max = models.FloatField(_("HI: highest low value (%)"))
+    hi_moderate_max = models.FloatField(_("HI: highest moderate value (%)"))
+    ci_low_max = models.FloatField(_("CI: highest low value (%)"))
+    ci_moderate_max = models.FloatField(_("CI: highest moderate value (%)"))
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("saved by"),
+    )
+    saved_at = models.DateTimeField(_("saved at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("larval risk bands")
+        verbose_name_plural = _("larval risk bands")
+        ordering = ["-saved_at", "-id"]
+        indexes = [models.Index(fields=["municipality", "-saved_at"])]
+        # NaN fails these too (PostgreSQL sorts NaN above every number).
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    hi_low_max__gte=0,
+                    hi_low_max__lte=models.F("hi_moderate_max"),
+                    hi_moderate_max__lte=100,
+                ),
+                name="larvalriskbands_hi_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    ci_low_max__gte=0,
+                    ci_low_max__lte=models.F("ci_moderate_max"),
+                    ci_moderate_max__lte=100,
+                ),
+                name="larvalriskbands_ci_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"HI {self.hi_low_max:g}/{self.hi_moderate_max:g}, "
+            f"CI {self.ci_low_max:g}/{self.ci_moderate_max:g}"
+        )

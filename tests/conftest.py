@@ -73,6 +73,9 @@ SLOW_MODULES = {
     "tests/layers/test_history.py": 16,
     "tests/layers/test_import_cli.py": 13,
     "tests/analysis/test_national.py": 13,
+    # 27 subprocesses, each importing every subcommand's libraries, and 80 hostile CSVs
+    # in-process; measured with a load average of 5 (five sessions on 2 cores):
+    "tests/analysis/test_larval_cli.py": 128,
 }
 
 
