@@ -59,7 +59,7 @@ DROP FUNCTION IF EXISTS mueang_housesurvey_building_check();
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('layers', '0017_flood_damage'),
+        ('layers', '0018_dengue_work'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
