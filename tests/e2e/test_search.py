@@ -1,0 +1,81 @@
+"""The header search in a real browser: type part of a Thai name, pick it, land on the map."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from layers.models import Landmark
+
+pytestmark = pytest.mark.e2e
+
+NST = "nakhon-si-thammarat"
+TEMPLE = "วัดพระมหาธาตุ วรมหาวิหาร"
+
+
+def test_planner_finds_the_temple_by_part_of_its_name_and_the_map_opens_at_it(visit):
+    temple = Landmark.objects.get(municipality__code=NST, name_th=TEMPLE)
+    visit.login("nst-planner")
+    visit.goto(f"/m/{NST}/")
+    page = visit.page
+
+    box = page.locator("header").get_by_role("combobox")
+    box.click()
+    box.press_sequentially("มหาธาตุ", delay=30)
+    option = page.get_by_role("option").filter(has_text=TEMPLE)
+    option.wait_for()
+    assert box.get_attribute("aria-expanded") == "true"
+    # Keyboard only: down to the temple's suggestion, Enter opens it.
+    position = page.get_by_role("option").all_inner_texts().index(option.inner_text())
+    for _ in range(position + 1):
+        box.press("ArrowDown")
+    assert option.get_attribute("aria-selected") == "true"
+    assert box.get_attribute("aria-activedescendant") == option.get_attribute("id")
+    box.press("Enter")
+
+    page.wait_for_url(re.compile(rf"/m/{NST}/map/\?layer=landmarks&feature={temple.pk}$"))
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert TEMPLE in popup.inner_text()
+    centre = page.evaluate(
+        "() => { const c = window.mueangMap.map.getCenter();"
+        " return [c.lng, c.lat, window.mueangMap.map.getZoom()]; }"
+    )
+    assert centre[0] == pytest.approx(temple.geom.x, abs=1e-4)
+    assert centre[1] == pytest.approx(temple.geom.y, abs=1e-4)
+    assert centre[2] >= 17
+    assert visit.foreign_hosts() == set()
+    assert visit.console_errors == []
+
+
+def test_enter_without_a_chosen_suggestion_opens_the_results_page(visit):
+    visit.login("nst-planner")
+    visit.goto(f"/m/{NST}/catalogue/")
+    page = visit.page
+
+    box = page.locator("header").get_by_role("combobox")
+    box.fill("มหาทาตุ")  # one letter wrong
+    box.press("Enter")
+
+    page.wait_for_url(re.compile(rf"/m/{NST}/search/\?q="))
+    results = page.locator(".search-results")
+    assert TEMPLE in results.inner_text()
+    results.get_by_role("link", name=TEMPLE).click()
+    page.locator(".leaflet-popup-content").wait_for()
+    assert TEMPLE in page.locator(".leaflet-popup-content").inner_text()
+
+
+def test_escape_closes_the_suggestions_and_names_from_data_stay_text(visit):
+    visit.login("nst-planner")
+    visit.goto(f"/m/{NST}/")
+    page = visit.page
+
+    box = page.locator("header").get_by_role("combobox")
+    box.press_sequentially("ราชดำเนิน", delay=20)
+    page.get_by_role("option").first.wait_for()
+    assert page.locator("#site-search-list li *:not(span)").count() == 0
+    box.press("Escape")
+
+    assert page.locator("#site-search-list").is_hidden()
+    assert box.get_attribute("aria-expanded") == "false"
