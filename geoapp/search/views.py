@@ -30,6 +30,8 @@ from layers.search.selectors import MAX_TEXT_CHARS, MIN_TEXT_CHARS, SearchHit, s
 PAGE_HITS_PER_KIND = 20
 SUGGESTIONS = 8
 #: The map layer (as `map-focus.js` names it) that draws each kind of feature.
+#: Thai as characters, not \u escapes: a third of the size, and readable in a capture.
+_THAI_AS_IS = {"ensure_ascii": False}
 MAP_LAYERS = {
     "landmark": "landmarks",
     "road": "roads",
@@ -147,6 +149,9 @@ def search_suggestions(request: HttpRequest, code: str) -> JsonResponse:
     try:
         text = search_text_input(request.GET.get("q"), "q", max_chars=MAX_TEXT_CHARS)
     except InputError as error:
-        return JsonResponse({"error": str(error)}, status=400)
+        return JsonResponse({"error": str(error)}, status=400, json_dumps_params=_THAI_AS_IS)
     results = _search(request, municipality, text, SUGGESTIONS)[:SUGGESTIONS]
-    return JsonResponse({"q": text, "results": [result.as_json() for result in results]})
+    return JsonResponse(
+        {"q": text, "results": [result.as_json() for result in results]},
+        json_dumps_params=_THAI_AS_IS,
+    )

@@ -168,3 +168,10 @@ def test_visitors_get_no_search_box(db):
     html = Client(HTTP_HOST="127.0.0.1").get(reverse("landing")).content.decode()
 
     assert 'role="combobox"' not in html
+
+
+@pytest.mark.parametrize("role", ["viewer", "planner", "health", "disaster", "editor", "admin"])
+def test_every_role_of_the_municipality_may_search(db, role):
+    """Searching needs only membership (VIEW_LAYERS, which every role has); cases are filtered."""
+    assert page(f"nst-{role}", "มหาธาตุ").status_code == 200
+    assert suggest(f"nst-{role}", "มหาธาตุ").status_code == 200
