@@ -175,3 +175,128 @@ def test_every_role_of_the_municipality_may_search(db, role):
     """Searching needs only membership (VIEW_LAYERS, which every role has); cases are filtered."""
     assert page(f"nst-{role}", "มหาธาตุ").status_code == 200
     assert suggest(f"nst-{role}", "มหาธาตุ").status_code == 200
+
+
+# --- The catalogue's attribute tables -----------------------------------------------------------
+
+
+def dataset_page(username: str, slug: str, **params: str):
+    url = reverse("catalogue-dataset", kwargs={"code": NST, "slug": slug})
+    return client_for(username, "en").get(url, params)
+
+
+def test_the_attribute_table_is_searched_by_text(db):
+    response = dataset_page("nst-viewer", "landmarks-osm", q="มหาธาตุ")
+
+    assert response.status_code == 200
+    names = [row[0] for row in response.context["rows"]]
+    assert TEMPLE in names
+    assert all("มหาธาตุ" in (row[0] or "") + (row[1] or "") for row in response.context["rows"])
+    assert response.context["matching"] < response.context["total"]
+
+
+def test_the_attribute_table_is_filtered_by_a_choice_column(db):
+    temples = Landmark.objects.filter(municipality__code=NST, category="temple").count()
+
+    response = dataset_page("nst-viewer", "landmarks-osm", category="temple")
+
+    columns = response.context["columns"]
+    categories = {row[columns.index("category")] for row in response.context["rows"]}
+    assert categories == {"temple"}
+    assert response.context["matching"] == temples
+
+
+def test_the_attribute_table_pages_keep_the_search(db):
+    first = dataset_page("nst-viewer", "roads-osm", q="ถนน", road_class="residential")
+    body = first.content.decode()
+    second = dataset_page("nst-viewer", "roads-osm", q="ถนน", road_class="residential", page="2")
+
+    assert first.context["page"].has_next()
+    assert "?q=%E0%B8%96%E0%B8%99%E0%B8%99&amp;road_class=residential&amp;page=2" in body
+    assert second.context["page"].number == 2
+    assert set(second.context["row_ids"]).isdisjoint(first.context["row_ids"])
+    assert all(row[2] == "residential" for row in second.context["rows"])
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"category": "palace"}, "category"),
+        ({"q": "x" * 101}, "100"),
+        ({"q": "a\tb"}, "control"),
+    ],
+)
+def test_the_attribute_table_refuses_bad_filters_with_the_reason(db, params, reason):
+    response = dataset_page("nst-viewer", "landmarks-osm", **params)
+
+    assert response.status_code == 400
+    assert reason in response.context["table_error"]
+
+
+def test_the_case_table_search_needs_case_rights_like_the_table(db):
+    """The case dataset stays 404 for roles without exact-location rights, search or not."""
+    assert dataset_page("nst-planner", "dengue-cases-generated", q="sim").status_code == 404
+    response = dataset_page("nst-health", "dengue-cases-generated", diagnosis="DHF")
+    assert response.status_code == 200
+    columns = response.context["columns"]
+    assert {row[columns.index("diagnosis")] for row in response.context["rows"]} == {"DHF"}
+
+
+# --- The flood aid list -------------------------------------------------------------------------
+
+
+def aid(username: str = "nst-disaster", **params: str):
+    return client_for(username, "en").get(reverse("flood-aid-priority", args=[NST]), params)
+
+
+def test_the_aid_list_is_paginated_and_its_pages_keep_the_filters(db):
+    first = aid(need="vulnerable")
+    second = aid(need="vulnerable", page="2")
+
+    rows = first.context["page_rows"]
+    assert len(rows) == 50
+    assert first.context["page"].paginator.count == len(first.context["rows"])
+    assert all(r.elderly + r.bedridden + r.disabled + r.infants > 0 for r in rows)
+    assert "?need=vulnerable&amp;page=2" in first.content.decode()
+    assert second.context["page_rows"][0].rank > rows[-1].rank
+
+
+def test_the_aid_list_is_searched_by_building_number_and_subdistrict(db):
+    everyone = aid().context["rows"]
+    building = everyone[7].building_id
+    subdistrict = everyone[0].subdistrict
+
+    by_number = aid(q=str(building)).context["rows"]
+    by_subdistrict = aid(q=subdistrict).context["rows"]
+
+    assert building in [r.building_id for r in by_number]
+    assert all(str(building) in str(r.building_id) for r in by_number)
+    assert {r.subdistrict for r in by_subdistrict} == {subdistrict}
+    assert len(by_subdistrict) == len([r for r in everyone if r.subdistrict == subdistrict])
+
+
+def test_the_aid_list_filters_by_hazard_class_and_the_downloads_follow(db):
+    high = aid(**{"class": "high"})
+    csv_body = aid(**{"class": "high", "format": "csv"}).content.decode("utf-8-sig")
+
+    rows = high.context["rows"]
+    assert rows
+    assert {r.hazard_class for r in rows} == {"high"}
+    assert len(csv_body.strip().splitlines()) == len(rows) + 1
+    assert "class=high" in high.context["csv_query"]
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [({"class": "deep"}, "class"), ({"need": "all"}, "need"), ({"q": "1" * 101}, "100")],
+)
+def test_the_aid_list_refuses_bad_filters_with_the_reason(db, params, reason):
+    response = aid(**params)
+
+    assert response.status_code == 400
+    assert reason in response.content.decode()
+
+
+@pytest.mark.parametrize(("role", "status"), [("viewer", 403), ("planner", 403), ("disaster", 200)])
+def test_the_aid_list_search_keeps_the_aid_lists_roles(db, role, status):
+    assert aid(f"nst-{role}", q="1").status_code == status
