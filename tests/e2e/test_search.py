@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from layers.models import Landmark
+from layers.models import DengueCase, Landmark, Road
 
 pytestmark = pytest.mark.e2e
 
@@ -79,3 +79,33 @@ def test_escape_closes_the_suggestions_and_names_from_data_stay_text(visit):
 
     assert page.locator("#site-search-list").is_hidden()
     assert box.get_attribute("aria-expanded") == "false"
+
+
+def test_a_road_drawn_from_vector_tiles_is_focused_from_the_features_api(visit, settings):
+    """Large towns get roads as vector tiles, not in the page: the map reads the one road."""
+    settings.MUEANG_MAP_TILE_THRESHOLD = 0
+    road = Road.objects.filter(municipality__code=NST, name_th__startswith="ถนนราชดำเนิน").first()
+    visit.login("nst-planner")
+
+    visit.goto(f"/m/{NST}/map/?layer=roads&feature={road.pk}")
+
+    page = visit.page
+    page.locator(".mueang-map-frame[data-focused-feature]").wait_for()
+    assert page.locator("path.mueang-road").count() == 0  # roads are tiles here
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert road.name_th in popup.inner_text()
+    assert page.locator("path.mueang-focus").count() >= 1
+    assert visit.console_errors == []
+
+
+def test_a_crafted_link_to_a_case_shows_nothing_to_a_role_without_case_access(visit):
+    """The map and the Features API both refuse: no outline, no popup."""
+    case = DengueCase.objects.filter(municipality__code=NST).first()
+    visit.login("nst-planner")
+
+    visit.goto(f"/m/{NST}/map/?layer=cases&feature={case.pk}")
+    visit.page.wait_for_load_state("networkidle")
+
+    assert visit.page.locator(".leaflet-popup-content").count() == 0
+    assert visit.page.locator(".mueang-map-frame[data-focused-feature]").count() == 0
