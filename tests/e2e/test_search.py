@@ -109,3 +109,27 @@ def test_a_crafted_link_to_a_case_shows_nothing_to_a_role_without_case_access(vi
 
     assert visit.page.locator(".leaflet-popup-content").count() == 0
     assert visit.page.locator(".mueang-map-frame[data-focused-feature]").count() == 0
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_the_results_page_and_the_open_suggestions_pass_axe_and_fit_the_screen(visit, width):
+    from tests.e2e.test_accessibility import AXE, BLOCKING, RUN_AXE, describe
+
+    page = visit.page
+    page.set_viewport_size({"width": width, "height": 800})
+    visit.login("nst-planner")
+    visit.goto(
+        f"/m/{NST}/search/?q=%E0%B8%A1%E0%B8%AB%E0%B8%B2%E0%B8%98%E0%B8%B2%E0%B8%95%E0%B8%B8"
+    )
+    box = page.locator("header").get_by_role("combobox")
+    box.fill("")
+    box.press_sequentially("ราชดำเนิน", delay=20)
+    page.get_by_role("option").first.wait_for()
+    box.press("ArrowDown")
+
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    violations = page.evaluate(RUN_AXE, [])
+    blocking = [v for v in violations if v["impact"] in BLOCKING]
+    assert not blocking, describe(blocking)
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    assert TEMPLE in page.locator(".search-results").inner_text()
