@@ -11,12 +11,20 @@ import re
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from layers.fields import EncryptedTextField
 
 WGS84 = 4326
+
+
+def _name_search_index(name: str, fields: tuple[str, ...] = ("name_th", "name_en")) -> GinIndex:
+    """Trigram index for the header search (substring and typo matches; decision 0014)."""
+    return GinIndex(
+        fields=list(fields), opclasses=["gin_trgm_ops"] * len(fields), name=f"{name}_search_trgm"
+    )
 
 
 class Municipality(models.Model):
@@ -95,6 +103,7 @@ class Subdistrict(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["municipality", "code"], name="subdistrict_unique_code")
         ]
+        indexes = [_name_search_index("subdistrict")]
 
     def __str__(self) -> str:
         return self.name_th
@@ -164,6 +173,7 @@ class Dataset(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["municipality", "slug"], name="dataset_unique_slug")
         ]
+        indexes = [_name_search_index("dataset", ("title",))]
 
     def __str__(self) -> str:
         return self.title
@@ -258,7 +268,7 @@ class Road(NamedFeatureModel):
         verbose_name = _("road")
         verbose_name_plural = _("roads")
         constraints = [_source_id_unique("road")]
-        indexes = [_paging_index("road")]
+        indexes = [_paging_index("road"), _name_search_index("road")]
 
 
 class Landmark(NamedFeatureModel):
@@ -291,7 +301,7 @@ class Landmark(NamedFeatureModel):
         verbose_name = _("landmark")
         verbose_name_plural = _("landmarks")
         constraints = [_source_id_unique("landmark")]
-        indexes = [_paging_index("landmark")]
+        indexes = [_paging_index("landmark"), _name_search_index("landmark")]
 
 
 class Building(NamedFeatureModel):
@@ -415,6 +425,7 @@ class DengueCase(FeatureModel):
         indexes = [
             models.Index(fields=["municipality", "onset_date"]),
             _paging_index("denguecase"),
+            _name_search_index("denguecase", ("source_id",)),
         ]
 
     def __str__(self) -> str:

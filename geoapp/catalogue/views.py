@@ -38,6 +38,7 @@ from geoapp.catalogue.raster import (
 )
 from geoapp.history.views import dataset_history_context
 from geoapp.web import permissions
+from geoapp.web.inputs import InputError, choice_input, search_text_input
 from geoapp.web.maps import (
     MapScript,
     escaped_columns,
@@ -52,18 +53,22 @@ from layers.catalogue.selectors import (
     PUBLIC_ACCESS,
     VECTOR_KINDS,
     CatalogueFilters,
+    FeatureFilters,
+    dataset_choice_fields,
     dataset_columns,
     dataset_divisions,
     dataset_feature_count,
     dataset_frame,
     dataset_get,
     dataset_list,
+    dataset_text_fields,
 )
 from layers.models import Dataset, Municipality
 from layers.tenancy import tenant_scope
 
 PREVIEW_FEATURES = 2_000
 TABLE_ROWS = 50
+TABLE_SEARCH_CHARS = 100
 EXPORT_FORMATS = {f.value for f in ExportFormat}
 FORMATS = [
     (ExportFormat.GEOJSON, "GeoJSON"),
@@ -139,30 +144,78 @@ def catalogue_dataset(request: HttpRequest, code: str, slug: str) -> HttpRespons
         "preview_limit": PREVIEW_FEATURES,
         "downloads": _downloads(dataset, "catalogue-export"),
     } | dataset_history_context(request, municipality, dataset)
+    status = 200
     if dataset.kind in VECTOR_KINDS:
-        total = dataset_feature_count(dataset=dataset)
-        page = Paginator(range(total), TABLE_ROWS).get_page(request.GET.get("page"))
-        rows = dataset_frame(
-            dataset=dataset, offset=page.start_index() - 1 if total else 0, limit=TABLE_ROWS
-        )
-        columns = dataset_columns(dataset=dataset)
-        preview = dataset_frame(dataset=dataset, limit=PREVIEW_FEATURES)
+        try:
+            context |= _attribute_table(request, dataset)
+        except InputError as error:
+            context |= {"table_error": str(error), **_table_search(dataset)}
+            status = 400
+        context["row_history"] = "history" in context
         context |= {
-            "total": total,
-            "page": page,
-            "columns": columns,
-            "rows": [[row.get(c) for c in columns] for row in rows.to_dict("records")],
-            "row_ids": list(rows["id"]),
-            "row_history": "history" in context,
             "map": map_fragments(
-                _preview_map(municipality, dataset, preview, columns),
+                _preview_map(
+                    municipality,
+                    dataset,
+                    dataset_frame(dataset=dataset, limit=PREVIEW_FEATURES),
+                    dataset_columns(dataset=dataset),
+                ),
                 script_nonce=request.csp_nonce,
             ),
-            "preview_capped": total > PREVIEW_FEATURES,
         }
     elif is_raster(dataset):
         context |= raster_dataset_context(request, municipality, dataset)
-    return render(request, "geoapp/catalogue/dataset.html", context)
+    return render(request, "geoapp/catalogue/dataset.html", context, status=status)
+
+
+def _table_search(dataset: Dataset) -> dict[str, object]:
+    """What the attribute table can be searched and filtered by (layers' datasets only)."""
+    return {
+        "searchable": bool(dataset_text_fields(dataset=dataset)),
+        "choice_fields": dataset_choice_fields(dataset=dataset),
+    }
+
+
+def _table_filters(request: HttpRequest, dataset: Dataset) -> FeatureFilters:
+    """`q` and one value per choice column, from the query; InputError when unusable."""
+    text = search_text_input(request.GET.get("q"), "q", max_chars=TABLE_SEARCH_CHARS)
+    chosen = []
+    for field in dataset_choice_fields(dataset=dataset):
+        values = [value for value, _label in field.choices]
+        value = choice_input(request.GET.get(field.name) or None, field.name, values, default="")
+        if value:
+            chosen.append((field.name, value))
+    return FeatureFilters(text=text, choices=tuple(chosen))
+
+
+def _attribute_table(request: HttpRequest, dataset: Dataset) -> dict[str, object]:
+    """One page of the dataset's features matching the table's search and filters."""
+    filters = _table_filters(request, dataset)
+    total = dataset_feature_count(dataset=dataset, filters=filters)
+    page = Paginator(range(total), TABLE_ROWS).get_page(request.GET.get("page"))
+    rows = dataset_frame(
+        dataset=dataset,
+        offset=page.start_index() - 1 if total else 0,
+        limit=TABLE_ROWS,
+        filters=filters,
+    )
+    columns = dataset_columns(dataset=dataset)
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    all_features = total if not filters.applied() else dataset_feature_count(dataset=dataset)
+    return {
+        "total": all_features,
+        "matching": total,
+        "filters": filters,
+        "chosen": dict(filters.choices),
+        "page_query": kept.urlencode(),
+        "page": page,
+        "columns": columns,
+        "rows": [[row.get(c) for c in columns] for row in rows.to_dict("records")],
+        "row_ids": list(rows["id"]),
+        "preview_capped": all_features > PREVIEW_FEATURES,
+        **_table_search(dataset),
+    }
 
 
 @login_required

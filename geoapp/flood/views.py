@@ -24,6 +24,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,7 +35,14 @@ from django.utils.translation import gettext_lazy
 from analysis.flood import class_table, exposure_summary, summary_by_area
 from geoapp.flood.forms import NeedsProfileForm
 from geoapp.flood.maps import FloodFrames, FloodMapOptions, flood_map
-from geoapp.web.inputs import InputError, choice_input, integer_input, number_input, query_text
+from geoapp.web.inputs import (
+    InputError,
+    choice_input,
+    integer_input,
+    number_input,
+    query_text,
+    search_text_input,
+)
 from geoapp.web.maps import ATTRIBUTION, map_fragments
 from geoapp.web.page_maps import map_assets
 from geoapp.web.permissions import Action, can, municipality_requiring
@@ -876,6 +884,58 @@ def _aid_row(row, *, names, hazard, no_route: tuple[bool, bool], lon_lat) -> Aid
     )
 
 
+#: Households per page of the aid list on screen (the downloads hold every matching one).
+AID_PAGE_ROWS = 50
+AID_SEARCH_CHARS = 100
+#: The aid list's "needs" filter: which households it keeps.
+AID_NEEDS = {
+    "vulnerable": lambda r: r.elderly + r.bedridden + r.disabled + r.infants > 0,
+    "bedridden": lambda r: r.bedridden > 0,
+    "cut_off": lambda r: r.no_route_health or r.no_route_shelter,
+}
+
+
+@dataclass(frozen=True)
+class AidFilters:
+    """The aid list's search and filters (besides the hazard, subdistrict and top)."""
+
+    text: str = ""
+    hazard_class: str = ""
+    need: str = ""
+
+    def query(self) -> dict[str, str]:
+        return {"q": self.text, "class": self.hazard_class, "need": self.need}
+
+
+def _aid_filters(request: HttpRequest) -> AidFilters:
+    """`q` (building number or subdistrict name), `class` and `need`; InputError if unusable."""
+    return AidFilters(
+        text=search_text_input(request.GET.get("q"), "q", max_chars=AID_SEARCH_CHARS),
+        hazard_class=_choice_param(request, "class", list(_hazard_labels()), ""),
+        need=_choice_param(request, "need", list(AID_NEEDS), ""),
+    )
+
+
+def aid_rows_matching(rows: list[AidRow], filters: AidFilters) -> list[AidRow]:
+    """The households of `rows` that the search and filters keep, in rank order."""
+    text = filters.text.casefold()
+    return [
+        r
+        for r in rows
+        if (not text or text in str(r.building_id) or text in r.subdistrict.casefold())
+        and (not filters.hazard_class or r.hazard_class == filters.hazard_class)
+        and (not filters.need or AID_NEEDS[filters.need](r))
+    ]
+
+
+def _aid_need_labels() -> list[tuple[str, str]]:
+    return [
+        ("vulnerable", _("with elderly, bedridden, disabled or infant members")),
+        ("bedridden", _("with bedridden members")),
+        ("cut_off", _("cut off from health care or a shelter")),
+    ]
+
+
 def _yes_no(value: bool) -> str:
     return _("yes") if value else _("no")
 
@@ -996,10 +1056,11 @@ def flood_aid_priority(request: HttpRequest, code: str) -> HttpResponse:
         export = _choice_param(request, "format", EXPORT_FORMATS, "html")
         subdistrict = _choice_param(request, "subdistrict", codes, "")
         top = _top_param(request)
+        filters = _aid_filters(request)
         situation = _situation(municipality, hazard, profile)
     except InputError as error:
         return _bad_request(request, municipality, str(error))
-    rows = aid_rows(situation, subdistrict=subdistrict, top=top)
+    rows = aid_rows_matching(aid_rows(situation, subdistrict=subdistrict, top=top), filters)
     filename = f"flood-aid-{municipality.code}" + (f"-{subdistrict}" if subdistrict else "")
     if export == "csv":
         return _aid_csv(rows, filename)
@@ -1007,17 +1068,46 @@ def flood_aid_priority(request: HttpRequest, code: str) -> HttpResponse:
         return _aid_geojson(rows, filename, event=_hazard_name(hazard), hazard=hazard.query())
     context.update(_hazard_context(inputs, hazard, situation))
     context.update(
-        _aid_list_context(situation, rows, subdistricts, hazard, subdistrict=subdistrict, top=top)
+        _aid_list_context(
+            situation, rows, subdistricts, hazard, subdistrict=subdistrict, top=top, filters=filters
+        )
     )
+    context.update(_aid_page_context(request, rows, filters, top=top))
     return render(request, "geoapp/flood/aid_priority.html", context)
 
 
+def _aid_page_context(
+    request: HttpRequest, rows: list[AidRow], filters: AidFilters, *, top: int | None
+) -> dict:
+    """One page of the list, the filters as chosen and the query the page links keep.
+
+    With a number of households (`top`), they all go on one page: that is how a team prints
+    the first N.
+    """
+    page = Paginator(rows, top or AID_PAGE_ROWS).get_page(request.GET.get("page"))
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    return {
+        "page": page,
+        "page_rows": page.object_list,
+        "page_query": kept.urlencode(),
+        "filters": filters,
+        "hazard_classes": list(_hazard_labels().items()),
+        "needs": _aid_need_labels(),
+    }
+
+
 def _aid_list_context(
-    situation, rows, subdistricts, hazard, *, subdistrict: str, top: int | None
+    situation, rows, subdistricts, hazard, *, subdistrict: str, top: int | None, filters
 ) -> dict:
     """The printable aid list: its rows, the subdistrict filter and the download links."""
     names = _subdistrict_names(subdistricts)
-    query = {**hazard.query(), "subdistrict": subdistrict, "top": str(top or "")}
+    query = {
+        **hazard.query(),
+        "subdistrict": subdistrict,
+        "top": str(top or ""),
+        **filters.query(),
+    }
     return {
         "rows": rows,
         "shown": f"{len(rows):,}",

@@ -248,3 +248,28 @@ def list_input(
             ),
         )
     return raw
+
+
+# --- Search text -------------------------------------------------------------------------------
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def search_text_input(raw: str | None, name: str, *, max_chars: int) -> str:
+    """Text to search for: stripped, spaces collapsed; "" when absent.
+
+    Refused: longer than `max_chars` characters, or holding control characters (NUL, which
+    PostgreSQL text cannot hold, tabs, line breaks): a search box sends none of them.
+    """
+    text = re.sub(r" {2,}", " ", (raw or "").strip(" "))
+    if _CONTROL_CHARACTERS.search(text):
+        raise _error(
+            name, gettext_lazy("%(name)s must not contain control characters."), {"max": max_chars}
+        )
+    if len(text) > max_chars:
+        raise _error(
+            name,
+            gettext_lazy("%(name)s must be at most %(max)s characters long."),
+            {"max": max_chars},
+        )
+    return text

@@ -157,29 +157,93 @@ def dataset_columns(*, dataset: Dataset) -> list[str]:
     return [_column_name(field) for field in KIND_COLUMNS[dataset.kind][1]]
 
 
-def dataset_feature_count(*, dataset: Dataset) -> int:
-    """How many features the dataset holds."""
+@dataclass(frozen=True)
+class FeatureFilters:
+    """A search in a dataset's attribute table: text in its text columns, a value per choice."""
+
+    text: str = ""
+    choices: tuple[tuple[str, str], ...] = ()  # (field, value) pairs, fields of `choice_fields`
+
+    def applied(self) -> bool:
+        return bool(self.text or self.choices)
+
+
+@dataclass(frozen=True)
+class ChoiceField:
+    """A column of the attribute table with a fixed set of values: a filter of the table."""
+
+    name: str
+    label: str
+    choices: tuple[tuple[str, str], ...]
+
+
+def _model_fields(dataset: Dataset) -> list:
+    if dataset.kind not in KIND_COLUMNS:
+        return []
+    model, fields = KIND_COLUMNS[dataset.kind]
+    return [model._meta.get_field(name) for name in fields if "__" not in name]
+
+
+def dataset_choice_fields(*, dataset: Dataset) -> list[ChoiceField]:
+    """The columns of the dataset's features that hold one of a fixed set of values."""
+    return [
+        ChoiceField(field.name, str(field.verbose_name), tuple(field.choices))
+        for field in _model_fields(dataset)
+        if field.choices
+    ]
+
+
+def dataset_text_fields(*, dataset: Dataset) -> list[str]:
+    """The free-text columns of the dataset's features (what its table search reads)."""
+    return [
+        field.name
+        for field in _model_fields(dataset)
+        if field.get_internal_type() in ("CharField", "TextField") and not field.choices
+    ]
+
+
+def _filtered(dataset: Dataset, filters: FeatureFilters | None) -> QuerySet:
+    features = _features(dataset)
+    if filters is None:
+        return features
+    if filters.text:
+        matches = Q()
+        for name in dataset_text_fields(dataset=dataset):
+            matches |= Q(**{f"{name}__icontains": filters.text})
+        features = features.filter(matches)
+    for name, value in filters.choices:
+        features = features.filter(**{name: value})
+    return features
+
+
+def dataset_feature_count(*, dataset: Dataset, filters: FeatureFilters | None = None) -> int:
+    """How many features the dataset holds (those matching `filters`, for a layer's dataset)."""
     if dataset.kind == Kind.OTHER:
         path = _file(dataset)
         return int(pyogrio.read_info(path, force_feature_count=True)["features"]) if path else 0
     if dataset.kind not in KIND_COLUMNS:
         return 0
-    return _features(dataset).count()
+    return _filtered(dataset, filters).count()
 
 
 def dataset_frame(
-    *, dataset: Dataset, offset: int = 0, limit: int | None = None
+    *,
+    dataset: Dataset,
+    offset: int = 0,
+    limit: int | None = None,
+    filters: FeatureFilters | None = None,
 ) -> gpd.GeoDataFrame:
     """The dataset's features in EPSG:4326, in a stable order, optionally one slice of them.
 
     Columns are `id`, the attributes of `dataset_columns` and the geometry. Values are plain
     (decimals as floats, dates as ISO text), so every export format writes them the same way.
+    `filters` narrows a layer's dataset (files of other datasets are read whole).
     """
     if dataset.kind == Kind.OTHER:
         frame = _file_frame(dataset, offset=offset, limit=limit)
     elif dataset.kind in KIND_COLUMNS:
         fields = KIND_COLUMNS[dataset.kind][1]
-        features = _features(dataset).order_by("id")
+        features = _filtered(dataset, filters).order_by("id")
         if limit is not None:
             features = features[offset : offset + limit]
         elif offset:

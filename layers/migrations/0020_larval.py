@@ -59,7 +59,7 @@ DROP FUNCTION IF EXISTS mueang_housesurvey_building_check();
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('layers', '0018_dengue_work'),
+        ('layers', '0019_search'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -18,7 +18,7 @@ DEMO_PASSWORD = "mueang-demo-2569"
 def test_planner_finds_previews_and_downloads_a_dataset(visit):
     visit.login("nst-planner")
     assert visit.goto(CATALOGUE).status == 200
-    visit.page.fill("input[name=q]", "สถานที่สำคัญ")
+    visit.page.fill("form.catalogue-filters input[name=q]", "สถานที่สำคัญ")
     visit.page.click("form.catalogue-filters button[type=submit]")
     visit.page.wait_for_load_state("networkidle")
 

@@ -48,74 +48,87 @@ def test_the_site_has_municipality_urls_to_check():
 
 def url_for(name: str, code: str = "nakhon-si-thammarat") -> str:
     """The URL of a page of the municipality, with a real object of it for other arguments."""
-    from layers.models import DengueCase
-
     kwargs: dict[str, object] = {"code": code}
     converters = _named_patterns()[name]
-    if "case_id" in converters:
-        kwargs["case_id"] = DengueCase.objects.filter(municipality__code=code).first().pk
-    if "zone_key" in converters:
-        from layers.dengue.selectors import zone_key_for_case
-
-        first = DengueCase.objects.filter(municipality__code=code).order_by("report_date", "id")[0]
-        kwargs["zone_key"] = zone_key_for_case(
-            municipality_id=first.municipality_id, case_id=first.pk
-        )
-    if "slug" in converters:
-        kwargs["slug"] = "roads-osm"
-    if "fmt" in converters:
-        kwargs["fmt"] = "geojson"
-    if "job_id" in converters:
-        from django.contrib.auth import get_user_model
-
-        from geoapp.models import Job
-
-        job = Job.objects.filter(municipality__code=code, kind="import_layer").first()
-        if job is None:
-            job = Job.objects.create(
-                municipality=DengueCase.objects.filter(municipality__code=code)
-                .first()
-                .municipality,
-                user=get_user_model().objects.get(username="nst-admin"),
-                kind="import_layer",
-                params={"upload": "none.geojson", "kind": "roads"},
-            )
-        kwargs["job_id"] = job.pk
-    if "upload_id" in converters:
-        kwargs["upload_id"] = _wizard_upload(code).pk
-    if "round_id" in converters:
-        kwargs["round_id"] = _spray_round(code).pk
-    if "feature_id" in converters:
-        from layers.models import Road
-
-        kwargs["feature_id"] = (
-            Road.objects.filter(municipality__code=code, dataset__slug=kwargs["slug"])
-            .order_by("id")
-            .values_list("pk", flat=True)[0]
-        )
-    if "import_id" in converters:
-        kwargs["import_id"] = _import_run(code, kwargs["slug"]).pk
-    if "user_id" in converters:
-        # A member of this municipality only (staff pages); the other municipality's admin
-        # must not reach them through their own municipality's staff pages either.
-        from django.contrib.auth import get_user_model
-
-        kwargs["user_id"] = get_user_model().objects.get(username=f"{_PREFIXES[code]}-viewer").pk
-    unknown = converters - {
-        "code",
-        "case_id",
-        "zone_key",
-        "slug",
-        "fmt",
-        "feature_id",
-        "import_id",
-        "job_id",
-        "upload_id",
-        "round_id",
-        "user_id",
-    }
+    unknown = converters - {"code", *_FILLERS}
     assert not unknown, f"teach url_for to fill {unknown} for {name}"
+    for argument, fill in _FILLERS.items():  # in order: slug comes before what depends on it
+        if argument in converters:
+            kwargs[argument] = fill(code, kwargs)
+    if name.startswith("municipality-search"):
+        # A search that finds the temple for its own members: another town's must not.
+        return (
+            reverse(name, kwargs=kwargs)
+            + "?q=%E0%B8%A1%E0%B8%AB%E0%B8%B2%E0%B8%98%E0%B8%B2%E0%B8%95%E0%B8%B8"
+        )
     return reverse(name, kwargs=kwargs)
+
+
+def _first_case(code: str):
+    from layers.models import DengueCase
+
+    return DengueCase.objects.filter(municipality__code=code).order_by("report_date", "id")[0]
+
+
+def _zone_key(code: str, _kwargs: dict) -> str:
+    from layers.dengue.selectors import zone_key_for_case
+
+    first = _first_case(code)
+    return zone_key_for_case(municipality_id=first.municipality_id, case_id=first.pk)
+
+
+def _import_job(code: str, _kwargs: dict):
+    from django.contrib.auth import get_user_model
+
+    from geoapp.models import Job
+
+    job = Job.objects.filter(municipality__code=code, kind="import_layer").first()
+    if job is None:
+        job = Job.objects.create(
+            municipality=_first_case(code).municipality,
+            user=get_user_model().objects.get(username="nst-admin"),
+            kind="import_layer",
+            params={"upload": "none.geojson", "kind": "roads"},
+        )
+    return job.pk
+
+
+def _first_road(code: str, kwargs: dict) -> int:
+    from layers.models import Road
+
+    return (
+        Road.objects.filter(municipality__code=code, dataset__slug=kwargs["slug"])
+        .order_by("id")
+        .values_list("pk", flat=True)[0]
+    )
+
+
+def _member_here_only(code: str, _kwargs: dict) -> int:
+    # A member of this municipality only (staff pages); the other municipality's admin
+    # must not reach them through their own municipality's staff pages either.
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username=f"{_PREFIXES[code]}-viewer").pk
+
+
+def _first_case_id(code: str, _kwargs: dict) -> int:
+    from layers.models import DengueCase
+
+    return DengueCase.objects.filter(municipality__code=code).first().pk
+
+
+_FILLERS = {
+    "case_id": _first_case_id,
+    "zone_key": _zone_key,
+    "slug": lambda code, kwargs: "roads-osm",
+    "fmt": lambda code, kwargs: "geojson",
+    "job_id": _import_job,
+    "upload_id": lambda code, kwargs: _wizard_upload(code).pk,
+    "round_id": lambda code, kwargs: _spray_round(code).pk,
+    "feature_id": _first_road,
+    "import_id": lambda code, kwargs: _import_run(code, kwargs["slug"]).pk,
+    "user_id": _member_here_only,
+}
 
 
 _PREFIXES = {"nakhon-si-thammarat": "nst", "chon-buri": "chon"}
@@ -219,6 +232,13 @@ def test_anonymous_visitors_are_sent_to_log_in(db, name):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_isolation_walk_searches_for_what_the_own_members_find(db):
+    """The search URLs in the walk above ask for มหาธาตุ, which NST's administrator finds."""
+    for name in ("municipality-search", "municipality-search-suggest"):
+        body = client_for("nst-admin").get(url_for(name)).content.decode()
+        assert "วัดพระมหาธาตุ" in body
 
 
 def test_municipality_list_shows_only_own_municipalities(db):

@@ -1,0 +1,1 @@
+"""The header search: a results page that works without JavaScript and suggestions as JSON."""
