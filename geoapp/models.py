@@ -15,7 +15,7 @@ from layers.models import Municipality, TenantModel
 
 
 class Role(models.TextChoices):
-    """The six roles of DESIGN.md; what each may do is decided in `geoapp.web.permissions`."""
+    """The roles of DESIGN.md plus the relief approver and finance (`geoapp.web.permissions`)."""
 
     VIEWER = "viewer", _("Viewer")
     PLANNER = "planner", _("Planner")
@@ -23,6 +23,8 @@ class Role(models.TextChoices):
     DISASTER_OFFICER = "disaster_officer", _("Disaster officer")
     EDITOR = "editor", _("Editor")
     ADMIN = "admin", _("Municipality administrator")
+    RELIEF_APPROVER = "relief_approver", _("Relief approver (committee)")
+    FINANCE = "finance", _("Finance")
 
 
 class Membership(models.Model):

@@ -445,6 +445,7 @@ class PersonalDataAccess(TenantModel):
         CONTACT = "contact", _("Contacting the patient or household")
         SPRAYING = "spraying", _("Coordinating spraying at the house")
         DATA_SUBJECT_REQUEST = "data_subject_request", _("Data subject request (PDPA)")
+        RELIEF = "relief", _("Flood relief claim (compensation register)")
 
     # Plain numbers, not foreign keys: deleting a case or a user must never rewrite this log.
     case_ref = models.BigIntegerField(_("case number"), db_index=True)
@@ -926,3 +927,16 @@ class FloodReplacementValue(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.building_type}: {self.baht_per_m2:g} baht/m2"
+
+
+# The compensation register (issue 21) lives in its own module; importing it here registers
+# its models with the `layers` app.
+from layers.relief.models import (  # noqa: E402, F401
+    ReliefClaim,
+    ReliefClaimItem,
+    ReliefClaimPersonal,
+    ReliefClaimPhoto,
+    ReliefClaimStep,
+    ReliefPayment,
+    ReliefRate,
+)

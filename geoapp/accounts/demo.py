@@ -33,6 +33,8 @@ def demo_users() -> list[DemoUser]:
         Role.DISASTER_OFFICER: "disaster",
         Role.EDITOR: "editor",
         Role.ADMIN: "admin",
+        Role.RELIEF_APPROVER: "approver",
+        Role.FINANCE: "finance",
     }
     return [
         DemoUser(f"{prefix}-{short[role]}", code, role)
