@@ -249,3 +249,30 @@ def claim_summary_by_subdistrict(
         )
         for code in sorted(set(names) | set(counts))
     ]
+
+
+def claim_item_labels(*, claim_ids: list[int]) -> dict[int, str]:
+    """Claim id -> its items' names on one line ("House (repair), Crops")."""
+    labels = dict(ReliefItem.choices)
+    found: dict[int, list[str]] = {}
+    for claim_id, item in (
+        ReliefClaimItem.objects.filter(claim_id__in=claim_ids)
+        .order_by("claim_id", "id")
+        .values_list("claim_id", "item")
+    ):
+        found.setdefault(claim_id, []).append(str(labels[item]))
+    return {pk: ", ".join(items) for pk, items in found.items()}
+
+
+def claims_of_same_building(*, claim: ReliefClaim) -> list[int]:
+    """Ids of the event's other claims for the same building (for the officer to compare)."""
+    if claim.building_id is None:
+        return []
+    return list(
+        ReliefClaim.objects.filter(
+            municipality_id=claim.municipality_id, event=claim.event, building_id=claim.building_id
+        )
+        .exclude(pk=claim.pk)
+        .order_by("id")
+        .values_list("pk", flat=True)
+    )

@@ -382,8 +382,7 @@ EXAMPLE_RATES = {
     ReliefItem.INCOME: ("ครัวเรือน", Decimal(3_000), Decimal(3_000)),
 }
 EXAMPLE_DOCUMENT = (
-    "ตัวอย่างสำหรับการสาธิตเท่านั้น ไม่ใช่อัตราทางราชการ "
-    "(example for the demo, not an official rate)"
+    "ตัวอย่างสำหรับการสาธิตเท่านั้น ไม่ใช่อัตราทางราชการ (example for the demo, not an official rate)"
 )
 
 
