@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from PIL import Image
 
 from layers.models import Municipality
 
@@ -93,6 +96,10 @@ def url_for(name: str, code: str = "nakhon-si-thammarat") -> str:
         )
     if "import_id" in converters:
         kwargs["import_id"] = _import_run(code, kwargs["slug"]).pk
+    if "claim_id" in converters:
+        kwargs["claim_id"], photo_id = _relief_claim(code)
+        if "photo_id" in converters:
+            kwargs["photo_id"] = photo_id
     unknown = converters - {
         "code",
         "case_id",
@@ -103,6 +110,8 @@ def url_for(name: str, code: str = "nakhon-si-thammarat") -> str:
         "import_id",
         "job_id",
         "upload_id",
+        "claim_id",
+        "photo_id",
     }
     assert not unknown, f"teach url_for to fill {unknown} for {name}"
     return reverse(name, kwargs=kwargs)
@@ -137,6 +146,42 @@ def _wizard_upload(code: str):
     return upload
 
 
+def _relief_claim(code: str) -> tuple[int, int]:
+    """A relief claim of the municipality's demo flood, with a field photo on disk."""
+    from django.conf import settings
+
+    from layers.models import FloodZone
+    from layers.relief.models import ReliefClaim, ReliefClaimPhoto
+    from layers.relief.services import Claimant, claim_file
+
+    municipality = Municipality.objects.get(code=code)
+    claim = ReliefClaim.objects.filter(municipality=municipality).order_by("id").first()
+    if claim is None:
+        zone = FloodZone.objects.filter(municipality=municipality).first()
+        building = municipality.building_set.order_by("id").first()
+        claim = claim_file(
+            municipality=municipality,
+            user=get_user_model().objects.get(username="nst-disaster"),
+            event=zone.event,
+            building_id=building.pk,
+            items=[("belongings", "ตู้เย็น")],
+            claimant=Claimant(full_name="นางสมศรี ทดสอบ"),
+        )
+    photo = ReliefClaimPhoto.objects.filter(claim=claim).first()
+    if photo is None:
+        photo = ReliefClaimPhoto.objects.create(
+            municipality=municipality,
+            claim=claim,
+            stored_name=f"relief/{municipality.pk}/isolation-{claim.pk}.jpg",
+            width=1,
+            height=1,
+        )
+    path = Path(settings.MEDIA_ROOT) / photo.stored_name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (1, 1)).save(path, format="JPEG")
+    return claim.pk, photo.pk
+
+
 def _import_run(code: str, slug: str):
     """An import of the dataset (the demo loader records none): one made for the walk."""
     from layers.models import Dataset, ImportRun
@@ -159,7 +204,16 @@ def client_for(username: str) -> Client:
 @pytest.mark.parametrize("name", municipality_url_names())
 @pytest.mark.parametrize(
     "username",
-    ["chon-viewer", "chon-planner", "chon-health", "chon-disaster", "chon-editor", "chon-admin"],
+    [
+        "chon-viewer",
+        "chon-planner",
+        "chon-health",
+        "chon-disaster",
+        "chon-editor",
+        "chon-admin",
+        "chon-approver",
+        "chon-finance",
+    ],
 )
 def test_other_municipalitys_member_gets_404(db, name, username):
     response = client_for(username).get(url_for(name))
