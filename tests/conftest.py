@@ -73,6 +73,7 @@ SLOW_MODULES = {
     "tests/layers/test_history.py": 16,
     "tests/layers/test_import_cli.py": 13,
     "tests/analysis/test_national.py": 13,
+    "tests/geoapp/test_relief_pages.py": 50,
 }
 
 
