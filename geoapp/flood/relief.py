@@ -26,13 +26,13 @@ from django.utils.translation import gettext as _
 from geoapp.flood import relief_forms as forms
 from geoapp.flood import views
 from geoapp.flood.relief_exports import register_file
-from geoapp.reports.photos import CleanPhoto, photo_path
 from geoapp.web.inputs import InputError, choice_input, integer_input, query_text
 from geoapp.web.permissions import Action, actions_of, municipality_requiring
+from geoapp.web.photos import CleanPhoto, photo_path
 from layers.flood import selectors as flood
-from layers.models import Municipality, Subdistrict
+from layers.models import Municipality
 from layers.relief import selectors, services
-from layers.relief.models import ClaimStatus, ReliefClaim, ReliefClaimPhoto, ReliefItem
+from layers.relief.models import ClaimStatus, ReliefClaim, ReliefItem
 
 PER_PAGE = 50
 EXPORTS = ("html", "csv", "xlsx")
@@ -148,9 +148,7 @@ def _saved(form, save) -> bool:
 
 
 def _list_filters(request: HttpRequest, register: Register) -> dict[str, str]:
-    codes = Subdistrict.objects.filter(municipality=register.municipality).values_list(
-        "code", flat=True
-    )
+    codes = selectors.subdistrict_names(municipality=register.municipality)
     return {
         "status": choice_input(
             query_text(request.GET, "status"), "status", ClaimStatus.values, default=""
@@ -160,14 +158,6 @@ def _list_filters(request: HttpRequest, register: Register) -> dict[str, str]:
         ),
         "search": (query_text(request.GET, "q") or "")[:40],
     }
-
-
-def _subdistrict_names(municipality: Municipality) -> dict[str, str]:
-    return dict(
-        Subdistrict.objects.filter(municipality=municipality)
-        .order_by("code")
-        .values_list("code", "name_th")
-    )
 
 
 @login_required
@@ -188,7 +178,7 @@ def relief_claims(request: HttpRequest, code: str) -> HttpResponse:
     if export != "html":
         return _register_export(request, register, list(claims), export)
     page = Paginator(claims, PER_PAGE).get_page(page_number)
-    names = _subdistrict_names(register.municipality)
+    names = selectors.subdistrict_names(municipality=register.municipality)
     query = views._query(event=register.event, q=filters["search"], **_without_search(filters))
     return _page(
         request,
@@ -246,7 +236,7 @@ def export_rows(request: HttpRequest, register: Register, claims: list[ReliefCla
     names = services.claimant_names_read(
         municipality=register.municipality, user=request.user, claim_ids=[c.pk for c in claims]
     )
-    subdistricts = _subdistrict_names(register.municipality)
+    subdistricts = selectors.subdistrict_names(municipality=register.municipality)
     items = selectors.claim_item_labels(claim_ids=[c.pk for c in claims])
     return [
         [
@@ -530,10 +520,10 @@ def _claim_context(request: HttpRequest, claim: ReliefClaim, step_forms) -> dict
 @login_required
 def relief_photo(request: HttpRequest, code: str, claim_id: int, photo_id: int):
     """A field photo of a claim, for those who may read the register."""
-    register = _register(request, code)
-    photo = ReliefClaimPhoto.objects.filter(
-        municipality=register.municipality, claim_id=claim_id, pk=photo_id
-    ).first()
+    municipality = municipality_requiring(request.user, code, Action.VIEW_RELIEF)
+    photo = selectors.claim_photo_get(
+        municipality=municipality, claim_id=claim_id, photo_id=photo_id
+    )
     if photo is None:
         raise Http404("No such photo")
     try:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from geoapp.reports.photos import MAX_UPLOAD_BYTES, PhotoRejected, photo_clean
+from geoapp.web.photos import MAX_UPLOAD_BYTES, PhotoRejected, photo_clean
 from layers.relief.models import MAX_BAHT, PaymentMethod, ReliefItem
 
 

@@ -20,6 +20,7 @@ from layers.relief.models import (
     ClaimStatus,
     ReliefClaim,
     ReliefClaimItem,
+    ReliefClaimPhoto,
     ReliefItem,
     ReliefPayment,
     ReliefRate,
@@ -209,9 +210,7 @@ def claim_summary_by_subdistrict(
     *, municipality: Municipality, event: str
 ) -> list[SubdistrictSummary]:
     """One row per subdistrict with claims (or none), in code order; amounts summed in SQL."""
-    names = dict(
-        Subdistrict.objects.filter(municipality=municipality).values_list("code", "name_th")
-    )
+    names = subdistrict_names(municipality=municipality)
     claims = ReliefClaim.objects.filter(municipality=municipality, event=event)
     counts = {
         row["subdistrict_code"]: row
@@ -275,4 +274,22 @@ def claims_of_same_building(*, claim: ReliefClaim) -> list[int]:
         .exclude(pk=claim.pk)
         .order_by("id")
         .values_list("pk", flat=True)
+    )
+
+
+def claim_photo_get(
+    *, municipality: Municipality, claim_id: int, photo_id: int
+) -> ReliefClaimPhoto | None:
+    """A field photo of one of the municipality's claims (None if it is not one of its)."""
+    return ReliefClaimPhoto.objects.filter(
+        municipality=municipality, claim_id=claim_id, pk=photo_id
+    ).first()
+
+
+def subdistrict_names(*, municipality: Municipality) -> dict[str, str]:
+    """Subdistrict code -> Thai name, in code order (filters and tables)."""
+    return dict(
+        Subdistrict.objects.filter(municipality=municipality)
+        .order_by("code")
+        .values_list("code", "name_th")
     )

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import MultiPolygon, Point
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from layers.flood import selectors as flood
 from layers.models import Building, FloodZone, PersonalDataAccess, Subdistrict
@@ -20,6 +20,13 @@ from layers.relief.models import ClaimStatus, ReliefClaim, ReliefClaimPersonal, 
 
 NATIONAL_ID = "1101700230708"  # a valid check digit, fictitious
 OTHER_ID = "3100600123450"
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The refusals are read in English here (Thai is the default language)."""
+    with translation.override("en"):
+        yield
 
 
 def user(name: str):
