@@ -15,6 +15,7 @@ from layers.models import DengueCase, PersonalDataAccess
 from layers.pdpa.identifiers import identifier_normalise, national_id_check_digit_ok
 from layers.pdpa.selectors import access_log
 from layers.pdpa.services import case_personal_read, person_erase, person_export
+from layers.relief.services import claimant_export
 
 
 class PurposeForm(forms.Form):
@@ -138,6 +139,9 @@ def data_subject_requests(request: HttpRequest, code: str) -> HttpResponse:
         }
         if form.cleaned_data["action"] == "export":
             data = person_export(municipality_id=municipality.pk, user=request.user, **who)
+            data["relief_claims"] = claimant_export(
+                municipality_id=municipality.pk, user=request.user, **who
+            )
             response = HttpResponse(
                 json.dumps(data, ensure_ascii=False, indent=2),
                 content_type="application/json; charset=utf-8",

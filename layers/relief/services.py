@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -410,3 +410,74 @@ def example_rates_seed(*, municipality: Municipality, event: str) -> int:
     ]
     ReliefRate.objects.bulk_create(new)
     return len(new)
+
+
+@transaction.atomic
+def claimant_export(
+    *, municipality_id: int, user, national_id: str = "", phone: str = ""
+) -> list[dict]:
+    """A person's relief claims (PDPA right of access), found by digest, each read logged."""
+    digests = [d for d in (identifier_digest(national_id), identifier_digest(phone)) if d]
+    if not digests:
+        return []
+    rows = (
+        ReliefClaimPersonal.objects.filter(municipality_id=municipality_id)
+        .filter(Q(national_id_digest__in=digests) | Q(phone_digest__in=digests))
+        .select_related("claim")
+        .order_by("claim_id")
+    )
+    records = []
+    for personal in rows:
+        claim = personal.claim
+        PersonalDataAccess.objects.create(
+            municipality_id=municipality_id,
+            case_ref=claim.pk,
+            user_ref=user.pk,
+            username=user.get_username(),
+            purpose=PersonalDataAccess.Purpose.DATA_SUBJECT_REQUEST,
+            fields="relief claim: " + ",".join(PERSONAL_FIELDS),
+        )
+        records.append(_claim_record(claim, personal))
+    return records
+
+
+def _claim_record(claim: ReliefClaim, personal: ReliefClaimPersonal) -> dict:
+    return {
+        "claim": {
+            "number": claim.pk,
+            "event": claim.event,
+            "building": claim.building_id,
+            "status": claim.status,
+            "meeting_date": claim.meeting_date.isoformat() if claim.meeting_date else None,
+            "rejection_reason": claim.rejection_reason,
+            "filed_at": claim.filed_at.isoformat(),
+        },
+        "items": [
+            {
+                "item": i.item,
+                "description": i.description,
+                "estimate_baht": _plain(i.estimate_baht),
+                "surveyed_baht": _plain(i.surveyed_baht),
+                "approved_baht": _plain(i.approved_baht),
+            }
+            for i in claim.items.all()
+        ],
+        "payments": [
+            {"amount_baht": _plain(p.amount_baht), "paid_on": p.paid_on.isoformat()}
+            for p in claim.payments.all()
+        ],
+        "personal": {name: getattr(personal, name) for name in PERSONAL_FIELDS},
+        "reads": [
+            {"at": r.at.isoformat(), "by": r.username, "purpose": r.purpose}
+            for r in PersonalDataAccess.objects.filter(
+                municipality_id=claim.municipality_id,
+                case_ref=claim.pk,
+                fields__startswith="relief claim",
+            ).order_by("at")
+        ],
+    }
+
+
+def _plain(value: Decimal | None) -> str | None:
+    """Baht as text ("1234.50"), so JSON keeps the satang exact."""
+    return None if value is None else str(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from decimal import Decimal
 
 import openpyxl
@@ -340,3 +341,23 @@ def test_aid_list_has_no_relief_links_for_the_editor(db, nst, claim):
 
     assert page.status_code == 200
     assert "/flood/relief/" not in page.content.decode()
+
+
+def test_a_data_subject_export_includes_the_persons_relief_claims(db, nst):
+    claim = file_claim(nst)
+    other = file_claim(nst, national_id="3100600123450")
+
+    response = client_for("nst-admin").post(
+        reverse("data-subject-requests", kwargs={"code": NST}),
+        {"national_id": "1101700230708", "action": "export", "confirm": "on"},
+    )
+
+    data = json.loads(response.content)
+    claims = {r["claim"]["number"]: r for r in data["relief_claims"]}
+    assert claim.pk in claims
+    assert other.pk not in claims
+    assert claims[claim.pk]["personal"]["full_name"] == "นางสมศรี ทดสอบ"
+    assert {i["item"] for i in claims[claim.pk]["items"]} == {"house", "belongings"}
+    assert PersonalDataAccess.objects.filter(
+        purpose="data_subject_request", case_ref=claim.pk, fields__startswith="relief claim"
+    ).exists()
