@@ -19,7 +19,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -533,8 +532,3 @@ def relief_photo(request: HttpRequest, code: str, claim_id: int, photo_id: int):
     response = FileResponse(handle, content_type="image/jpeg")
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
-
-
-def relief_url(code: str, event: str) -> str:
-    """The register of the event (for links from other flood pages)."""
-    return f"{reverse('flood-relief-claims', kwargs={'code': code})}?{views._query(event=event)}"
