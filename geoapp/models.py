@@ -15,7 +15,10 @@ from layers.models import Municipality, TenantModel
 
 
 class Role(models.TextChoices):
-    """The roles of DESIGN.md; what each may do is decided in `geoapp.web.permissions`."""
+    """The roles of DESIGN.md, the volunteer (อสม.), the relief approver and finance.
+
+    What each may do is decided in `geoapp.web.permissions`.
+    """
 
     VIEWER = "viewer", _("Viewer")
     PLANNER = "planner", _("Planner")
@@ -25,6 +28,8 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Municipality administrator")
     # Village health volunteers (อสม.) survey houses in the field; they never see who a case is.
     VOLUNTEER = "volunteer", _("Village health volunteer")
+    RELIEF_APPROVER = "relief_approver", _("Relief approver (committee)")
+    FINANCE = "finance", _("Finance")
 
 
 class Membership(models.Model):

@@ -472,6 +472,7 @@ class PersonalDataAccess(TenantModel):
         CONTACT = "contact", _("Contacting the patient or household")
         SPRAYING = "spraying", _("Coordinating spraying at the house")
         DATA_SUBJECT_REQUEST = "data_subject_request", _("Data subject request (PDPA)")
+        RELIEF = "relief", _("Flood relief claim (compensation register)")
 
     # Plain numbers, not foreign keys: deleting a case or a user must never rewrite this log.
     case_ref = models.BigIntegerField(_("case number"), db_index=True)
@@ -1245,3 +1246,16 @@ class LarvalRiskBands(TenantModel):
             f"HI {self.hi_low_max:g}/{self.hi_moderate_max:g}, "
             f"CI {self.ci_low_max:g}/{self.ci_moderate_max:g}"
         )
+
+
+# The compensation register (issue 21) lives in its own module; importing it here registers
+# its models with the `layers` app.
+from layers.relief.models import (  # noqa: E402, F401
+    ReliefClaim,
+    ReliefClaimItem,
+    ReliefClaimPersonal,
+    ReliefClaimPhoto,
+    ReliefClaimStep,
+    ReliefPayment,
+    ReliefRate,
+)

@@ -76,6 +76,7 @@ SLOW_MODULES = {
     # 27 subprocesses, each importing every subcommand's libraries, and 80 hostile CSVs
     # in-process; measured with a load average of 5 (five sessions on 2 cores):
     "tests/analysis/test_larval_cli.py": 128,
+    "tests/geoapp/test_relief_pages.py": 50,
 }
 
 

@@ -34,6 +34,8 @@ def demo_users() -> list[DemoUser]:
         Role.EDITOR: "editor",
         Role.ADMIN: "admin",
         Role.VOLUNTEER: "volunteer",
+        Role.RELIEF_APPROVER: "approver",
+        Role.FINANCE: "finance",
     }
     return [
         DemoUser(f"{prefix}-{short[role]}", code, role)

@@ -281,7 +281,12 @@ class PurposeForm(forms.Form):
 
     purpose = forms.ChoiceField(
         label=gettext_lazy("Why do you need the personal data?"),
-        choices=PersonalDataAccess.Purpose.choices,
+        # A relief claim is read on its own page, with its own purpose: not a reason to open a case.
+        choices=[
+            (value, label)
+            for value, label in PersonalDataAccess.Purpose.choices
+            if value != PersonalDataAccess.Purpose.RELIEF
+        ],
     )
 
 

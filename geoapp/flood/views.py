@@ -60,6 +60,7 @@ from layers.models import (
     Road,
 )
 from layers.registry import layer_get
+from layers.relief import selectors as relief
 
 EXPORT_FORMATS = ("html", "csv", "geojson")
 NEEDS_ITEMS = ("rice_kg", "drinking_water_l", "clean_water_l", "family_kits", "toilets")
@@ -75,7 +76,10 @@ def _bad_request(request: HttpRequest, municipality: Municipality, message: str)
 
 
 def _nav(request: HttpRequest, municipality: Municipality) -> dict[str, bool]:
-    return {"can_edit_flood": can(request.user, municipality, Action.EDIT_FLOOD)}
+    return {
+        "can_edit_flood": can(request.user, municipality, Action.EDIT_FLOOD),
+        "can_view_relief": can(request.user, municipality, Action.VIEW_RELIEF),
+    }
 
 
 def _fmt(value: float | None, digits: int = 0) -> str:
@@ -1073,6 +1077,7 @@ def flood_aid_priority(request: HttpRequest, code: str) -> HttpResponse:
         )
     )
     context.update(_aid_page_context(request, rows, filters, top=top))
+    context.update(_relief_links(request, municipality, hazard))
     return render(request, "geoapp/flood/aid_priority.html", context)
 
 
@@ -1094,6 +1099,17 @@ def _aid_page_context(
         "filters": filters,
         "hazard_classes": list(_hazard_labels().items()),
         "needs": _aid_need_labels(),
+    }
+
+
+def _relief_links(request: HttpRequest, municipality: Municipality, hazard) -> dict[str, object]:
+    """Each household's claim in the relief register of the event, for those who read it."""
+    if hazard.kind != flood.ZONES or not can(request.user, municipality, Action.VIEW_RELIEF):
+        return {"relief_claims": None}
+    return {
+        "relief_claims": relief.claims_by_building(municipality=municipality, event=hazard.event),
+        "relief_query": _query(event=hazard.event),
+        "can_prepare_relief": can(request.user, municipality, Action.PREPARE_RELIEF),
     }
 
 

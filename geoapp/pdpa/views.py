@@ -17,6 +17,7 @@ from geoapp.web.permissions import Action, municipality_requiring
 from layers.pdpa.identifiers import identifier_normalise, national_id_check_digit_ok
 from layers.pdpa.selectors import access_log
 from layers.pdpa.services import person_erase, person_export
+from layers.relief.services import claimant_export
 
 
 @login_required
@@ -91,6 +92,9 @@ def data_subject_requests(request: HttpRequest, code: str) -> HttpResponse:
         }
         if form.cleaned_data["action"] == "export":
             data = person_export(municipality_id=municipality.pk, user=request.user, **who)
+            data["relief_claims"] = claimant_export(
+                municipality_id=municipality.pk, user=request.user, **who
+            )
             response = HttpResponse(
                 json.dumps(data, ensure_ascii=False, indent=2),
                 content_type="application/json; charset=utf-8",

@@ -34,6 +34,11 @@ class Action(StrEnum):
     VIEW_ACCESS_LOG = "view_access_log"
     HANDLE_DATA_SUBJECT_REQUESTS = "handle_data_subject_requests"
     MANAGE_DASHBOARD = "manage_dashboard"
+    VIEW_RELIEF = "view_relief"
+    MANAGE_RELIEF_RATES = "manage_relief_rates"
+    PREPARE_RELIEF = "prepare_relief"
+    APPROVE_RELIEF = "approve_relief"
+    PAY_RELIEF = "pay_relief"
 
 
 # Every staff role sees the layers, flood data and dengue cases moved by donut masking.
@@ -48,11 +53,17 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.HEALTH_OFFICER: frozenset(
         _EVERYONE | {Action.VIEW_CASES_EXACT, Action.VIEW_CASES_PERSONAL, Action.EDIT_CASES}
     ),
-    Role.DISASTER_OFFICER: frozenset(_EVERYONE | {Action.EDIT_FLOOD}),
+    Role.DISASTER_OFFICER: frozenset(
+        _EVERYONE | {Action.EDIT_FLOOD, Action.VIEW_RELIEF, Action.PREPARE_RELIEF}
+    ),
     Role.EDITOR: frozenset(
         _EVERYONE | {Action.EDIT_INFRASTRUCTURE, Action.EDIT_FLOOD, Action.MANAGE_DATASETS}
     ),
     Role.ADMIN: frozenset(Action),
+    # The relief committee approves or rejects claims; finance records payments. Both read the
+    # register and its claimants' personal data (every read logged), as the officers do.
+    Role.RELIEF_APPROVER: frozenset(_EVERYONE | {Action.VIEW_RELIEF, Action.APPROVE_RELIEF}),
+    Role.FINANCE: frozenset(_EVERYONE | {Action.VIEW_RELIEF, Action.PAY_RELIEF}),
 }
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from PIL import Image
 
 from layers.models import Municipality
 
@@ -128,6 +131,8 @@ _FILLERS = {
     "feature_id": _first_road,
     "import_id": lambda code, kwargs: _import_run(code, kwargs["slug"]).pk,
     "user_id": _member_here_only,
+    "claim_id": lambda code, kwargs: _relief_claim(code)[0],
+    "photo_id": lambda code, kwargs: _relief_claim(code)[1],
 }
 
 
@@ -178,6 +183,42 @@ def _spray_round(code: str):
     return spray_round
 
 
+def _relief_claim(code: str) -> tuple[int, int]:
+    """A relief claim of the municipality's demo flood, with a field photo on disk."""
+    from django.conf import settings
+
+    from layers.models import FloodZone
+    from layers.relief.models import ReliefClaim, ReliefClaimPhoto
+    from layers.relief.services import Claimant, claim_file
+
+    municipality = Municipality.objects.get(code=code)
+    claim = ReliefClaim.objects.filter(municipality=municipality).order_by("id").first()
+    if claim is None:
+        zone = FloodZone.objects.filter(municipality=municipality).first()
+        building = municipality.building_set.order_by("id").first()
+        claim = claim_file(
+            municipality=municipality,
+            user=get_user_model().objects.get(username="nst-disaster"),
+            event=zone.event,
+            building_id=building.pk,
+            items=[("belongings", "ตู้เย็น")],
+            claimant=Claimant(full_name="นางสมศรี ทดสอบ"),
+        )
+    photo = ReliefClaimPhoto.objects.filter(claim=claim).first()
+    if photo is None:
+        photo = ReliefClaimPhoto.objects.create(
+            municipality=municipality,
+            claim=claim,
+            stored_name=f"relief/{municipality.pk}/isolation-{claim.pk}.jpg",
+            width=1,
+            height=1,
+        )
+    path = Path(settings.MEDIA_ROOT) / photo.stored_name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (1, 1)).save(path, format="JPEG")
+    return claim.pk, photo.pk
+
+
 def _import_run(code: str, slug: str):
     """An import of the dataset (the demo loader records none): one made for the walk."""
     from layers.models import Dataset, ImportRun
@@ -208,6 +249,8 @@ def client_for(username: str) -> Client:
         "chon-editor",
         "chon-admin",
         "chon-volunteer",
+        "chon-approver",
+        "chon-finance",
     ],
 )
 def test_other_municipalitys_member_gets_404(db, name, username):
