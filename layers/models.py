@@ -697,10 +697,7 @@ class DatasetEvent(TenantModel):
 
     class Action(models.TextChoices):
         DELETED = "deleted", _("dataset deleted")
-        ROLLED_BACK = (
-            "rolled_back",
-            _("dataset removed with the rollback of the import that made it"),
-        )
+        ROLLED_BACK = "rolled_back", _("dataset removed with the rollback of its import")
 
     dataset_ref = models.BigIntegerField(_("dataset number"))
     slug = models.SlugField(_("identifier"), max_length=80)
