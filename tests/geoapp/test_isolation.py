@@ -87,13 +87,18 @@ def url_for(name: str, code: str = "nakhon-si-thammarat") -> str:
         from layers.models import Road
 
         kwargs["feature_id"] = (
-            Road.objects.filter(municipality__code=code, dataset__slug=kwargs["slug"])
+            Road.objects.filter(
+                municipality__code=code, dataset__slug=kwargs.get("slug", "roads-osm")
+            )
             .order_by("id")
             .values_list("pk", flat=True)[0]
         )
     if "import_id" in converters:
         kwargs["import_id"] = _import_run(code, kwargs["slug"]).pk
+    if "layer" in converters:  # the map's edit endpoints; `feature_id` is a road
+        kwargs["layer"] = "roads"
     unknown = converters - {
+        "layer",
         "code",
         "case_id",
         "zone_key",
@@ -105,7 +110,11 @@ def url_for(name: str, code: str = "nakhon-si-thammarat") -> str:
         "upload_id",
     }
     assert not unknown, f"teach url_for to fill {unknown} for {name}"
-    return reverse(name, kwargs=kwargs)
+    return reverse(name, kwargs=kwargs) + URL_QUERIES.get(name, "")
+
+
+#: Query strings a URL needs to answer 200 (the edit endpoint's box: around วัดพระมหาธาตุ).
+URL_QUERIES = {"map-edit-items": "?bbox=99.960,8.405,99.972,8.417"}
 
 
 WIZARD_UPLOAD = "7e57ab1e-0000-4000-8000-000000000001"
