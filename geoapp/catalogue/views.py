@@ -36,7 +36,7 @@ from geoapp.catalogue.raster import (
     raster_downloads,
     raster_export_response,
 )
-from geoapp.history.views import dataset_history_context
+from geoapp.history.views import dataset_history_context, deleted_datasets_context
 from geoapp.web import permissions
 from geoapp.web.maps import (
     MapScript,
@@ -117,7 +117,8 @@ def catalogue(request: HttpRequest, code: str) -> HttpResponse:
             "visibilities": Dataset.Visibility.choices,
             "open_url": reverse("open-datasets", kwargs={"code": municipality.code}),
             "can_import": permissions.may_import(request.user, municipality),
-        },
+        }
+        | deleted_datasets_context(request, municipality),
     )
 
 
@@ -138,6 +139,7 @@ def catalogue_dataset(request: HttpRequest, code: str, slug: str) -> HttpRespons
         "updated_on": _local_date(dataset.updated_at),
         "preview_limit": PREVIEW_FEATURES,
         "downloads": _downloads(dataset, "catalogue-export"),
+        "can_delete": permissions.can(request.user, municipality, Action.MANAGE_DATASETS),
     } | dataset_history_context(request, municipality, dataset)
     if dataset.kind in VECTOR_KINDS:
         total = dataset_feature_count(dataset=dataset)
@@ -153,7 +155,7 @@ def catalogue_dataset(request: HttpRequest, code: str, slug: str) -> HttpRespons
             "columns": columns,
             "rows": [[row.get(c) for c in columns] for row in rows.to_dict("records")],
             "row_ids": list(rows["id"]),
-            "row_history": "history" in context,
+            "row_history": context.get("features_tracked", False),
             "map": map_fragments(
                 _preview_map(municipality, dataset, preview, columns),
                 script_nonce=request.csp_nonce,

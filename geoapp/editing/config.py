@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.urls import reverse
@@ -55,10 +57,14 @@ def _labels() -> dict[str, str]:
     }
 
 
-def map_edit_config(request: HttpRequest, municipality: Municipality) -> dict | None:
-    """The edit tools' settings for an editor of the municipality's infrastructure, else None."""
+def map_edit_config(request: HttpRequest, municipality: Municipality) -> str:
+    """The edit tools' settings as JSON for an editor of the infrastructure, else "".
+
+    The page puts it in a data attribute (escaped there), not a script element: only scripts
+    that carry the request's nonce may exist on a page.
+    """
     if not permissions.can(request.user, municipality, Action.EDIT_INFRASTRUCTURE):
-        return None
+        return ""
     layers = {}
     for name, layer in EDITABLE_LAYERS.items():
         items = reverse("map-edit-items", kwargs={"code": municipality.code, "layer": name})
@@ -68,9 +74,10 @@ def map_edit_config(request: HttpRequest, municipality: Municipality) -> dict | 
             "items_url": items,
             "fields": [_field(layer, field) for field in EDIT_FIELDS[name]],
         }
-    return {
+    config = {
         "layers": layers,
         "labels": _labels(),
         "min_zoom": EDIT_MIN_ZOOM,
         "csrf_token": get_token(request),
     }
+    return json.dumps(config, ensure_ascii=False)

@@ -13,7 +13,7 @@
   if (!configNode || !window.mueangMap || !window.L || !L.PM) {
     return;
   }
-  var config = JSON.parse(configNode.textContent);
+  var config = JSON.parse(configNode.dataset.config);
   var text = config.labels;
   var map = window.mueangMap.map;
   var state = {
