@@ -142,6 +142,42 @@ def test_planner_changes_a_roads_surface_in_the_form(visit, road):
     assert visit.console_errors == []
 
 
+@pytest.fixture
+def drawn_landmarks(django_db_setup, django_db_blocker):
+    """Landmarks the test draws (named below) are removed afterwards, whatever happened."""
+    yield "จุดทดสอบวาดใหม่"
+    with django_db_blocker.unblock(), all_tenants_scope():
+        Landmark.objects.filter(name_th="จุดทดสอบวาดใหม่").delete()
+
+
+def test_planner_draws_a_new_landmark_names_it_and_undoes_it(visit, temple, drawn_landmarks):
+    landmark, original = temple
+    page = visit.page
+    visit.login("nst-planner")
+    _open_map_at(visit, original.y, original.x)
+    _start_editing(visit, "landmarks", landmark.pk)
+
+    page.click(".leaflet-pm-toolbar .leaflet-pm-icon-marker")
+    size = page.locator(".mueang-map-frame .folium-map").bounding_box()
+    page.mouse.click(size["x"] + size["width"] / 2 - 120, size["y"] + size["height"] / 2 + 90)
+    page.fill(".mueang-edit-form input[name=name_th]", drawn_landmarks)
+    page.select_option(".mueang-edit-form select[name=category]", "shrine")
+    page.click(".mueang-edit-save")
+    page.wait_for_selector(".mueang-edit-saved")
+
+    with all_tenants_scope():
+        created = Landmark.objects.get(name_th=drawn_landmarks)
+    assert created.category == "shrine"
+    assert created.dataset.slug == "landmarks-osm"
+    assert created.geom.distance(original) > 0.0001
+
+    page.click(".mueang-edit-undo-button")
+    page.wait_for_selector(".mueang-edit-undone")
+    with all_tenants_scope():
+        assert not Landmark.objects.filter(name_th=drawn_landmarks).exists()
+    assert visit.console_errors == []
+
+
 def test_a_viewer_gets_no_edit_tools(visit):
     visit.login("nst-viewer")
     visit.goto(MAP)

@@ -32,7 +32,15 @@
   map.pm.setGlobalOptions({
     snappable: true,
     snapDistance: 20,
-    markerStyle: { icon: markerIcon() },
+    // Drawn features must opt in too, or Geoman would not let them be edited after drawing.
+    markerStyle: { icon: markerIcon(), pmIgnore: false, snapIgnore: false },
+    pathOptions: {
+      color: "#c2185b",
+      weight: 4,
+      className: "mueang-edit-shape",
+      pmIgnore: false,
+      snapIgnore: false,
+    },
   });
 
   function markerIcon() {
@@ -101,6 +109,8 @@
   });
 
   function start() {
+    // The map's other layers stop taking clicks (popups), so clicks draw and choose.
+    map.getContainer().classList.add("mueang-editing");
     body.hidden = false;
     toggle.textContent = text.stop;
     toggle.setAttribute("aria-expanded", "true");
@@ -119,6 +129,7 @@
       }
     });
     state.editable = state.guide = null;
+    map.getContainer().classList.remove("mueang-editing");
     body.hidden = true;
     toggle.textContent = text.edit;
     toggle.setAttribute("aria-expanded", "false");
@@ -205,6 +216,7 @@
     state.editable = L.geoJSON(collection, {
       pmIgnore: false,
       snapIgnore: false,
+      className: "mueang-edit-shape",
       style: function () {
         return { color: "#c2185b", weight: 4 };
       },
@@ -249,6 +261,7 @@
   // --- Choosing, the attribute form ---------------------------------------------------------
 
   map.on("pm:create", function (event) {
+    map.pm.disableDraw(); // one feature at a time: it is saved (or cancelled) first
     deselect();
     var layer = event.layer;
     layer.featureId = null;
@@ -266,7 +279,9 @@
     }
     deselect();
     state.selected = { layer: layer, id: layer.featureId };
-    layer.pm.enable({ snappable: true, draggable: true });
+    if (layer.pm) {
+      layer.pm.enable({ snappable: true, draggable: true });
+    }
     fillForm(layer);
   }
 
