@@ -43,17 +43,28 @@ from layers.registry import Layer
 MAX_BODY_BYTES = 512 * 1024
 #: The widest box of features sent for editing, in degrees (about 5.5 km at the equator).
 MAX_BOX_DEGREES = 0.05
+#: Ids are bigints: a larger number names no feature (and would be refused by PostgreSQL).
+MAX_FEATURE_ID = 2**63 - 1
 BBOX_MESSAGE = gettext_lazy("bbox: send west,south,east,north in degrees.")
 
 
-def _editing(request: HttpRequest, code: str, layer_name: str) -> tuple[Municipality, Layer]:
+def _editing(
+    request: HttpRequest, code: str, layer_name: str, feature_id: int = 0
+) -> tuple[Municipality, Layer]:
+    """The municipality (its editors only) and the layer; 404 for a layer or id that is none."""
     municipality = permissions.municipality_requiring(
         request.user, code, Action.EDIT_INFRASTRUCTURE
     )
     layer = EDITABLE_LAYERS.get(layer_name)
-    if layer is None:
-        raise Http404("No such editable layer")
+    if layer is None or feature_id > MAX_FEATURE_ID:
+        raise Http404("No such editable layer or feature")
     return municipality, layer
+
+
+def _properties(body: dict) -> object:
+    """The Feature's properties; absent or null is none (a change of geometry only)."""
+    properties = body.get("properties")
+    return {} if properties is None else properties
 
 
 def _refused(error: EditRefused | InputError, status: int = 400) -> JsonResponse:
@@ -72,15 +83,14 @@ def _refused(error: EditRefused | InputError, status: int = 400) -> JsonResponse
 
 def _body(request: HttpRequest) -> dict:
     """The JSON object sent, refusing what is too large, not JSON, or holds NaN/Infinity."""
-    length = int(request.headers.get("Content-Length") or 0)
-    if length > MAX_BODY_BYTES:
+    if len(request.body) > MAX_BODY_BYTES:  # Django refuses far larger bodies before this
         raise EditRefused("ข้อมูลที่ส่งมาใหญ่เกินไป", "the request is too large", code="too_large")
 
     def no_constants(name: str):
         raise ValueError(f"{name} is not a number JSON allows")
 
     try:
-        body = json.loads(request.body[: MAX_BODY_BYTES + 1], parse_constant=no_constants)
+        body = json.loads(request.body, parse_constant=no_constants)
     except (ValueError, UnicodeDecodeError):
         raise EditRefused(
             "ข้อมูลที่ส่งมาไม่ใช่ JSON ที่ถูกต้อง", "the body is not valid JSON", code="json"
@@ -154,7 +164,7 @@ def edit_items(request: HttpRequest, code: str, layer: str) -> HttpResponse:
             municipality=municipality,
             layer=found,
             geometry=body.get("geometry"),
-            properties=body.get("properties", {}),
+            properties=_properties(body),
             user=request.user,
             dataset_slug=query_text(request.GET, "dataset"),
         )
@@ -171,7 +181,7 @@ def edit_items(request: HttpRequest, code: str, layer: str) -> HttpResponse:
 @require_http_methods(["GET", "PUT", "PATCH", "DELETE"])
 def edit_item(request: HttpRequest, code: str, layer: str, feature_id: int) -> HttpResponse:
     """One feature: GET it with its tag; PUT replaces, PATCH updates, DELETE deletes it."""
-    municipality, found = _editing(request, code, layer)
+    municipality, found = _editing(request, code, layer, feature_id)
     if_match = request.headers.get("If-Match")
     try:
         if request.method == "GET":
@@ -193,7 +203,7 @@ def edit_item(request: HttpRequest, code: str, layer: str, feature_id: int) -> H
                 layer=found,
                 feature_id=feature_id,
                 geometry=body.get("geometry"),
-                properties=body.get("properties", {}),
+                properties=_properties(body),
                 user=request.user,
                 if_match=if_match,
                 replace=request.method == "PUT",
@@ -207,7 +217,7 @@ def edit_item(request: HttpRequest, code: str, layer: str, feature_id: int) -> H
 @require_http_methods(["GET", "POST"])
 def edit_undo(request: HttpRequest, code: str, layer: str, feature_id: int) -> HttpResponse:
     """GET: the change an undo would take back; POST `{"last": entry}`: take it back."""
-    municipality, found = _editing(request, code, layer)
+    municipality, found = _editing(request, code, layer, feature_id)
     if request.method == "GET":
         if feature_last_entry(municipality=municipality, layer=found, feature_id=feature_id):
             return _answer(municipality, found, feature_id)

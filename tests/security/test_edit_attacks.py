@@ -176,3 +176,26 @@ def test_an_unknown_layer_is_404(planner, db):
     )
 
     assert response.status_code == 404
+
+
+def test_a_feature_id_past_bigint_is_404_not_an_error(planner, db):
+    huge = 2**70
+    url = reverse("map-edit-item", kwargs={"code": NST, "layer": "landmarks", "feature_id": huge})
+    undo = reverse("map-edit-undo", kwargs={"code": NST, "layer": "landmarks", "feature_id": huge})
+
+    assert planner.get(url).status_code == 404
+    assert planner.delete(url, headers={"If-Match": '"x"'}).status_code == 404
+    assert planner.post(undo, data='{"last": 1}', content_type="application/json").status_code == (
+        404
+    )
+
+
+def test_an_undo_naming_no_change_is_refused(planner, temple):
+    undo = reverse(
+        "map-edit-undo", kwargs={"code": NST, "layer": "landmarks", "feature_id": temple.pk}
+    )
+
+    for body in ('{"last": "1"}', '{"last": true}', "{}", '{"last": 1}'):
+        response = planner.post(undo, data=body, content_type="application/json")
+        assert response.status_code in (400, 409), body
+    assert Landmark.objects.get(pk=temple.pk).geom.equals_exact(temple.geom, 0)
