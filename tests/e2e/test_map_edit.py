@@ -1,11 +1,16 @@
 """Scenario 1 on the map: a planner moves วัดพระมหาธาตุ, saves, undoes; edits a road's surface.
 
-The live server commits what the browser does, so each fixture puts its feature back.
+The live server commits what the browser does, so each fixture puts its feature back. Those
+fixtures come before `visit` in each test's arguments: set up before the test's transaction
+and torn down after its rollback, so their clean-up is committed.
 """
 
 from __future__ import annotations
 
+import math
+
 import pytest
+from django.contrib.gis.geos import Point
 
 from layers.history.selectors import feature_history
 from layers.models import Landmark, Municipality, Road
@@ -61,7 +66,7 @@ def _start_editing(visit, layer: str, feature_id: int) -> None:
     page.wait_for_selector(f"[data-feature-id='{feature_id}']")
 
 
-def test_planner_moves_the_temple_saves_and_undoes_the_move(visit, temple):
+def test_planner_moves_the_temple_saves_and_undoes_the_move(temple, visit):
     landmark, original = temple
     page = visit.page
     visit.login("nst-planner")
@@ -112,7 +117,7 @@ def test_planner_moves_the_temple_saves_and_undoes_the_move(visit, temple):
     assert visit.console_errors == []
 
 
-def test_planner_changes_a_roads_surface_in_the_form(visit, road):
+def test_planner_changes_a_roads_surface_in_the_form(road, visit):
     page = visit.page
     visit.login("nst-planner")
     (lon0, lat0), (lon1, lat1) = road.geom[0][0], road.geom[0][1]
@@ -150,7 +155,7 @@ def drawn_landmarks(django_db_setup, django_db_blocker):
         Landmark.objects.filter(name_th="จุดทดสอบวาดใหม่").delete()
 
 
-def test_planner_draws_a_new_landmark_names_it_and_undoes_it(visit, temple, drawn_landmarks):
+def test_planner_draws_a_new_landmark_names_it_and_undoes_it(temple, drawn_landmarks, visit):
     landmark, original = temple
     page = visit.page
     visit.login("nst-planner")
@@ -175,6 +180,57 @@ def test_planner_draws_a_new_landmark_names_it_and_undoes_it(visit, temple, draw
     page.wait_for_selector(".mueang-edit-undone")
     with all_tenants_scope():
         assert not Landmark.objects.filter(name_th=drawn_landmarks).exists()
+    assert visit.console_errors == []
+
+
+@pytest.fixture
+def drawn_roads(django_db_setup, django_db_blocker):
+    """Roads the test draws (named below) are removed afterwards, whatever happened."""
+    yield "ซอยทดสอบวาดใหม่"
+    with django_db_blocker.unblock(), all_tenants_scope():
+        Road.objects.filter(name_th="ซอยทดสอบวาดใหม่").delete()
+
+
+def _screen_point(page, lat: float, lon: float) -> tuple[float, float]:
+    return page.evaluate(
+        f"""() => {{
+            const map = window.mueangMap.map;
+            const p = map.latLngToContainerPoint([{lat}, {lon}]);
+            const r = map.getContainer().getBoundingClientRect();
+            return [r.left + p.x, r.top + p.y];
+        }}"""
+    )
+
+
+def test_a_drawn_road_snaps_onto_the_road_it_starts_near(road, drawn_roads, visit):
+    page = visit.page
+    visit.login("nst-planner")
+    (lon0, lat0), (lon1, lat1) = road.geom[0][0], road.geom[0][1]
+    lon, lat = (lon0 + lon1) / 2, (lat0 + lat1) / 2
+    _open_map_at(visit, lat, lon)
+    _start_editing(visit, "roads", road.pk)
+
+    page.click(".leaflet-pm-toolbar .leaflet-pm-icon-polyline")
+    x, y = _screen_point(page, lat, lon)
+    x1, y1 = _screen_point(page, lat1, lon1)
+    length = math.hypot(x1 - x, y1 - y)
+    across = ((y - y1) / length, (x1 - x) / length)  # a unit step at right angles to the road
+    start = (x + 6 * across[0], y + 6 * across[1])  # 6 px (a few metres) off the road
+    end = (x + 150 * across[0], y + 150 * across[1])
+    page.mouse.move(*start, steps=4)
+    page.mouse.click(*start)
+    page.mouse.move(*end, steps=8)
+    page.mouse.click(*end)
+    page.click(".button-container.active .action-finish")  # Geoman's "Finish"
+    page.fill(".mueang-edit-form input[name=name_th]", drawn_roads)
+    page.click(".mueang-edit-save")
+    page.wait_for_selector(".mueang-edit-saved")
+
+    with all_tenants_scope():
+        (drawn,) = Road.objects.filter(name_th=drawn_roads)
+    first = Point(drawn.geom[0][0], srid=4326)
+    assert first.distance(road.geom) < 1e-7  # on the road (about a centimetre), not 6 px off
+    assert len(drawn.geom[0]) == 2
     assert visit.console_errors == []
 
 

@@ -228,6 +228,9 @@
         layer.etag = feature.etag;
         layer.properties = feature.properties;
         layer.on("click", function (event) {
+          if (map.pm.globalDrawModeEnabled()) {
+            return; // a click while drawing places a vertex (snapped to this shape), no more
+          }
           L.DomEvent.stop(event);
           choose(layer);
         });
