@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiLineString, MultiPolygon
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -82,7 +83,8 @@ def _check_crs(geometry: dict) -> None:
     crs = geometry.get("crs")
     if crs is None:
         return
-    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+    properties = crs.get("properties") if isinstance(crs, dict) else None
+    name = properties.get("name") if isinstance(properties, dict) else None
     if name not in WGS84_NAMES:
         raise _bad_geometry(
             f"coordinates must be longitude/latitude in EPSG:4326, not {str(name)[:60]!r}",
@@ -123,7 +125,7 @@ def geometry_clean(*, layer: Layer, geometry: object, municipality: Municipality
     plain = {"type": geometry["type"], "coordinates": geometry["coordinates"]}
     try:
         geos = GEOSGeometry(json.dumps(plain), srid=WGS84)
-    except (GEOSException, ValueError, TypeError) as error:
+    except (GEOSException, GDALException, ValueError, TypeError) as error:
         raise _bad_geometry(str(error)[:200], "อ่านรูปร่างไม่ได้") from None
     if geos.empty:
         raise _bad_geometry("the geometry is empty", "รูปร่างว่างเปล่า")

@@ -73,6 +73,15 @@ def _landmark_attacks(temple) -> dict[str, tuple[str, str]]:
             '{"type": "name", "properties": {"name": "EPSG:32647"}}}}',
             "geometry_crs",
         ),
+        "no coordinates": (
+            '{"geometry": {"type": "Point", "coordinates": []}}',
+            "geometry_invalid",
+        ),
+        "a crs that is not an object": (
+            '{"geometry": {"type": "Point", "coordinates": [99.96, 8.41], '
+            '"crs": {"type": "name", "properties": "EPSG:32647"}}}',
+            "geometry_crs",
+        ),
         "unknown attribute": ('{"properties": {"municipality_id": 2}}', "attribute_unknown"),
         "dataset moved by attribute": ('{"properties": {"dataset_id": 1}}', "attribute_unknown"),
         "over-long name": ('{"properties": {"name_th": "' + "ก" * 201 + '"}}', "attribute_invalid"),
@@ -199,3 +208,24 @@ def test_an_undo_naming_no_change_is_refused(planner, temple):
         response = planner.post(undo, data=body, content_type="application/json")
         assert response.status_code in (400, 409), body
     assert Landmark.objects.get(pk=temple.pk).geom.equals_exact(temple.geom, 0)
+
+
+@pytest.mark.parametrize(
+    "coordinates",
+    [
+        "[[[99.96, 8.41], [99.961, 8.41], [99.961, 8.411]]]",  # ring not closed
+        "[[[99.96, 8.41], [99.961, 8.41]]]",  # two points
+        "[]",
+        "[[]]",
+    ],
+    ids=["unclosed ring", "two-point ring", "no rings", "an empty ring"],
+)
+def test_a_broken_footprint_is_a_400_not_an_error(planner, db, coordinates):
+    building = Building.objects.filter(municipality__code=NST).order_by("id").first()
+    raw = f'{{"geometry": {{"type": "Polygon", "coordinates": {coordinates}}}}}'
+
+    response = _patch(planner, "buildings", building.pk, raw)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "geometry_invalid"
+    assert Building.objects.get(pk=building.pk).geom.equals_exact(building.geom, 0)
