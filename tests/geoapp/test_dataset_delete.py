@@ -68,7 +68,9 @@ def test_a_planner_deletes_a_dataset_after_confirming_and_the_catalogue_says_who
     assert not Road.objects.filter(pk__in=road_ids).exists()
     event = DatasetEvent.objects.get(municipality=nst, slug="old-roads")
     assert (event.action, event.features, event.user.username) == ("deleted", 3, "nst-planner")
-    deletions = FeatureHistory.objects.filter(feature_id__in=road_ids, op="delete")
+    deletions = FeatureHistory.objects.filter(
+        municipality=nst, layer="roads", feature_id__in=road_ids, op="delete"
+    )
     assert deletions.count() == 3
     assert {e.context for e in deletions} == {"dataset old-roads deleted"}
     page = deleted.content.decode()
