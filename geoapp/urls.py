@@ -91,6 +91,7 @@ urlpatterns = [
     path("m/", home.municipality_list, name="municipality-list"),
     path("m/<slug:code>/", home.municipality_home, name="municipality-home"),
     path("m/<slug:code>/map/", home.municipality_map, name="municipality-map"),
+    path("m/<slug:code>/map/edit/", include("geoapp.editing.urls")),
     path(
         "m/<slug:code>/dashboard/settings/",
         dashboard_views.dashboard_settings,

@@ -771,6 +771,46 @@ class ImportRun(TenantModel):
         return f"import {self.pk} ({self.file_name})"
 
 
+class DatasetEvent(TenantModel):
+    """A dataset that is gone: deleted by someone, or removed with the rollback of its import.
+
+    The dataset row goes, so the catalogue's history keeps this line instead: what it was, who
+    removed it and when, how many features went with it (their deletions are in the feature
+    history, each with its row). Datasets and imports are plain numbers here, as in
+    `FeatureHistory`.
+    """
+
+    class Action(models.TextChoices):
+        DELETED = "deleted", _("dataset deleted")
+        ROLLED_BACK = "rolled_back", _("dataset removed with the rollback of its import")
+
+    dataset_ref = models.BigIntegerField(_("dataset number"))
+    slug = models.SlugField(_("identifier"), max_length=80)
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20)
+    action = models.CharField(_("action"), max_length=12, choices=Action.choices)
+    features = models.PositiveIntegerField(_("features removed"), default=0)
+    import_ref = models.BigIntegerField(_("import number"), null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("dataset event")
+        verbose_name_plural = _("dataset events")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["municipality", "-at"], name="datasetevent_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.slug} {self.action}"
+
+
 class KeyRanges(str):
     """An `int8multirange` as PostgreSQL prints it, e.g. ``{[1,5),[7,8)}``."""
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from geoapp.catalogue import views
+from geoapp.catalogue import deletion, views
 from geoapp.history import views as history
 
 urlpatterns = [
@@ -23,6 +23,7 @@ urlpatterns = [
         history.import_rollback_page,
         name="catalogue-import-rollback",
     ),
+    path("<slug:slug>/delete/", deletion.dataset_delete_page, name="catalogue-dataset-delete"),
     path(
         "<slug:slug>/export.<str:fmt>",
         views.catalogue_export,

@@ -36,7 +36,7 @@ from geoapp.catalogue.raster import (
     raster_downloads,
     raster_export_response,
 )
-from geoapp.history.views import dataset_history_context
+from geoapp.history.views import dataset_history_context, deleted_datasets_context
 from geoapp.web import permissions
 from geoapp.web.inputs import InputError, choice_input, search_text_input
 from geoapp.web.maps import (
@@ -122,7 +122,8 @@ def catalogue(request: HttpRequest, code: str) -> HttpResponse:
             "visibilities": Dataset.Visibility.choices,
             "open_url": reverse("open-datasets", kwargs={"code": municipality.code}),
             "can_import": permissions.may_import(request.user, municipality),
-        },
+        }
+        | deleted_datasets_context(request, municipality),
     )
 
 
@@ -143,6 +144,7 @@ def catalogue_dataset(request: HttpRequest, code: str, slug: str) -> HttpRespons
         "updated_on": _local_date(dataset.updated_at),
         "preview_limit": PREVIEW_FEATURES,
         "downloads": _downloads(dataset, "catalogue-export"),
+        "can_delete": permissions.can(request.user, municipality, Action.MANAGE_DATASETS),
     } | dataset_history_context(request, municipality, dataset)
     status = 200
     if dataset.kind in VECTOR_KINDS:
@@ -151,7 +153,8 @@ def catalogue_dataset(request: HttpRequest, code: str, slug: str) -> HttpRespons
         except InputError as error:
             context |= {"table_error": str(error), **_table_search(dataset)}
             status = 400
-        context["row_history"] = "history" in context
+        # Feature history links only where the rows are features of a layer with history.
+        context["row_history"] = context.get("features_tracked", False)
         context |= {
             "map": map_fragments(
                 _preview_map(

@@ -26,6 +26,7 @@ from layers.catalogue.selectors import dataset_get
 from layers.history.selectors import (
     KIND_LAYERS,
     HistoryError,
+    dataset_events,
     dataset_history,
     dataset_import,
     dataset_imports,
@@ -35,6 +36,11 @@ from layers.history.services import restore_feature, rollback_import
 from layers.models import Dataset, FeatureHistory, ImportRun, Municipality
 from layers.registry import LayerMap, layers_with
 
+#: Kinds of datasets whose very entries only exact-case readers see (the layers read that way).
+CASE_KINDS: LayerMap[str] = LayerMap(
+    lambda: {layer.name: layer.name for layer in layers_with(read=Action.VIEW_CASES_EXACT.value)}
+)
+
 #: The action that allows changing the features of a dataset of each kind (the layer's `edit`).
 EDIT_ACTIONS: LayerMap[Action] = LayerMap(
     lambda: {layer.name: Action(layer.edit) for layer in layers_with(edit=True)}
@@ -42,8 +48,14 @@ EDIT_ACTIONS: LayerMap[Action] = LayerMap(
 
 
 def can_edit(user, municipality: Municipality, dataset: Dataset) -> bool:
-    """Whether the user may restore features of the dataset or roll back its imports."""
+    """Whether the user may restore features of the dataset or roll back its imports.
+
+    A layer's dataset needs the layer's edit right; a file dataset (any other kind, "other
+    dataset" included) the right to manage datasets, as its import did.
+    """
     action = EDIT_ACTIONS.get(dataset.kind)
+    if action is None and dataset.kind not in KIND_LAYERS:
+        action = Action.MANAGE_DATASETS
     return action is not None and permissions.can(user, municipality, action)
 
 
@@ -63,14 +75,23 @@ def refusal_text(error: HistoryError) -> str:
     return error.english if translation.get_language() == "en" else error.thai
 
 
-def _dataset(request: HttpRequest, code: str, slug: str) -> tuple[Municipality, Dataset, str]:
+def _any_dataset(request: HttpRequest, code: str, slug: str) -> tuple[Municipality, Dataset]:
+    """The municipality and a dataset of any kind the user may read (else 404)."""
     municipality = permissions.municipality_requiring(request.user, code, Action.VIEW_LAYERS)
     dataset = dataset_get(
         municipality=municipality, slug=slug, access=dataset_access(request.user, municipality)
     )
-    layer = KIND_LAYERS.get(dataset.kind) if dataset is not None else None
+    if dataset is None:
+        raise Http404("No such dataset")
+    return municipality, dataset
+
+
+def _dataset(request: HttpRequest, code: str, slug: str) -> tuple[Municipality, Dataset, str]:
+    """As `_any_dataset`, for a dataset whose features keep a history (with its layer)."""
+    municipality, dataset = _any_dataset(request, code, slug)
+    layer = KIND_LAYERS.get(dataset.kind)
     if layer is None:
-        raise Http404("No such dataset, or it keeps no feature history")
+        raise Http404("This dataset keeps no feature history")
     return municipality, dataset, layer
 
 
@@ -194,8 +215,12 @@ def feature_restore_page(
     )
 
 
+#: `_rollback`'s answer when the dataset went with its import (the page goes to the catalogue).
+ROLLED_BACK_AND_REMOVED = "removed"
+
+
 def _rollback(request: HttpRequest, municipality: Municipality, run: ImportRun, *, force: bool):
-    """Roll the import back; the refusal's text, or "" when it was rolled back."""
+    """Roll the import back; the refusal's text, "" when rolled back, or ROLLED_BACK_AND_REMOVED."""
     try:
         result = rollback_import(
             municipality=municipality, import_id=run.pk, user=request.user, force=force
@@ -211,6 +236,9 @@ def _rollback(request: HttpRequest, municipality: Municipality, run: ImportRun, 
         )
         % {"id": run.pk, **counts, "recreated": result.recreated},
     )
+    if result.dataset_removed:
+        messages.success(request, _("The import had created the dataset: it was removed too."))
+        return ROLLED_BACK_AND_REMOVED
     return ""
 
 
@@ -233,7 +261,7 @@ def import_rollback_page(
     request: HttpRequest, code: str, slug: str, import_id: int
 ) -> HttpResponse:
     """GET: what rolling back the import would do (a dry run); POST: roll it back."""
-    municipality, dataset, _layer = _dataset(request, code, slug)
+    municipality, dataset = _any_dataset(request, code, slug)
     if not can_edit(request.user, municipality, dataset):
         raise PermissionDenied("rolling back needs the right to edit this layer")
     run = dataset_import(municipality=municipality, dataset=dataset, import_id=import_id)
@@ -247,6 +275,8 @@ def import_rollback_page(
         form = RollbackForm(request.POST)
         form.is_valid()  # a flag cannot fail
         error = _rollback(request, municipality, run, force=form.cleaned_data["force"])
+        if error == ROLLED_BACK_AND_REMOVED:
+            return redirect(reverse("catalogue", kwargs={"code": municipality.code}))
         if not error:
             return redirect(dataset_url + "#history-title")
     preview, refusal = _rollback_preview(municipality, run)
@@ -269,10 +299,13 @@ def import_rollback_page(
 
 
 def dataset_history_context(request: HttpRequest, municipality: Municipality, dataset: Dataset):
-    """The dataset page's history section: recent changes and imports (empty for files)."""
-    if dataset.kind not in KIND_LAYERS:
-        return {}
-    changes = dataset_history(dataset=dataset)
+    """The dataset page's history section: its imports, and its features' recent changes.
+
+    Every dataset has imports to show and undo ("other dataset" files too); only layers'
+    features have a change history (`features_tracked` is False for files).
+    """
+    features_tracked = dataset.kind in KIND_LAYERS
+    changes = dataset_history(dataset=dataset) if features_tracked else []
     for entry in changes:
         entry.when = when(entry.changed_at)
         entry.what = op_label(entry.op)
@@ -283,4 +316,20 @@ def dataset_history_context(request: HttpRequest, municipality: Municipality, da
         "history": changes,
         "imports": imports,
         "history_editable": can_edit(request.user, municipality, dataset),
+        "features_tracked": features_tracked,
     }
+
+
+def deleted_datasets_context(request: HttpRequest, municipality: Municipality) -> dict:
+    """The catalogue's history of datasets that are gone, for those who manage datasets.
+
+    Case datasets are left out for whoever may not read cases exactly, as their entries are.
+    """
+    access = dataset_access(request.user, municipality)
+    if not access.private:
+        return {}
+    hidden = () if access.exact_cases else CASE_KINDS
+    events = dataset_events(municipality=municipality, hidden_kinds=tuple(hidden))
+    for event in events:
+        event.when = when(event.at)
+    return {"deleted_datasets": events}

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from geoapp.editing.config import map_edit_config
 from geoapp.home.dashboard import ROAD_SURFACES, Dashboard, dashboard_get, role_home_url
 from geoapp.home.maps import CityFrames, CityMapOptions, DashboardFrames, city_map, dashboard_map
 from geoapp.models import DashboardWidget, Role
@@ -277,6 +278,7 @@ def municipality_map(request: HttpRequest, code: str) -> HttpResponse:
             "municipality": municipality,
             "map": with_script_nonce(fragments, request.csp_nonce),
             "show_cases": show_cases,
+            "edit_config": map_edit_config(request, municipality),
         },
     )
 

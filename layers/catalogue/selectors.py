@@ -283,7 +283,8 @@ def _file_frame(dataset: Dataset, *, offset: int, limit: int | None) -> gpd.GeoD
     if frame.crs is None:
         frame = frame.set_crs(WGS84)
     frame = frame.to_crs(WGS84)
-    frame.insert(0, "id", range(offset + 1, offset + 1 + len(frame)))
+    if "id" not in frame.columns:  # features imported with ids keep theirs (GDAL reads them)
+        frame.insert(0, "id", range(offset + 1, offset + 1 + len(frame)))
     return frame
 
 

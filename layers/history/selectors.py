@@ -16,7 +16,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from layers.models import FeatureHistory, FeatureModel, ImportRun, Municipality
+from layers.models import DatasetEvent, FeatureHistory, FeatureModel, ImportRun, Municipality
 from layers.registry import LayerMap, layers_with
 
 #: History layer names (as in LayerVersion, the registry's `tracked_as`) and their models.
@@ -217,4 +217,16 @@ def dataset_import(*, municipality: Municipality, dataset, import_id: int) -> Im
         ImportRun.objects.filter(municipality=municipality, dataset=dataset, pk=import_id)
         .select_related("user", "rolled_back_by")
         .first()
+    )
+
+
+def dataset_events(
+    *, municipality: Municipality, hidden_kinds: tuple[str, ...] = (), limit: int = 20
+) -> list[DatasetEvent]:
+    """Datasets that are gone (deleted, or removed with their import), newest first."""
+    return list(
+        DatasetEvent.objects.filter(municipality=municipality)
+        .exclude(kind__in=hidden_kinds)
+        .select_related("user")
+        .order_by("-at", "-id")[:limit]
     )

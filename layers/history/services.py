@@ -23,7 +23,14 @@ from layers.history.selectors import (
     layer_name,
     layer_table,
 )
-from layers.models import DengueCase, FeatureHistory, ImportRun, Municipality
+from layers.models import (
+    Dataset,
+    DatasetEvent,
+    DengueCase,
+    FeatureHistory,
+    ImportRun,
+    Municipality,
+)
 from layers.storage import dataset_file_before_path, dataset_file_path
 from layers.tenancy import tenant_scope
 
@@ -57,6 +64,58 @@ class RollbackResult:
     recreated: int = 0  # features it deleted, put back
     conflicts: list[int] = field(default_factory=list)  # features changed again after it
     dry_run: bool = False
+    dataset_removed: bool = False  # the import made the dataset, which goes with it
+
+
+def dataset_event_record(
+    *, dataset: Dataset, features: int, user, import_run_id: int | None = None
+) -> DatasetEvent:
+    """The catalogue's line for a dataset about to go (written in the caller's transaction).
+
+    With `import_run_id` it went with the rollback of that import; without, it was deleted.
+    """
+    action = DatasetEvent.Action.ROLLED_BACK if import_run_id else DatasetEvent.Action.DELETED
+    return DatasetEvent.objects.create(
+        municipality_id=dataset.municipality_id,
+        dataset_ref=dataset.pk,
+        slug=dataset.slug,
+        title=dataset.title,
+        kind=dataset.kind,
+        action=action,
+        features=features,
+        import_ref=import_run_id,
+        user=user if getattr(user, "pk", None) else None,
+    )
+
+
+def _made_by(run: ImportRun) -> bool:
+    """Whether the import created its dataset: no earlier import of it, made during this run."""
+    dataset = run.dataset
+    if dataset is None or dataset.created_at < run.started_at:
+        return False
+    return not ImportRun.objects.filter(dataset=dataset, pk__lt=run.pk).exists()
+
+
+def _dataset_remove_with(run: ImportRun, result: RollbackResult, user) -> None:
+    """Remove the dataset the rolled-back import made, if nothing of it is left; record it."""
+    dataset = run.dataset
+    if dataset is None or not _made_by(run):
+        return
+    model = LAYERS.get(result.layer)
+    left = model.objects.filter(dataset=dataset).count() if model is not None else 0
+    if left - (result.removed if result.dry_run else 0) > 0:
+        return  # features added since (on the map, by hand) keep it
+    result.dataset_removed = True
+    if result.dry_run:
+        return
+    dataset_event_record(
+        dataset=dataset,
+        features=result.removed,
+        user=user,
+        import_run_id=run.pk,
+    )
+    dataset.delete()
+    run.dataset = None
 
 
 def _setting_swap(name: str, value: str) -> str:
@@ -311,11 +370,11 @@ def rollback_import(
                 )
             layer = KIND_LAYERS.get(run.kind)
             if layer is None and run.kind == "dataset":
-                result = _rollback_dataset_file(run, force=force, dry_run=dry_run)
+                result = _rollback_dataset_file(run, force=force, dry_run=dry_run, user=user)
                 if not dry_run:
                     run.rolled_back_at = timezone.now()
                     run.rolled_back_by_id = user_id
-                    run.save(update_fields=["rolled_back_at", "rolled_back_by"])
+                    run.save(update_fields=["rolled_back_at", "rolled_back_by", "dataset"])
                 return result
             if layer is None:
                 raise HistoryError(
@@ -339,16 +398,19 @@ def rollback_import(
                 _rollback_layer(run, layer, result, apply=force, dry_run=dry_run)
                 if result.conflicts and not force and not dry_run:
                     raise _conflict(run, result)
+                _dataset_remove_with(run, result, user)
                 if not dry_run:
                     run.rolled_back_at = timezone.now()
                     run.rolled_back_by_id = user_id
-                    run.save(update_fields=["rolled_back_at", "rolled_back_by"])
+                    run.save(update_fields=["rolled_back_at", "rolled_back_by", "dataset"])
     except DatabaseError as error:
         raise _refused_by_database(error) from None
     return result
 
 
-def _rollback_dataset_file(run: ImportRun, *, force: bool, dry_run: bool) -> RollbackResult:
+def _rollback_dataset_file(
+    run: ImportRun, *, force: bool, dry_run: bool, user=None
+) -> RollbackResult:
     """Put a `dataset` file back as it was before the import (or remove what it created).
 
     The import kept the file it replaced (`dataset_file_before_path`); a later import of the
@@ -398,12 +460,19 @@ def _rollback_dataset_file(run: ImportRun, *, force: bool, dry_run: bool) -> Rol
 
     result.removed = count(path)
     result.restored = count(before)
+    result.dataset_removed = not before.is_file()
     if dry_run:
         return result
     if before.is_file():
         dataset.save(update_fields=["updated_at"])
         transaction.on_commit(lambda: shutil.copy2(before, path))
-    else:  # the import created the dataset: it goes, with its file
+    else:  # the import created the dataset: it goes, with its file, and the catalogue says so
+        dataset_event_record(
+            dataset=dataset,
+            features=result.removed,
+            user=user,
+            import_run_id=run.pk,
+        )
         dataset.delete()
         run.dataset = None
         transaction.on_commit(lambda: path.unlink(missing_ok=True))

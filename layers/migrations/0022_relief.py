@@ -21,7 +21,7 @@ TENANT_TABLES = [
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("layers", "0020_larval"),
+        ("layers", "0021_editing"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

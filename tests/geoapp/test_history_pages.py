@@ -149,8 +149,10 @@ def test_a_planner_rolls_back_an_import_from_the_dataset_page(nst, tmp_path):
 
     preview = planner.get(url)
     imported = table_state("layers_road", nst.pk)
+    viewer = client_for("nst-viewer").post(url)
     response = planner.post(url)
 
+    assert viewer.status_code == 403
     assert url in dataset_page.content.decode()
     assert preview.status_code == 200
     assert preview.context["preview"].removed == 3
@@ -158,4 +160,6 @@ def test_a_planner_rolls_back_an_import_from_the_dataset_page(nst, tmp_path):
     assert response.status_code == 302
     assert table_state("layers_road", nst.pk) == before
     assert ImportRun.objects.get(pk=report.import_run).rolled_back_at is not None
-    assert client_for("nst-viewer").post(url).status_code == 403
+    # The import had created the dataset: it went with it, so the page leads to the catalogue.
+    assert response["Location"] == reverse("catalogue", kwargs={"code": CODE})
+    assert not Dataset.objects.filter(municipality=nst, slug="lights").exists()

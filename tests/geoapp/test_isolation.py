@@ -64,7 +64,11 @@ def url_for(name: str, code: str = "nakhon-si-thammarat") -> str:
             reverse(name, kwargs=kwargs)
             + "?q=%E0%B8%A1%E0%B8%AB%E0%B8%B2%E0%B8%98%E0%B8%B2%E0%B8%95%E0%B8%B8"
         )
-    return reverse(name, kwargs=kwargs)
+    return reverse(name, kwargs=kwargs) + URL_QUERIES.get(name, "")
+
+
+#: Query strings a URL needs to answer 200 (the edit endpoint's box: around วัดพระมหาธาตุ).
+URL_QUERIES = {"map-edit-items": "?bbox=99.960,8.405,99.972,8.417"}
 
 
 def _first_case(code: str):
@@ -121,6 +125,7 @@ def _first_case_id(code: str, _kwargs: dict) -> int:
 
 
 _FILLERS = {
+    "layer": lambda code, kwargs: "roads",  # the map's edit endpoints; `feature_id` is a road
     "case_id": _first_case_id,
     "zone_key": _zone_key,
     "slug": lambda code, kwargs: "roads-osm",

@@ -1,0 +1,1 @@
+"""Editing features of the infrastructure layers one at a time (the map's edit tools)."""
