@@ -109,7 +109,9 @@
   });
 
   function start() {
-    // The map's other layers stop taking clicks (popups), so clicks draw and choose.
+    // The map's other layers stop taking clicks (popups), so clicks draw and choose; a popup
+    // already open (a search result opens one) would cover the feature to edit: close it.
+    map.closePopup();
     map.getContainer().classList.add("mueang-editing");
     body.hidden = false;
     toggle.textContent = text.stop;
