@@ -17,8 +17,8 @@ Properties the tests check (``tests/analysis/test_national.py``):
   temporary name and renamed, so a killed task leaves no half file, and a task retried after
   its worker died redoes only what it had not renamed yet.
 
-Larval indices (HI, CI, BI of DESIGN.md section 3) are not offered: `analysis` has no larval
-index functions yet (the field surveys they need are a later issue).
+Larval indices (HI, CI, BI of DESIGN.md section 3) are not offered yet: `analysis.larval` computes
+them and `layers.field` stores the surveys, but national snapshots do not carry survey rows.
 """
 
 from __future__ import annotations
@@ -258,8 +258,8 @@ ANALYSES: dict[str, tuple[Analysis, tuple[str, ...]]] = {
 #: Analyses the issue asks for that cannot run yet, and why.
 UNAVAILABLE: dict[str, str] = {
     "larval-indices": (
-        "analysis has no larval index functions yet (HI, CI, BI need the field surveys of "
-        "DESIGN.md section 6, not built)"
+        "national snapshots carry no larval survey rows yet: run larval indices per "
+        "municipality (analysis.larval, layers.field) until they do"
     ),
 }
 

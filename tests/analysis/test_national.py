@@ -188,7 +188,7 @@ def test_a_snapshot_gives_the_same_answers_as_generating(units, reference, tmp_p
 
 
 def test_larval_indices_are_refused_with_the_reason(units, tmp_path):
-    with pytest.raises(ValueError, match="no larval index functions"):
+    with pytest.raises(ValueError, match="carry no larval survey rows"):
         run_national("larval-indices", units, out_dir=tmp_path, source=NationSource(SEED))
 
 

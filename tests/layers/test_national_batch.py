@@ -85,6 +85,6 @@ def test_one_municipality_and_unknown_codes(db, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["chon-buri.parquet"]
     with pytest.raises(CommandError, match="no municipality with code nowhere"):
         run("national_batch", "radius", "--municipalities", "nowhere", "--out", str(tmp_path))
-    with pytest.raises(CommandError, match="no larval index functions"):
+    with pytest.raises(CommandError, match="carry no larval survey rows"):
         run("national_batch", "larval-indices", "--out", str(tmp_path))
     assert Municipality.objects.filter(code__in=CODES).count() == 2
