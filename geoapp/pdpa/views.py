@@ -17,6 +17,7 @@ from geoapp.web.permissions import Action, municipality_requiring
 from layers.pdpa.identifiers import identifier_normalise, national_id_check_digit_ok
 from layers.pdpa.selectors import access_log
 from layers.pdpa.services import person_erase, person_export
+from layers.relief.selectors import claims_of_person
 from layers.relief.services import claimant_export
 
 
@@ -85,6 +86,7 @@ def data_subject_requests(request: HttpRequest, code: str) -> HttpResponse:
     municipality = municipality_requiring(request.user, code, Action.HANDLE_DATA_SUBJECT_REQUESTS)
     form = DataSubjectForm(request.POST or None)
     done = None
+    kept_claims: list[int] = []
     if request.method == "POST" and form.is_valid():
         who = {
             "national_id": form.cleaned_data["national_id"],
@@ -105,8 +107,10 @@ def data_subject_requests(request: HttpRequest, code: str) -> HttpResponse:
         done = person_erase(
             municipality_id=municipality.pk, user=request.user, keep_cases=keep, **who
         )
+        # Relief claims are not erased here (`claims_of_person`): the officer is told which.
+        kept_claims = claims_of_person(municipality_id=municipality.pk, **who)
     return render(
         request,
         "geoapp/data_subject_requests.html",
-        {"municipality": municipality, "form": form, "done": done},
+        {"municipality": municipality, "form": form, "done": done, "kept_claims": kept_claims},
     )

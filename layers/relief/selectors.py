@@ -20,6 +20,7 @@ from layers.relief.models import (
     ClaimStatus,
     ReliefClaim,
     ReliefClaimItem,
+    ReliefClaimPersonal,
     ReliefClaimPhoto,
     ReliefItem,
     ReliefPayment,
@@ -292,4 +293,21 @@ def subdistrict_names(*, municipality: Municipality) -> dict[str, str]:
         Subdistrict.objects.filter(municipality=municipality)
         .order_by("code")
         .values_list("code", "name_th")
+    )
+
+
+def claims_of_person(*, municipality_id: int, national_id: str = "", phone: str = "") -> list[int]:
+    """Numbers of the relief claims whose claimant has this national ID or phone (by digest).
+
+    A PDPA erasure does not remove them (the register records public money: its claims are
+    kept and closed by the relief committee), so the request page names them instead.
+    """
+    digests = [d for d in (identifier_digest(national_id), identifier_digest(phone)) if d]
+    if not digests:
+        return []
+    return list(
+        ReliefClaimPersonal.objects.filter(municipality_id=municipality_id)
+        .filter(Q(national_id_digest__in=digests) | Q(phone_digest__in=digests))
+        .order_by("claim_id")
+        .values_list("claim_id", flat=True)
     )

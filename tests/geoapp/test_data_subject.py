@@ -124,3 +124,29 @@ def test_the_purge_command_runs_across_municipalities(person, capsys):
     call_command("pdpa_purge", "--years", "5")
 
     assert "purged personal data" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("action", ["erase", "anonymise"])
+def test_an_erasure_names_the_relief_claims_it_keeps(person, action):
+    """The register keeps its claims; the officer is told which, instead of a silent 'done'."""
+    from layers.models import Municipality
+    from layers.relief.models import ReliefClaimPersonal
+    from tests.layers.test_relief import file_claim
+
+    claim = file_claim(Municipality.objects.get(code=NST), national_id="1234567890121")
+    response = client_for("nst-admin").post(
+        URL, {"national_id": "1-2345-67890-12-1", "action": action, "confirm": "on"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "ยังไม่ได้ลบ: คำร้องขอรับการช่วยเหลือผู้ประสบอุทกภัยของบุคคลนี้" in page
+    assert f'href="/m/{NST}/flood/relief/{claim.pk}/"' in page
+    assert ReliefClaimPersonal.objects.filter(claim=claim).exists()
+    assert not DengueCasePersonal.objects.filter(case__in=person).exists()
+
+
+def test_an_erasure_of_a_person_without_claims_names_none(person):
+    page = client_for("nst-admin").post(
+        URL, {"national_id": "1234567890121", "action": "erase", "confirm": "on"}
+    )
+    assert "ยังไม่ได้ลบ" not in page.content.decode()
