@@ -68,6 +68,34 @@ class Visit:
         }
 
 
+@pytest.fixture(autouse=True)
+def feature_history_left_as_found(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """Erase the feature history a browser test committed through the live server.
+
+    The live server commits what the browser does (a move and its undo, a case added), and the
+    history triggers record it; left behind, those entries would show up in later tests' "recent
+    changes" and history counts. Autouse, so it is set up first and torn down last: after the
+    test's own clean-up fixtures, whose restores are recorded too. The erase goes through the
+    history guard's PDPA path (`mueang.history_erase`), the only one that may delete.
+    """
+    from django.db import connection, transaction
+
+    from layers.models import FeatureHistory
+    from layers.tenancy import all_tenants_scope
+
+    with django_db_blocker.unblock(), all_tenants_scope():
+        mark = FeatureHistory.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    yield
+    with (
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+        all_tenants_scope(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SELECT set_config('mueang.history_erase', 'pdpa', true)")
+        cursor.execute("DELETE FROM layers_featurehistory WHERE id > %s", [mark])
+
+
 @pytest.fixture(params=[(1280, 800), (390, 844)], ids=["desktop", "phone"])
 def viewport(request) -> dict[str, int]:
     width, height = request.param
