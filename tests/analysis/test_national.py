@@ -287,3 +287,13 @@ def test_the_generator_imports_no_django():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_a_municipalitys_own_container_type_numbers_are_counted(units):
+    rows = unit_frames(units[0], seed=SEED)["larval"]
+    own = rows.copy()
+    own.loc[own["container_type"] == 3, "container_type"] = 13  # a type only this town lists
+    assert (own["container_type"] == 13).any()
+    want = larval_indices(PartitionInput(units[0], {"larval": rows}), PARAMS)
+    got = larval_indices(PartitionInput(units[0], {"larval": own}), PARAMS)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
