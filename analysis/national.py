@@ -1,7 +1,8 @@
 """National batch analyses: the pure per-municipality analyses mapped over municipalities.
 
 A national run answers the same question for every municipality (a spray plan, a recommended
-radius, the flood exposure of buildings and roads), each from its own layers only, so the work
+radius, the flood exposure of buildings and roads, the larval indices of its surveys), each from
+its own layers only, so the work
 splits into independent tasks by municipality (``../shared/SCALE.md`` section 3): one function
 per analysis takes a `PartitionInput` (one municipality's frames in its metric CRS) and returns
 a frame; `run_national` maps it over municipalities in this process or on a Dask distributed
@@ -17,8 +18,11 @@ Properties the tests check (``tests/analysis/test_national.py``):
   temporary name and renamed, so a killed task leaves no half file, and a task retried after
   its worker died redoes only what it had not renamed yet.
 
-Larval indices (HI, CI, BI of DESIGN.md section 3) are not offered yet: `analysis.larval` computes
-them and `layers.field` stores the surveys, but national snapshots do not carry survey rows.
+Larval indices (HI, CI, BI of DESIGN.md section 3): the ``larval`` layer is a plain table (no
+geometry) of one municipality's survey rows in the shape `analysis.larval.larval_indices` reads,
+and `larval_indices` gives one row per municipality, round and place type (``all`` and each
+type surveyed): what a national programme compares (rounds over time, communities by HI and
+other places by CI), while houses and places stay with the municipality.
 """
 
 from __future__ import annotations
@@ -42,10 +46,16 @@ from analysis.dengue import recommended_radius, spray_zones, zone_contents
 from analysis.flood.exposure import feature_exposure
 from analysis.flood.hazard import zones_from_classes
 from analysis.flood.roads import road_exposure
+from analysis.larval import DDC_CONTAINER_TYPES, ContainerType, RiskThresholds
+from analysis.larval import larval_indices as larval_survey_indices
 
 __all__ = [
+    "ALL_PLACES",
     "ANALYSES",
+    "LARVAL_DTYPES",
+    "LARVAL_INDEX_COLUMNS",
     "LAYERS",
+    "TABLE_LAYERS",
     "UNAVAILABLE",
     "BatchParams",
     "BatchSummary",
@@ -54,6 +64,8 @@ __all__ = [
     "SnapshotSource",
     "balanced_groups",
     "flood_exposure",
+    "larval_frame",
+    "larval_indices",
     "makespan_s",
     "municipality_seed",
     "output_path",
@@ -66,8 +78,26 @@ __all__ = [
     "spray_plan",
 ]
 
-#: Layers a partition may carry, each a GeoDataFrame in the municipality's metric CRS.
-LAYERS: tuple[str, ...] = ("boundary", "buildings", "roads", "cases", "flood_zones")
+#: Layers a partition may carry, each a GeoDataFrame in the municipality's metric CRS, except
+#: those of `TABLE_LAYERS`.
+LAYERS: tuple[str, ...] = ("boundary", "buildings", "roads", "cases", "flood_zones", "larval")
+#: Layers without geometry: plain tables (Parquet, not GeoParquet) and no CRS.
+TABLE_LAYERS: frozenset[str] = frozenset({"larval"})
+#: The ``larval`` layer: one row per container type x location of a house visit, plus one row
+#: (container columns missing) per visit without any container (vacant, closed, refused, or
+#: surveyed and none found); the columns of ``python -m analysis larval-indices`` plus ``place``.
+LARVAL_DTYPES: dict[str, str] = {
+    "house_id": "object",
+    "place_type": "object",
+    "place": "object",
+    "round": "int64",
+    "survey_date": "datetime64[ns, UTC]",
+    "status": "object",
+    "container_type": "Int64",
+    "location": "object",
+    "containers": "Int64",
+    "positive": "Int64",
+}
 SNAPSHOT_INDEX = "municipalities.parquet"
 
 
@@ -87,7 +117,8 @@ class PartitionInput:
     """One municipality's layers (names of `LAYERS`) in its metric CRS."""
 
     municipality: Municipality
-    frames: Mapping[str, gpd.GeoDataFrame]
+    frames: Mapping[str, Any]
+    """GeoDataFrames, and pandas DataFrames for `TABLE_LAYERS`."""
 
 
 @dataclass(frozen=True)
@@ -247,6 +278,147 @@ def flood_exposure(part: PartitionInput, params: BatchParams) -> gpd.GeoDataFram
     return gpd.GeoDataFrame(out, geometry="geometry", crs=part.frames["buildings"].crs)
 
 
+def larval_frame(table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Survey rows as the ``larval`` layer holds them: `LARVAL_DTYPES`, missing cells as NA.
+
+    Fixing the types here (not leaving object columns) makes a municipality without surveys an
+    empty frame of the same schema, and a Parquet file read back equal to the frame written.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame, optional
+        Rows with the columns of `LARVAL_DTYPES` (e.g. `layers.field.selectors
+        .larval_survey_table`; other columns are dropped); none gives the empty layer.
+
+    Examples
+    --------
+    >>> larval_frame().dtypes["containers"]
+    Int64Dtype()
+    """
+    if table is None:
+        table = pd.DataFrame(columns=list(LARVAL_DTYPES))
+    out = pd.DataFrame(index=pd.RangeIndex(len(table)))
+    for name, dtype in LARVAL_DTYPES.items():
+        values = table[name].reset_index(drop=True)
+        if dtype == "object":
+            out[name] = values.astype(object).where(values.notna(), None)
+        elif dtype.startswith("datetime"):
+            out[name] = pd.to_datetime(values, utc=True).astype(dtype)
+        else:
+            out[name] = pd.to_numeric(values).astype(dtype)
+    return out
+
+
+#: Columns of the `larval_indices` result, in order.
+LARVAL_INDEX_COLUMNS: dict[str, str] = {
+    "municipality": "object",
+    "round": "int64",
+    "place_type": "object",
+    "houses_surveyed": "int64",
+    "houses_positive": "int64",
+    "hi": "float64",
+    "containers": "int64",
+    "containers_positive": "int64",
+    "ci": "float64",
+    "bi": "float64",
+    "houses_vacant": "int64",
+    "houses_refused": "int64",
+    "houses_closed": "int64",
+    "houses_without_containers": "int64",
+    "repeat_visits": "int64",
+    "risk_index": "object",
+    "risk_level": "object",
+}
+#: ``place_type`` of a round's row over every place type.
+ALL_PLACES = "all"
+
+
+def _container_types(rows: pd.DataFrame) -> list[ContainerType]:
+    """The DDC list plus any other number the rows use (a municipality's own types).
+
+    Types were checked against the municipality's list when the visit was recorded; here only
+    the number travels, and the indices do not depend on the type.
+    """
+    known = {kind.number for kind in DDC_CONTAINER_TYPES}
+    used = {int(n) for n in rows["container_type"].dropna().unique()} - known
+    extra = [ContainerType(n, f"#{n}", f"type {n}") for n in sorted(used)]
+    return [*DDC_CONTAINER_TYPES, *extra]
+
+
+def larval_indices(part: PartitionInput, params: BatchParams) -> pd.DataFrame:
+    """HI, CI and BI of a municipality per survey round, over all places and per place type.
+
+    Each row is `analysis.larval.larval_indices` of the municipality's rows grouped by round
+    (``place_type`` ``all``), or of the rows of one place type grouped by round: ratios of sums,
+    a house counted once per round (the repeat-visit rule), vacant, closed and refused houses
+    outside the denominators. A house has one place type, so the per-type rows split the
+    ``all`` row's counts exactly. Risk uses TanRabad's default bands (`RiskThresholds`):
+    a national comparison needs one scale, not each municipality's own bands.
+
+    Parameters
+    ----------
+    part : PartitionInput
+        ``larval`` (`larval_frame` rows).
+    params : BatchParams
+        Unused.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `LARVAL_INDEX_COLUMNS`: ``municipality``, ``round``, ``place_type``, the counts and
+        unrounded ``hi``/``ci``/``bi`` (NaN for a zero denominator), ``repeat_visits`` (visits of
+        the round not counted because the house was visited again) and ``risk_index``/
+        ``risk_level`` (HI for communities, CI for other places, None for ``all`` when both
+        kinds were surveyed). Ordered by round, then ``all``, then place type; no rows for a
+        municipality without surveys.
+    """
+    rows = part.frames["larval"]
+    thresholds = RiskThresholds()
+    types = _container_types(rows)
+    records: list[dict[str, object]] = []
+    subsets = [(ALL_PLACES, rows)]
+    subsets += [
+        (str(p), rows[rows["place_type"] == p]) for p in sorted(rows["place_type"].unique())
+    ]
+    for place_type, subset in subsets:
+        if subset.empty:
+            continue
+        survey = larval_survey_indices(
+            subset, by="round", thresholds=thresholds, container_types=types
+        )
+        repeats: dict[str, int] = {}
+        for visit in survey.repeat_visits:
+            repeats[str(visit.round)] = repeats.get(str(visit.round), 0) + 1
+        for value, indices in survey.groups:
+            risk = indices.risk(thresholds)
+            records.append(
+                {
+                    "municipality": part.municipality.code,
+                    "round": int(str(value)),
+                    "place_type": place_type,
+                    "houses_surveyed": indices.houses_surveyed,
+                    "houses_positive": indices.houses_positive,
+                    "hi": indices.hi,
+                    "containers": indices.containers,
+                    "containers_positive": indices.containers_positive,
+                    "ci": indices.ci,
+                    "bi": indices.bi,
+                    "houses_vacant": indices.houses_vacant,
+                    "houses_refused": indices.houses_refused,
+                    "houses_closed": indices.houses_closed,
+                    "houses_without_containers": indices.houses_without_containers,
+                    "repeat_visits": repeats.get(str(value), 0),
+                    "risk_index": None if risk is None else risk["index"],
+                    "risk_level": None if risk is None else risk["level"],
+                }
+            )
+    frame = pd.DataFrame.from_records(records, columns=list(LARVAL_INDEX_COLUMNS))
+    frame = frame.astype(LARVAL_INDEX_COLUMNS)
+    order = frame["place_type"].ne(ALL_PLACES)
+    frame = frame.assign(_typed=order).sort_values(["round", "_typed", "place_type"], kind="stable")
+    return frame.drop(columns="_typed").reset_index(drop=True)
+
+
 Analysis = Callable[[PartitionInput, BatchParams], pd.DataFrame]
 
 #: The analyses by name, with the layers each reads.
@@ -254,14 +426,10 @@ ANALYSES: dict[str, tuple[Analysis, tuple[str, ...]]] = {
     "spray-plan": (spray_plan, ("cases", "buildings")),
     "radius": (radius, ("cases",)),
     "flood-exposure": (flood_exposure, ("buildings", "roads", "flood_zones")),
+    "larval-indices": (larval_indices, ("larval",)),
 }
-#: Analyses the issue asks for that cannot run yet, and why.
-UNAVAILABLE: dict[str, str] = {
-    "larval-indices": (
-        "national snapshots carry no larval survey rows yet: run larval indices per "
-        "municipality (analysis.larval, layers.field) until they do"
-    ),
-}
+#: Analyses the issue asks for that cannot run yet, and why (none since larval indices run).
+UNAVAILABLE: dict[str, str] = {}
 
 
 # --- Files: outputs and GeoParquet snapshots ---------------------------------------------------
@@ -328,11 +496,15 @@ class SnapshotSource:
 
     def load(self, municipality: Municipality, layers: tuple[str, ...]) -> PartitionInput:
         """Read the municipality's files of `layers`."""
-        frames = {
-            layer: gpd.read_parquet(_snapshot_path(self.snapshot_dir, municipality.code, layer))
-            for layer in layers
-        }
+        frames = {layer: self._read(municipality.code, layer) for layer in layers}
         return PartitionInput(municipality, frames)
+
+    def _read(self, code: str, layer: str) -> pd.DataFrame:
+        path = _snapshot_path(self.snapshot_dir, code, layer)
+        if layer not in TABLE_LAYERS:
+            return gpd.read_parquet(path)
+        # A snapshot written before surveys were exported has no larval file: no surveys.
+        return larval_frame(pd.read_parquet(path) if path.exists() else None)
 
 
 # --- Running: groups, tasks, the driver --------------------------------------------------------

@@ -5,7 +5,9 @@ Every read of a municipality runs in its own `tenant_scope` for that municipalit
 application role (no BYPASSRLS), so row-level security decides what a partition holds; the
 frames go to the Dask workers already read (`PostgisSource.on_workers` is False: workers hold no
 database connection and no Django). `snapshot_export` writes the same frames as a GeoParquet
-snapshot that workers read themselves (`analysis.national.SnapshotSource`).
+snapshot that workers read themselves (`analysis.national.SnapshotSource`). The ``larval``
+layer is the survey table of `layers.field.selectors.larval_survey_table` (the rows the
+municipality's own larval pages compute from), typed by `analysis.national.larval_frame`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import geopandas as gpd
 import pandas as pd
 
 from analysis import national
+from layers.field.selectors import larval_survey_table
 from layers.frames import frame_from_queryset
 from layers.models import Building, Municipality
 from layers.selectors import boundary_frame, dengue_case_frame, flood_zone_frame, road_frame
@@ -40,7 +43,7 @@ def _buildings(municipality: Municipality) -> gpd.GeoDataFrame:
     )
 
 
-_READERS: dict[str, Callable[[Municipality], gpd.GeoDataFrame]] = {
+_READERS: dict[str, Callable[[Municipality], pd.DataFrame]] = {
     "boundary": lambda m: boundary_frame(municipality=m),
     "roads": lambda m: road_frame(municipality=m)[["id", "road_class", "geometry"]],
     "cases": _cases,
@@ -48,6 +51,7 @@ _READERS: dict[str, Callable[[Municipality], gpd.GeoDataFrame]] = {
         ["id", "event", "hazard_class", "geometry"]
     ],
     "buildings": _buildings,
+    "larval": lambda m: national.larval_frame(larval_survey_table(municipality=m)),
 }
 
 
@@ -85,7 +89,11 @@ class PostgisSource:
         """The municipality's `layers` in its metric CRS (rows of other tenants never visible)."""
         row = Municipality.objects.get(pk=municipality.municipality_id)
         with tenant_scope(municipality_ids=[row.pk]):
-            frames = {name: _READERS[name](row).to_crs(municipality.epsg) for name in layers}
+            frames = {name: _READERS[name](row) for name in layers}
+        frames = {
+            name: frame if name in national.TABLE_LAYERS else frame.to_crs(municipality.epsg)
+            for name, frame in frames.items()
+        }
         return national.PartitionInput(municipality, frames)
 
 

@@ -14,12 +14,18 @@ import pandas as pd
 import pytest
 from geopandas.testing import assert_geodataframe_equal
 
+from analysis.larval import larval_indices as larval_survey_indices
 from analysis.national import (
+    ALL_PLACES,
     ANALYSES,
+    LARVAL_DTYPES,
+    LARVAL_INDEX_COLUMNS,
     BatchParams,
     PartitionInput,
     SnapshotSource,
     balanced_groups,
+    larval_frame,
+    larval_indices,
     makespan_s,
     municipality_seed,
     run_national,
@@ -94,12 +100,24 @@ def test_the_synthetic_nation_has_what_each_analysis_reads(units, reference):
     assert set(flood["layer"]) == {"building", "road"}
     assert flood["affected"].any()
     assert (flood["wet_length_m"] > 0).any()
+    larval = pd.concat(pd.read_parquet(p) for p in reference["larval-indices"].iterdir())
+    whole = larval[larval["place_type"] == ALL_PLACES]
+    assert len(whole) == 2 * len(units)  # two rounds everywhere
+    assert set(larval["place_type"]) == {ALL_PLACES, "community", "religious", "school"}
+    assert whole["houses_surveyed"].min() >= 30
+    assert (whole["repeat_visits"] > 0).all()
+    assert (whole[["houses_vacant", "houses_closed", "houses_refused"]].sum() > 0).all()
+    ci = whole["containers_positive"].sum() / whole["containers"].sum()
+    assert 0.005 < ci < 0.05  # a few percent of containers hold larvae
 
 
 def test_a_unit_is_the_same_whatever_was_generated_before(units):
     again = unit_frames(units[3], seed=SEED)
     for name, frame in unit_frames(units[3], seed=SEED).items():
-        assert_geodataframe_equal(frame, again[name])
+        if isinstance(frame, gpd.GeoDataFrame):
+            assert_geodataframe_equal(frame, again[name])
+        else:
+            pd.testing.assert_frame_equal(frame, again[name], check_exact=True)
 
 
 @pytest.mark.parametrize("analysis", sorted(ANALYSES))
@@ -182,14 +200,59 @@ def test_a_snapshot_gives_the_same_answers_as_generating(units, reference, tmp_p
     snapshot = tmp_path / "snapshot"
     nation_snapshot_write(snapshot, scale=SCALE, seed=SEED)
     assert len(list(snapshot.glob("*.cases.parquet"))) == len(units)
-    out = tmp_path / "out"
-    run_national("spray-plan", units, out_dir=out, source=SnapshotSource(snapshot))
-    assert_same_outputs(out, reference["spray-plan"])
+    assert len(list(snapshot.glob("*.larval.parquet"))) == len(units)
+    for analysis in ("spray-plan", "larval-indices"):
+        out = tmp_path / analysis
+        run_national(analysis, units, out_dir=out, source=SnapshotSource(snapshot))
+        assert_same_outputs(out, reference[analysis])
 
 
-def test_larval_indices_are_refused_with_the_reason(units, tmp_path):
-    with pytest.raises(ValueError, match="carry no larval survey rows"):
-        run_national("larval-indices", units, out_dir=tmp_path, source=NationSource(SEED))
+def test_larval_indices_of_a_municipality_are_analysis_larval_on_its_rows(units, reference):
+    for unit in units[:4]:
+        rows = unit_frames(unit, seed=SEED)["larval"]
+        got = pd.read_parquet(reference["larval-indices"] / f"{unit.code}.parquet")
+        assert list(got.columns) == list(LARVAL_INDEX_COLUMNS)
+        for place_type, subset in [(ALL_PLACES, rows), *rows.groupby("place_type")]:
+            survey = larval_survey_indices(subset, by="round")
+            mine = got[got["place_type"] == place_type].reset_index(drop=True)
+            assert mine["round"].tolist() == [int(value) for value, _ in survey.groups]
+            for row, (_, want) in zip(mine.itertuples(), survey.groups, strict=True):
+                assert row.houses_surveyed == want.houses_surveyed
+                assert row.houses_positive == want.houses_positive
+                assert row.containers == want.containers
+                assert row.containers_positive == want.containers_positive
+                assert (row.hi, row.ci, row.bi) == (want.hi, want.ci, want.bi)
+                assert (row.houses_vacant, row.houses_refused, row.houses_closed) == (
+                    want.houses_vacant,
+                    want.houses_refused,
+                    want.houses_closed,
+                )
+                assert row.houses_without_containers == want.houses_without_containers
+                repeats = [v for v in survey.repeat_visits if v.round == str(row.round)]
+                assert row.repeat_visits == len(repeats)
+        typed = got[got["place_type"] != ALL_PLACES].groupby("round")
+        whole = got[got["place_type"] == ALL_PLACES].set_index("round")
+        counts = ["houses_surveyed", "containers", "containers_positive", "repeat_visits"]
+        pd.testing.assert_frame_equal(typed[counts].sum(), whole[counts], check_exact=True)
+
+
+def test_a_municipality_without_surveys_gives_no_rows(units):
+    empty = larval_frame()
+    assert empty.dtypes.astype(str).to_dict() == LARVAL_DTYPES
+    out = larval_indices(PartitionInput(units[0], {"larval": empty}), PARAMS)
+    assert out.empty
+    assert out.dtypes.astype(str).to_dict() == LARVAL_INDEX_COLUMNS
+
+
+def test_a_snapshot_without_survey_files_reads_as_no_surveys(units, tmp_path):
+    nation_snapshot_write(tmp_path, scale=SCALE, seed=SEED)
+    (tmp_path / f"{units[0].code}.larval.parquet").unlink()
+    source = SnapshotSource(tmp_path)
+    assert source.load(units[0], ("larval",)).frames["larval"].empty
+    written = source.load(units[1], ("larval",)).frames["larval"]
+    pd.testing.assert_frame_equal(
+        written, unit_frames(units[1], seed=SEED)["larval"], check_exact=True
+    )
 
 
 def test_groups_must_name_every_municipality_once(units, tmp_path):
@@ -224,3 +287,13 @@ def test_the_generator_imports_no_django():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_a_municipalitys_own_container_type_numbers_are_counted(units):
+    rows = unit_frames(units[0], seed=SEED)["larval"]
+    own = rows.copy()
+    own.loc[own["container_type"] == 3, "container_type"] = 13  # a type only this town lists
+    assert (own["container_type"] == 13).any()
+    want = larval_indices(PartitionInput(units[0], {"larval": rows}), PARAMS)
+    got = larval_indices(PartitionInput(units[0], {"larval": own}), PARAMS)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)

@@ -11,9 +11,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from geopandas.testing import assert_geodataframe_equal
 
-from analysis.national import LAYERS
-from layers.models import Building, DengueCase, FloodZone, Municipality, Road
+from analysis.national import ALL_PLACES, LARVAL_INDEX_COLUMNS, LAYERS
+from layers.field.selectors import larval_indices_for
+from layers.models import Building, DengueCase, FloodZone, HouseSurvey, Municipality, Road
 from layers.national import PostgisSource, batch_municipalities
+from layers.tenancy import tenant_scope
+from tests.layers.test_field_larval import random_surveys
 
 pytestmark = pytest.mark.django_db
 CODES = ("chon-buri", "nakhon-si-thammarat")
@@ -25,7 +28,7 @@ def run(*args: str) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
-@pytest.mark.parametrize("analysis", ["spray-plan", "radius", "flood-exposure"])
+@pytest.mark.parametrize("analysis", ["spray-plan", "radius", "flood-exposure", "larval-indices"])
 def test_the_command_writes_one_file_per_demo_municipality(analysis, db, tmp_path):
     out, err = run("national_batch", analysis, "--out", str(tmp_path), "--permutations", "19")
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{c}.parquet" for c in CODES]
@@ -85,6 +88,61 @@ def test_one_municipality_and_unknown_codes(db, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["chon-buri.parquet"]
     with pytest.raises(CommandError, match="no municipality with code nowhere"):
         run("national_batch", "radius", "--municipalities", "nowhere", "--out", str(tmp_path))
-    with pytest.raises(CommandError, match="carry no larval survey rows"):
-        run("national_batch", "larval-indices", "--out", str(tmp_path))
+    with pytest.raises(CommandError, match="invalid choice: 'larval'"):
+        run("national_batch", "larval", "--out", str(tmp_path))
     assert Municipality.objects.filter(code__in=CODES).count() == 2
+
+
+COUNTS = ["houses_surveyed", "houses_positive", "containers", "containers_positive"]
+COUNTS += ["houses_vacant", "houses_refused", "houses_closed", "houses_without_containers"]
+
+
+def test_larval_indices_from_postgis_are_the_municipalitys_own(nst, chon, tmp_path):
+    with tenant_scope(municipality_ids=[nst.pk]):
+        random_surveys(nst, seed=23)  # 60 houses, 3 places, 2 rounds, repeats, every status
+    assert HouseSurvey.objects.filter(municipality=chon).count() == 0
+    out, _ = run("national_batch", "larval-indices", "--out", str(tmp_path))
+    assert "larval-indices: 2 computed" in out
+    got = pd.read_parquet(tmp_path / "nakhon-si-thammarat.parquet")
+    assert list(got.columns) == list(LARVAL_INDEX_COLUMNS)
+    with tenant_scope(municipality_ids=[nst.pk]):
+        by_round = larval_indices_for(municipality=nst, by="round")
+        by_place_type = larval_indices_for(municipality=nst, by="place_type")
+    whole = got[got["place_type"] == ALL_PLACES].reset_index(drop=True)
+    assert whole["round"].tolist() == [int(value) for value, _ in by_round.groups] == [1, 2]
+    for row, (_, want) in zip(whole.to_dict("records"), by_round.groups, strict=True):
+        assert [row[name] for name in COUNTS] == [getattr(want, name) for name in COUNTS]
+        assert (row["hi"], row["ci"], row["bi"]) == (want.hi, want.ci, want.bi)
+        repeats = [v for v in by_round.repeat_visits if v.round == str(row["round"])]
+        assert row["repeat_visits"] == len(repeats)
+    assert whole["repeat_visits"].sum() == len(by_round.repeat_visits) > 0
+    typed = got[got["place_type"] != ALL_PLACES].groupby("place_type")[COUNTS].sum()
+    assert typed.index.tolist() == [value for value, _ in by_place_type.groups]
+    for value, want in by_place_type.groups:
+        assert typed.loc[value].tolist() == [getattr(want, name) for name in COUNTS]
+    # Chon Buri has no surveys: a file of the same columns and no rows, no error.
+    empty = pd.read_parquet(tmp_path / "chon-buri.parquet")
+    assert empty.empty
+    assert empty.dtypes.astype(str).to_dict() == LARVAL_INDEX_COLUMNS
+
+
+def test_larval_surveys_go_into_the_snapshot_and_give_the_same_indices(nst, tmp_path):
+    with tenant_scope(municipality_ids=[nst.pk]):
+        random_surveys(nst, seed=5)
+    run("national_batch", "larval-indices", "--out", str(tmp_path / "db"))
+    run("national_snapshot", "--out", str(tmp_path / "snap"))
+    run(
+        "national_batch",
+        "larval-indices",
+        "--from-snapshot",
+        str(tmp_path / "snap"),
+        "--workers",
+        "2",
+        "--out",
+        str(tmp_path / "dask"),
+    )
+    for code in CODES:
+        want = pd.read_parquet(tmp_path / "db" / f"{code}.parquet")
+        got = pd.read_parquet(tmp_path / "dask" / f"{code}.parquet")
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert len(pd.read_parquet(tmp_path / "db" / "nakhon-si-thammarat.parquet")) > 0
