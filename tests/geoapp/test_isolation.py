@@ -104,7 +104,7 @@ def _first_road(code: str, kwargs: dict) -> int:
     from layers.models import Road
 
     return (
-        Road.objects.filter(municipality__code=code, dataset__slug=kwargs["slug"])
+        Road.objects.filter(municipality__code=code, dataset__slug=kwargs.get("slug", "roads-osm"))
         .order_by("id")
         .values_list("pk", flat=True)[0]
     )
