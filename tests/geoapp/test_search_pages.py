@@ -300,3 +300,13 @@ def test_the_aid_list_refuses_bad_filters_with_the_reason(db, params, reason):
 @pytest.mark.parametrize(("role", "status"), [("viewer", 403), ("planner", 403), ("disaster", 200)])
 def test_the_aid_list_search_keeps_the_aid_lists_roles(db, role, status):
     assert aid(f"nst-{role}", q="1").status_code == status
+
+
+@pytest.mark.parametrize(
+    ("language", "count_text"),
+    [("th", "มี %s รายการแนะนำ ใช้ปุ่มลูกศรเพื่อเลือก"), ("en", "%s suggestions: arrow keys to choose")],
+)
+def test_the_header_box_announces_suggestions_in_the_page_language(db, language, count_text):
+    # A literal % in {% translate %} is looked up doubled: the catalogue must hold it so.
+    body = client_for("nst-planner", language).get(f"/m/{NST}/").content.decode()
+    assert f'data-count-text="{count_text}"' in body
