@@ -530,6 +530,8 @@ class ReportStatusChange(TenantModel):
         verbose_name=_("changed by"),
     )
     at = models.DateTimeField(_("at"), auto_now_add=True)
+    # Staff only (never on the public page): why a supervisor closed without a near "after" photo.
+    override_reason = models.TextField(_("supervisor's override reason"), blank=True)
 
     class Meta:
         verbose_name = _("report status change")
@@ -557,6 +559,9 @@ class ReportPhoto(TenantModel):
     size_bytes = models.PositiveIntegerField()
     # Where the device was when an "after" photo was taken (to close a report within 50 m).
     taken_at_location = gis_models.PointField(srid=4326, null=True, blank=True)
+    taken_accuracy_m = models.FloatField(
+        _("location accuracy at capture (m)"), null=True, blank=True
+    )
     created_at = models.DateTimeField(_("added"), auto_now_add=True)
 
     class Meta:
@@ -651,3 +656,32 @@ class ReportSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"submission at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ReportSettings(TenantModel):
+    """How one municipality takes reports (one row at most; missing means the defaults)."""
+
+    # When on, a report from a contact never seen in an accepted report waits for a staff member
+    # (`Report.needs_review`) and stays off the public list and Open311 until accepted.
+    moderate_first_time = models.BooleanField(
+        _("hold reports of first-time reporters for review"), default=False
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+
+    class Meta:
+        verbose_name = _("report settings")
+        verbose_name_plural = _("report settings")
+        constraints = [
+            models.UniqueConstraint(fields=["municipality"], name="reportsettings_one_per_town")
+        ]
+
+    def __str__(self) -> str:
+        return f"report settings of {self.municipality_id}"

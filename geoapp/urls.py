@@ -103,6 +103,7 @@ urlpatterns = [
     path("m/<slug:code>/dengue/", include("geoapp.dengue.urls")),
     path("m/<slug:code>/flood/", include("geoapp.flood.urls")),
     path("m/<slug:code>/jobs/", include("geoapp.jobs.urls")),
+    path("m/<slug:code>/reports/", include("geoapp.reports.staff_urls")),
     path("m/<slug:code>/import/", include("geoapp.imports.urls")),
     path("m/<slug:code>/cases/", include("geoapp.dengue.case_urls")),
     path(

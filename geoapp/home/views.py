@@ -80,6 +80,7 @@ def municipality_home(request: HttpRequest, code: str) -> HttpResponse:
         "can_edit_flood": permissions.Action.EDIT_FLOOD in actions,
         "can_customise": permissions.Action.MANAGE_DASHBOARD in actions,
         "can_manage_members": permissions.Action.MANAGE_MEMBERS in actions,
+        "can_view_reports": permissions.Action.VIEW_REPORTS in actions,
         "can_import": permissions.may_import(request.user, municipality),
         **dashboard_widgets(request, municipality, dashboard, actions),
     }

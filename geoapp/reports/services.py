@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from geoapp.models import (
@@ -21,6 +21,7 @@ from geoapp.models import (
     ReportContact,
     ReportContactAccess,
     ReportPhoto,
+    ReportSettings,
     ReportStatus,
     ReportStatusChange,
     ReportSubmission,
@@ -138,6 +139,31 @@ def _history_add(*, report: Report, status: str, note: str = "", user=None) -> N
     )
 
 
+def first_time_held(*, municipality: Municipality, contact: Contact) -> bool:
+    """Whether a new report waits for review: the town moderates and the contact is new to it.
+
+    A contact is known when an earlier report of this municipality that staff let through (not
+    waiting for review) carries the same phone or e-mail digest; a report without a contact is
+    always new.
+    """
+    settings_row = ReportSettings.objects.filter(municipality=municipality).first()
+    if settings_row is None or not settings_row.moderate_first_time:
+        return False
+    phone = identifier_digest(contact.phone) if contact.phone else ""
+    email = _digest("email", contact.email.strip().lower()) if contact.email.strip() else ""
+    same = Q(pk__in=[])
+    if phone:
+        same |= Q(phone_digest=phone)
+    if email:
+        same |= Q(email_digest=email)
+    return not (
+        (phone or email)
+        and ReportContact.objects.filter(
+            same, municipality=municipality, report__needs_review=False
+        ).exists()
+    )
+
+
 @transaction.atomic
 def report_create(
     *,
@@ -161,6 +187,7 @@ def report_create(
         tracking_code=tracking_code_new(),
         division=data.category.division,
         open311_key=open311_key,
+        needs_review=first_time_held(municipality=municipality, contact=contact),
     )
     for photo in photos:
         ReportPhoto.objects.create(

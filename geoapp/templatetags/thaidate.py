@@ -39,3 +39,19 @@ def thai_datetime(value: datetime | None) -> str:
     if translation.get_language() == "th":
         return f"{thai_date(local.date())} {local:%H:%M} น."
     return f"{thai_date(local.date())} {local:%H:%M}"
+
+
+THAI_MONTHS_LONG = [
+    "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
+    "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
+]  # fmt: skip
+
+
+@register.filter
+def thai_month(value: date | None) -> str:
+    """`ธันวาคม 2569` in Thai (Buddhist era), `December 2026` in English."""
+    if value is None:
+        return ""
+    if translation.get_language() == "th":
+        return f"{THAI_MONTHS_LONG[value.month - 1]} {value.year + BUDDHIST_ERA_OFFSET}"
+    return f"{value:%B %Y}"

@@ -39,25 +39,40 @@ class Action(StrEnum):
     PREPARE_RELIEF = "prepare_relief"
     APPROVE_RELIEF = "approve_relief"
     PAY_RELIEF = "pay_relief"
+    # Resident reports (issue 19): see the queue (no contacts), work it (assign, change status,
+    # read a reporter's contact with a logged purpose), supervise (close without a near "after"
+    # photo, with a reason; moderation setting).
+    VIEW_REPORTS = "view_reports"
+    WORK_REPORTS = "work_reports"
+    SUPERVISE_REPORTS = "supervise_reports"
 
 
-# Every staff role sees the layers, flood data and dengue cases moved by donut masking.
-_EVERYONE = {Action.VIEW_LAYERS, Action.VIEW_FLOOD, Action.VIEW_CASES_MASKED}
+# Every staff role sees the layers, flood data and dengue cases moved by donut masking, and the
+# residents' report queue without the reporters' contacts.
+_EVERYONE = {Action.VIEW_LAYERS, Action.VIEW_FLOOD, Action.VIEW_CASES_MASKED, Action.VIEW_REPORTS}
+# The officers who fix what residents report (street lights, roads, breeding sites, floods).
+_REPORT_WORKERS = {Action.VIEW_REPORTS, Action.WORK_REPORTS}
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     # Village health volunteers (อสม.): layers and flood data, nothing about cases, not even
     # masked points (DESIGN.md 6: "never cases").
     Role.VOLUNTEER: frozenset({Action.VIEW_LAYERS, Action.VIEW_FLOOD}),
     Role.VIEWER: frozenset(_EVERYONE),
-    Role.PLANNER: frozenset(_EVERYONE | {Action.EDIT_INFRASTRUCTURE, Action.MANAGE_DATASETS}),
+    Role.PLANNER: frozenset(
+        _EVERYONE | _REPORT_WORKERS | {Action.EDIT_INFRASTRUCTURE, Action.MANAGE_DATASETS}
+    ),
     Role.HEALTH_OFFICER: frozenset(
-        _EVERYONE | {Action.VIEW_CASES_EXACT, Action.VIEW_CASES_PERSONAL, Action.EDIT_CASES}
+        _EVERYONE
+        | _REPORT_WORKERS
+        | {Action.VIEW_CASES_EXACT, Action.VIEW_CASES_PERSONAL, Action.EDIT_CASES}
     ),
     Role.DISASTER_OFFICER: frozenset(
-        _EVERYONE | {Action.EDIT_FLOOD, Action.VIEW_RELIEF, Action.PREPARE_RELIEF}
+        _EVERYONE | _REPORT_WORKERS | {Action.EDIT_FLOOD, Action.VIEW_RELIEF, Action.PREPARE_RELIEF}
     ),
     Role.EDITOR: frozenset(
-        _EVERYONE | {Action.EDIT_INFRASTRUCTURE, Action.EDIT_FLOOD, Action.MANAGE_DATASETS}
+        _EVERYONE
+        | _REPORT_WORKERS
+        | {Action.EDIT_INFRASTRUCTURE, Action.EDIT_FLOOD, Action.MANAGE_DATASETS}
     ),
     Role.ADMIN: frozenset(Action),
     # The relief committee approves or rejects claims; finance records payments. Both read the

@@ -6,7 +6,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from fixtures.load import demo_load
+from fixtures.reports import demo_reports_load
 from geoapp.accounts.demo import DEMO_PASSWORD, demo_users_create
+from layers.models import Municipality
+from layers.tenancy import tenant_scope
 
 
 class Command(BaseCommand):
@@ -22,7 +25,11 @@ class Command(BaseCommand):
                 f"Demo data not found in {path}: set MUEANG_DATA_DIR or pass --data-dir "
                 "(ไม่พบข้อมูลตัวอย่าง)"
             )
-        for code, reports in demo_load(path).items():
+        loaded = demo_load(path)
+        for code, reports in loaded.items():
+            municipality = Municipality.objects.get(code=code)
+            with tenant_scope(municipality_ids=[municipality.pk]):
+                reports["resident_reports"] = demo_reports_load(municipality)
             parts = [
                 f"{layer}: skipped (unchanged)"
                 if r.skipped
