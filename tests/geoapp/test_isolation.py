@@ -138,6 +138,8 @@ _FILLERS = {
     "user_id": _member_here_only,
     "claim_id": lambda code, kwargs: _relief_claim(code)[0],
     "photo_id": lambda code, kwargs: _relief_claim(code)[1],
+    "report_id": lambda code, kwargs: _resident_report(code)[0],
+    "report_photo_id": lambda code, kwargs: _resident_report(code)[1],
 }
 
 
@@ -222,6 +224,29 @@ def _relief_claim(code: str) -> tuple[int, int]:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.new("RGB", (1, 1)).save(path, format="JPEG")
     return claim.pk, photo.pk
+
+
+def _resident_report(code: str) -> tuple[int, int]:
+    """A demo resident report of the municipality, with a photo on disk."""
+    from django.conf import settings
+
+    from geoapp.models import Report, ReportPhoto
+
+    report = Report.objects.filter(municipality__code=code).order_by("id").first()
+    photo = ReportPhoto.objects.filter(report=report).first()
+    if photo is None:
+        photo = ReportPhoto.objects.create(
+            municipality=report.municipality,
+            report=report,
+            stored_name=f"reports/{report.municipality_id}/isolation-{report.pk}.jpg",
+            width=1,
+            height=1,
+            size_bytes=1,
+        )
+    path = Path(settings.MEDIA_ROOT) / photo.stored_name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (1, 1)).save(path, format="JPEG")
+    return report.pk, photo.pk
 
 
 def _import_run(code: str, slug: str):
