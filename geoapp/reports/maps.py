@@ -75,4 +75,5 @@ def queue_map_fragments(
         ).add_to(fmap)
     minx, miny, maxx, maxy = boundary.total_bounds
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    MapScript(f"window.mueangMap = {fmap.get_name()};").add_to(fmap)
     return map_fragments(fmap, script_nonce=script_nonce)

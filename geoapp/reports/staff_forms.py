@@ -22,7 +22,7 @@ MAX_NOTE_CHARS = 2000
 class QueueForm(forms.Form):
     """The queue's filters (GET); an unknown value is a 400, not a silent "everything"."""
 
-    division = forms.ChoiceField(label=_("Division"), required=False)
+    division = forms.ChoiceField(label=_("Division in charge"), required=False)
     category = forms.ChoiceField(label=_("Category"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)

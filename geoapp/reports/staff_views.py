@@ -220,7 +220,7 @@ def report_summary_page(request: HttpRequest, code: str) -> HttpResponse:
     rows = month_summary(municipality=municipality, month=month)
     if form.cleaned_data["format"] == "csv":
         header = [
-            _("Division"),
+            _("Division in charge"),
             _("Received"),
             _("Done"),
             _("Median days to done"),

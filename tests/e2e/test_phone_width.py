@@ -36,6 +36,12 @@ def _first_case_id() -> int:
     return DengueCase.objects.filter(municipality__code=NST).order_by("id").first().pk
 
 
+def _first_report_id() -> int:
+    from geoapp.models import Report
+
+    return Report.objects.filter(municipality__code=NST).order_by("id").first().pk
+
+
 def _zone_key() -> str:
     first = DengueCase.objects.filter(municipality__code=NST).order_by("report_date", "id")[0]
     return zone_key_for_case(municipality_id=first.municipality_id, case_id=first.pk)
@@ -71,6 +77,10 @@ PAGES: dict[str, tuple] = {
     "dataset": (f"/m/{NST}/catalogue/roads-osm/", "nst-planner", False),
     "pdpa-access-log": (f"/m/{NST}/pdpa/access-log/", "nst-admin", False),
     "pdpa-requests": (f"/m/{NST}/pdpa/requests/", "nst-admin", False),
+    "reports-queue": (f"/m/{NST}/reports/", "nst-planner", True),
+    "reports-report": (lambda: f"/m/{NST}/reports/{_first_report_id()}/", "nst-admin", False),
+    "reports-summary": (f"/m/{NST}/reports/summary/", "nst-viewer", False),
+    "reports-settings": (f"/m/{NST}/reports/settings/", "nst-admin", False),
     "open-datasets": (f"/open/{NST}/datasets/", None, False),
     "open-dengue": (f"/open/{NST}/dengue/", None, False),
 }

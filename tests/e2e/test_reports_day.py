@@ -133,7 +133,7 @@ def close_with_photo(editor: Visit) -> None:
         files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_location()}],
     )
     editor.page.wait_for_function(
-        "document.querySelector('#step-done input[name=accuracy_m]').value !== ''"
+        "() => document.querySelector('#step-done input[name=accuracy_m]').value !== ''"
     )
     editor.page.locator("#step-done button[type=submit]").click()
     editor.page.wait_for_load_state("networkidle")
