@@ -398,6 +398,26 @@ def test_a_first_time_report_is_held_off_the_public_list_and_open311(nst, light,
     assert Report.objects.get(description="รายงานจากคนใหม่อีกคน").needs_review is True
 
 
+def test_a_held_report_rejected_as_spam_stays_off_the_public_list(nst, light, media):
+    ReportSettings.objects.create(municipality=nst, moderate_first_time=True)
+    anonymous = Client(HTTP_HOST="127.0.0.1")
+    report_post(anonymous, description="โฆษณาขายของ ไม่ใช่เรื่องร้องเรียน")
+    held = Report.objects.get(description="โฆษณาขายของ ไม่ใช่เรื่องร้องเรียน")
+
+    staff("nst-planner").post(
+        report_url(held), {"step": "status", "status": "rejected", "note": "ไม่ใช่เรื่องแจ้งเหตุ"}
+    )
+
+    held.refresh_from_db()
+    assert (held.status, held.needs_review) == ("rejected", True)
+    page = anonymous.get(reverse("open-report", kwargs={"code": NST, "pk": held.pk}))
+    closed = anonymous.get(
+        "/open311/v2/requests.json", {"jurisdiction_id": NST, "status": "closed"}
+    ).json()
+    assert page.status_code == 404
+    assert held.pk not in {int(r["service_request_id"]) for r in closed}
+
+
 def test_without_moderation_no_report_is_held(nst, light, media):
     report_post(Client(HTTP_HOST="127.0.0.1"), description="ไม่มีการกลั่นกรอง")
 
