@@ -36,9 +36,23 @@ PAGES = [
     ("api_collections", "/api/collections?f=html", True, False),
     ("home_planner", f"/m/{NST}/", True, True),
     ("dashboard_settings", f"/m/{NST}/dashboard/settings/", True, False),
+    ("reports_queue", f"/m/{NST}/reports/", True, True),
+    ("reports_report", lambda: f"/m/{NST}/reports/{_first_report_id()}/", True, False),
+    ("reports_summary", f"/m/{NST}/reports/summary/", True, False),
 ]
 # Pages checked as another role than nst-health.
-USERS = {"home_planner": "nst-planner", "dashboard_settings": "nst-admin"}
+USERS = {
+    "home_planner": "nst-planner",
+    "dashboard_settings": "nst-admin",
+    "reports_report": "nst-admin",  # every form of the page: assign, status, done, override
+}
+
+
+def _first_report_id() -> int:
+    from geoapp.models import Report
+
+    return Report.objects.filter(municipality__code=NST).order_by("id").first().pk
+
 
 # Only markup we do not write is left out: the internals Leaflet (via folium) generates inside
 # the map container. The container itself, our legend and our controls are still checked.
@@ -76,6 +90,7 @@ def test_no_serious_accessibility_violations(visit, viewport, name, path, logged
     page.set_viewport_size(viewport)
     if logged_in:
         visit.login(USERS.get(name, "nst-health"))
+    path = path() if callable(path) else path
     response = visit.goto(path)
     assert response is not None, path
     assert response.status == 200, f"{path}: HTTP {response.status}"
