@@ -274,6 +274,12 @@ def test_a_duplicate_links_to_the_original_and_its_followers_move(nst, chon, lig
     assert original.follower_count == 3  # the duplicate's reporter and its two followers
     moved = ReportContact.objects.get(report=original)
     assert (moved.role, moved.phone) == ("follower", "0823334444")
+    tracked = Client(HTTP_HOST="127.0.0.1").get(
+        reverse("open-report-tracked", kwargs={"code": NST, "tracking": duplicate.tracking_code})
+    )
+    original_url = reverse("open-report", kwargs={"code": NST, "pk": original.pk})
+    assert f'href="{original_url}"' in tracked.content.decode()
+    assert "ติดตามปัญหานี้ได้ที่เรื่องเลขที่" in tracked.content.decode()
 
 
 # --- closing as done ----------------------------------------------------------------------
