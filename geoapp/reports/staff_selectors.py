@@ -135,6 +135,7 @@ class DivisionMonth:
     """One division's month: received, done, median days to done, overdue."""
 
     division: str
+    is_total: bool
     received: int
     done: int
     median_days_to_done: float | None
@@ -144,9 +145,9 @@ class DivisionMonth:
 # One pass in SQL. Received: reports created in the month. Done: reports closed as done in the
 # month, with the median of their days from report to done (percentile_cont). Overdue: reports
 # received in the month that missed their category's target: still open past it now, or closed
-# (any way) after it.
+# (any way) after it. ROLLUP adds the whole municipality's row (its own median, not an average).
 _SUMMARY_SQL = """
-    SELECT coalesce(r.division, '') AS division,
+    SELECT coalesce(r.division, '') AS division, grouping(coalesce(r.division, '')) = 1,
            count(*) FILTER (WHERE r.created_at >= %(start)s AND r.created_at < %(end)s),
            count(*) FILTER (WHERE r.status = 'done'
                             AND r.closed_at >= %(start)s AND r.closed_at < %(end)s),
@@ -163,13 +164,16 @@ _SUMMARY_SQL = """
     WHERE r.municipality_id = %(municipality)s
       AND ((r.created_at >= %(start)s AND r.created_at < %(end)s)
            OR (r.closed_at >= %(start)s AND r.closed_at < %(end)s))
-    GROUP BY 1
-    ORDER BY 1
+    GROUP BY ROLLUP (coalesce(r.division, ''))
+    ORDER BY 2, 1
 """
 
 
 def month_summary(*, municipality: Municipality, month: date) -> list[DivisionMonth]:
-    """Per division, for the month starting `month` (local time): see `_SUMMARY_SQL`."""
+    """Per division, then the whole municipality (`is_total`), for the month starting `month`.
+
+    Months start at midnight local time; see `_SUMMARY_SQL` for what each number counts.
+    """
     from django.utils import timezone
 
     start = timezone.make_aware(
@@ -184,11 +188,12 @@ def month_summary(*, municipality: Municipality, month: date) -> list[DivisionMo
         rows = cursor.fetchall()
     return [
         DivisionMonth(
-            division=division,
+            division="" if is_total else division,
+            is_total=is_total,
             received=received,
             done=done,
             median_days_to_done=None if median is None else round(float(median), 1),
             overdue=overdue,
         )
-        for division, received, done, median, overdue in rows
+        for division, is_total, received, done, median, overdue in rows
     ]

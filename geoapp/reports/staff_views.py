@@ -230,7 +230,16 @@ def report_summary_page(request: HttpRequest, code: str) -> HttpResponse:
             _("Median days to done"),
             _("Overdue"),
         ]
-        body = [[r.division, r.received, r.done, r.median_days_to_done, r.overdue] for r in rows]
+        body = [
+            [
+                _("Whole municipality") if r.is_total else r.division,
+                r.received,
+                r.done,
+                r.median_days_to_done,
+                r.overdue,
+            ]
+            for r in rows
+        ]
         return csv_response(header, body, f"reports-{code}-{month:%Y-%m}.csv")
     return _page(request, "summary.html", municipality, allowed, form=form, rows=rows, month=month)
 

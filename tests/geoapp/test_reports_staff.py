@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import statistics
 from datetime import timedelta
 
 import pytest
@@ -449,10 +450,24 @@ def test_the_monthly_summary_counts_and_takes_the_median_in_sql(nst, light):
     still_open = report_make(nst, roads)
     Report.objects.filter(pk=still_open.pk).update(created_at=month_start - timedelta(days=40))
 
-    rows = {r.division: r for r in month_summary(municipality=nst, month=month_start.date())}
+    summary = month_summary(municipality=nst, month=month_start.date())
+    rows = {r.division: r for r in summary if not r.is_total}
     row = rows["=HYPERLINK(1)"]
     # Done after 1, 2 and 6 days with a 2-day target: the median is 2, the 6-day one overdue.
     assert (row.received, row.done, row.median_days_to_done, row.overdue) == (3, 3, 2.0, 1)
+    # The whole municipality comes last, with its own median (reference: Python's, from rows).
+    total = summary[-1]
+    assert total.is_total
+    assert [r.is_total for r in summary].count(True) == 1
+    assert total.received == sum(r.received for r in rows.values())
+    end = (month_start + timedelta(days=32)).replace(day=1)
+    done_days = [
+        (r.closed_at - r.created_at).total_seconds() / 86400
+        for r in Report.objects.filter(
+            municipality=nst, status="done", closed_at__gte=month_start, closed_at__lt=end
+        )
+    ]
+    assert total.median_days_to_done == round(statistics.median(done_days), 1)
 
     response = staff("nst-viewer").get(
         url("reports-summary"), {"month": f"{month_start:%Y-%m}", "format": "csv"}
@@ -460,6 +475,7 @@ def test_the_monthly_summary_counts_and_takes_the_median_in_sql(nst, light):
     assert response["Content-Type"].startswith("text/csv")
     table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert ["'=HYPERLINK(1)", "3", "3", "2.0", "1"] in table
+    assert table[-1][0] == "ทั้งเทศบาล"
 
 
 def test_the_summary_page_names_the_month_in_the_buddhist_era(nst, light):
