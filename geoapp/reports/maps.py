@@ -36,10 +36,26 @@ class QueuePoint:
 
 
 def queue_map_fragments(
-    municipality: Municipality, points: list[QueuePoint], *, script_nonce: str
+    municipality: Municipality,
+    points: list[QueuePoint],
+    *,
+    script_nonce: str,
+    around_m: float | None = None,
 ) -> dict[str, str]:
-    """The staff queue's map: the boundary and the filtered reports as dots (local assets)."""
+    """The staff queue's map: the boundary and the filtered reports as dots (local assets).
+
+    With `around_m`, the map shows the first point with a circle of that radius (the 50 m an
+    after photo must be taken within) and zooms to the points instead of the municipality.
+    """
     fmap, boundary = boundary_base_map(municipality)
+    if around_m and points:
+        folium.Circle(
+            [points[0].latitude, points[0].longitude],
+            radius=around_m,
+            weight=1,
+            fill=False,
+            class_name="mueang-report-radius",
+        ).add_to(fmap)
     features = [
         {
             "type": "Feature",
@@ -74,6 +90,12 @@ def queue_map_fragments(
             popup=folium.GeoJsonPopup(["report", "what", "status"], labels),
         ).add_to(fmap)
     minx, miny, maxx, maxy = boundary.total_bounds
+    if around_m and points:
+        pad = around_m * 2 / 110_000  # degrees, generous at Thai latitudes
+        minx = min(p.longitude for p in points) - pad
+        maxx = max(p.longitude for p in points) + pad
+        miny = min(p.latitude for p in points) - pad
+        maxy = max(p.latitude for p in points) + pad
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     MapScript(f"window.mueangMap = {fmap.get_name()};").add_to(fmap)
     return map_fragments(fmap, script_nonce=script_nonce)

@@ -29,6 +29,7 @@ from geoapp.reports.staff_selectors import (
     report_queue,
 )
 from geoapp.reports.staff_services import (
+    AFTER_PHOTO_RADIUS_M,
     report_assign,
     report_close_done,
     report_settings_set,
@@ -189,9 +190,11 @@ def report_staff_page(request: HttpRequest, code: str, report_id: int) -> HttpRe
                     return redirect("reports-staff-report", code=code, report_id=report.pk)
         if contacts is None:
             status = 400
+    photos = list(report.photos.all())
     context = {
         "report": report,
-        "photos": list(report.photos.all()),
+        "photos": photos,
+        "map": _report_map(request, municipality, report, photos),
         "history": list(report.history.all()),
         "contacts": contacts,
         "divisions": division_names(municipality=municipality),
@@ -199,6 +202,48 @@ def report_staff_page(request: HttpRequest, code: str, report_id: int) -> HttpRe
         **{f"{name}_form": form for name, form in step_forms.items()},
     }
     return _page(request, "report.html", municipality, allowed, status, **context)
+
+
+AFTER_PHOTO_COLOUR = "#6a3d9a"
+
+
+def _report_map(request, municipality, report, photos) -> dict[str, str]:
+    """The report's place with the 50 m circle, and where each after photo was taken."""
+    url = reverse(
+        "reports-staff-report", kwargs={"code": municipality.code, "report_id": report.pk}
+    )
+    points = [
+        QueuePoint(
+            pk=report.pk,
+            longitude=report.location.x,
+            latitude=report.location.y,
+            label=report.category.name_th,
+            status_label=str(report.get_status_display()),
+            url=url,
+            colour=OVERDUE_COLOUR
+            if report.is_overdue
+            else STATUS_COLOURS.get(report.status, "#737373"),
+        )
+    ]
+    points += [
+        QueuePoint(
+            pk=report.pk,
+            longitude=photo.taken_at_location.x,
+            latitude=photo.taken_at_location.y,
+            label=_("After photo taken here"),
+            status_label=f"± {photo.taken_accuracy_m or 0:.0f} m",
+            url=url,
+            colour=AFTER_PHOTO_COLOUR,
+        )
+        for photo in photos
+        if photo.taken_at_location is not None
+    ]
+    return queue_map_fragments(
+        municipality,
+        points,
+        script_nonce=request.csp_nonce,
+        around_m=AFTER_PHOTO_RADIUS_M,
+    )
 
 
 @login_required

@@ -27,6 +27,7 @@ from geoapp.models import (
 from geoapp.reports.photos import photo_path
 from geoapp.reports.services import Contact
 from geoapp.reports.staff_selectors import month_summary
+from geoapp.reports.staff_views import AFTER_PHOTO_COLOUR
 from tests.geoapp.test_reports_models import NST_POINT, category_make, report_make
 from tests.geoapp.test_reports_pages import report_post
 from tests.security.test_report_photos import assert_bare, jpeg_with_location
@@ -297,6 +298,9 @@ def test_closing_with_a_near_after_photo_shows_it_publicly_without_metadata(nst,
     assert report.closed_at is not None
     photo = ReportPhoto.objects.get(report=report, kind="after")
     assert photo.taken_accuracy_m == 8.0
+    staff_page = staff("nst-viewer").get(report_url(report)).content.decode()
+    assert "mueang-report-radius" in staff_page  # the 50 m circle around the report
+    assert AFTER_PHOTO_COLOUR in staff_page  # and the dot where the after photo was taken
     assert_bare(photo_path(photo.stored_name).read_bytes())
     resident = Client(HTTP_HOST="127.0.0.1")
     resident.cookies["django_language"] = "en"
