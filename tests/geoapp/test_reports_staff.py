@@ -335,10 +335,7 @@ def test_closing_with_a_far_or_vague_photo_is_refused_in_thai_and_english(
     assert thai in answers["th"].content.decode()
     assert Report.objects.get(pk=report.pk).status == ReportStatus.RECEIVED
     assert not ReportPhoto.objects.filter(report=report, kind="after").exists()
-    assert list(media.rglob("*.jpg")) == [] or all(
-        ReportPhoto.objects.filter(stored_name=str(p.relative_to(media))).exists()
-        for p in media.rglob("*.jpg")
-    )
+    assert list(media.rglob("*.jpg")) == []  # refused before anything is written
 
 
 def test_only_a_supervisor_overrides_and_only_with_a_reason(nst, light, media):
@@ -509,3 +506,26 @@ def test_a_staff_photo_of_another_report_is_404(nst, light, media):
         ).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"latitude": "nan"},
+        {"longitude": "inf"},
+        {"accuracy_m": "-1"},
+        {"accuracy_m": "1e309"},
+        {"photo": SimpleUploadedFile("after.jpg", b"<?php system($_GET['c']); ?>", "image/jpeg")},
+        {"note": "x" * 2001},
+    ],
+    ids=["nan", "inf", "negative-accuracy", "huge-accuracy", "not-a-photo", "long-note"],
+)
+def test_hostile_closing_input_is_refused_and_changes_nothing(nst, light, media, fields):
+    report = report_make(nst, light)
+
+    response = after_photo(staff("nst-planner"), report, lon_lat=NEAR, **fields)
+
+    assert response.status_code == 400
+    assert Report.objects.get(pk=report.pk).status == ReportStatus.RECEIVED
+    assert not ReportPhoto.objects.filter(report=report).exists()
+    assert list(media.rglob("*.jpg")) == []
