@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -262,7 +263,9 @@ def report_summary_page(request: HttpRequest, code: str) -> HttpResponse:
     """Per division for a month: received, done, median days to done, overdue; or its CSV."""
     municipality = municipality_requiring(request.user, code, Action.VIEW_REPORTS)
     allowed = actions_of(request.user, municipality)
-    form = forms.MonthForm(request.GET)
+    data = request.GET.copy()
+    data.setdefault("month", f"{timezone.localdate():%Y-%m}")  # shown in the month picker
+    form = forms.MonthForm(data)
     if not form.is_valid():
         return _page(request, "summary.html", municipality, allowed, status=400, form=form)
     month = form.cleaned_data["month"]

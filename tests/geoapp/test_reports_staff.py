@@ -485,6 +485,8 @@ def test_the_summary_page_names_the_month_in_the_buddhist_era(nst, light):
     assert response.status_code == 200
     assert "พฤศจิกายน 2569" in response.content.decode()
     assert staff("nst-viewer").get(url("reports-summary"), {"month": "1999-01"}).status_code == 400
+    this_month = staff("nst-viewer").get(url("reports-summary")).content.decode()
+    assert f'value="{timezone.localdate():%Y-%m}"' in this_month  # the picker shows the month
 
 
 def test_a_staff_photo_of_another_report_is_404(nst, light, media):
