@@ -41,7 +41,9 @@ TIERS = ("exact", "masked", "none", "members", "public")
 def layer_versions(*, municipality_id: int, layers: Iterable[str]) -> str:
     """The versions of these layers in one municipality, as `layer=version;...` (one query).
 
-    A layer never changed has no row yet and reads as 0.
+    A layer never changed has no row yet and reads as 0. Versions come from a sequence
+    (layers migration 0008): a change that rolls back never hands its number to a later one,
+    so a result cached inside a rolled-back transaction never answers for later data.
     """
     names = sorted(set(layers))
     with connection.cursor() as cursor:

@@ -8,10 +8,8 @@ vulnerable members) and editing the profile need `Action.EDIT_FLOOD`.
 
 from __future__ import annotations
 
-import html
 import json
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -22,7 +20,6 @@ import shapely
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -35,6 +32,7 @@ from django.utils.translation import gettext_lazy
 from analysis.flood import class_table, exposure_summary, summary_by_area
 from geoapp.flood.forms import NeedsProfileForm
 from geoapp.flood.maps import FloodFrames, FloodMapOptions, flood_map
+from geoapp.web.cached_maps import cached_map_fragments
 from geoapp.web.inputs import (
     InputError,
     choice_input,
@@ -43,7 +41,7 @@ from geoapp.web.inputs import (
     query_text,
     search_text_input,
 )
-from geoapp.web.maps import ATTRIBUTION, map_fragments
+from geoapp.web.maps import ATTRIBUTION
 from geoapp.web.page_maps import map_assets
 from geoapp.web.permissions import Action, can, municipality_requiring
 from geoapp.web.responses import csv_response, geojson_response
@@ -689,20 +687,15 @@ def _headline(situation: flood.FloodSituation) -> dict[str, str]:
 def _map_html(
     request: HttpRequest, municipality: Municipality, situation: flood.FloodSituation
 ) -> dict[str, str]:
-    """The map's head, body and script; built once per situation and language, then cached."""
-    key = "flood-map:" + "|".join(
-        [situation.key, translation.get_language(), settings.MUEANG_BASEMAP_URL]
+    """The map's head, body and script; built once per situation and language (shared cache)."""
+    return cached_map_fragments(
+        "flood-map",
+        municipality_id=municipality.pk,
+        tier="members",
+        version=situation.key,
+        build=lambda: flood_map(_map_frames(municipality, situation), _map_options()),
+        nonce=request.csp_nonce,
     )
-    fragments = cache.get(key)
-    if fragments is None:
-        fmap = flood_map(_map_frames(municipality, situation), _map_options())
-        fragments = map_fragments(fmap)
-        cache.set(key, fragments, flood.CACHE_SECONDS)
-    # As map_fragments(script_nonce=...) does: the scripts folium writes into the head carry
-    # this request's nonce, so the Content-Security-Policy lets them run.
-    nonce = html.escape(request.csp_nonce)
-    head = re.sub(r"<script\b", f'<script nonce="{nonce}"', fragments["head"])
-    return {**fragments, "head": head}
 
 
 @login_required

@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
@@ -679,18 +678,25 @@ def dengue_radius_evidence(*, municipality: Municipality, known_on: date) -> dic
     result is cached for a few minutes per municipality and data version, so the page stays
     fast and the answer stable.
     """
-    version = dengue_data_version(municipality=municipality)
     round_days = spray_round_days(municipality)
-    cache_key = (
-        f"mueang:dengue-radius:v3:{municipality.pk}:{version}:{known_on:%Y%m%d}:"
-        f"{','.join(map(str, round_days))}:{RADIUS_PERMUTATIONS}:{RADIUS_SEED}"
+    key = result_key(
+        "dengue-radius",
+        municipality_id=municipality.pk,
+        tier="exact",
+        version=layer_versions(municipality_id=municipality.pk, layers=["cases", "buildings"]),
+        extra=[
+            f"{known_on:%Y%m%d}",
+            ",".join(map(str, round_days)),
+            str(RADIUS_PERMUTATIONS),
+            str(RADIUS_SEED),
+            str(municipality.metric_srid),
+        ],
     )
-    cached = cache.get(cache_key)
-    if cached is not None:
-        return cached
-    result = dengue_radius_compute(municipality=municipality, known_on=known_on)
-    cache.set(cache_key, result, RADIUS_CACHE_SECONDS)
-    return result
+    return cached_result(
+        key,
+        lambda: dengue_radius_compute(municipality=municipality, known_on=known_on),
+        timeout=RADIUS_CACHE_SECONDS,
+    )
 
 
 def dengue_radius_compute(
