@@ -20,6 +20,8 @@ version: the local copy cannot be staler than the shared one.
 from __future__ import annotations
 
 import hashlib
+import pickle
+import zlib
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -77,15 +79,18 @@ def cached_result(key: str, compute: Callable[[], T], *, timeout: int | None = N
     """The value under `key`: from this process, else the shared cache, else `compute()`.
 
     A computed value is written to both. `timeout` (seconds) bounds the shared copy; the key
-    carries the data version, so the bound only frees space.
+    carries the data version, so the bound only frees space. The shared copy is a zlib-compressed
+    pickle: a flood assessment pickles to 6 MB, 0.4 MB compressed (level 1: ~30 ms).
     """
     local, shared = caches[LOCAL_ALIAS], caches[SHARED_ALIAS]
     value = local.get(key)
     if value is not None:
         return value
-    value = shared.get(key)
-    if value is None:
+    packed = shared.get(key)
+    if packed is not None:
+        value = pickle.loads(zlib.decompress(packed))
+    else:
         value = compute()
-        shared.set(key, value, timeout)
+        shared.set(key, zlib.compress(pickle.dumps(value, pickle.HIGHEST_PROTOCOL), 1), timeout)
     local.set(key, value, LOCAL_SECONDS if timeout is None else min(timeout, LOCAL_SECONDS))
     return value

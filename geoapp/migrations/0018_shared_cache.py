@@ -10,6 +10,8 @@ CREATE TABLE IF NOT EXISTS mueang_cache (
     expires timestamp with time zone NOT NULL
 );
 CREATE INDEX IF NOT EXISTS mueang_cache_expires ON mueang_cache (expires);
+-- Values come compressed (layers.caching): PostgreSQL need not try again.
+ALTER TABLE mueang_cache ALTER COLUMN value SET STORAGE EXTERNAL;
 """
 
 

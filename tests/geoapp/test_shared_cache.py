@@ -221,3 +221,46 @@ def test_a_renamed_landmark_shows_on_the_next_flood_dashboard(nst):
 
     assert MARKER + "Renamed" not in first
     assert MARKER + "Renamed" in second
+
+
+# --- The job worker fills the caches after a change ----------------------------------------------
+
+
+def test_after_a_change_the_job_worker_computes_what_the_dashboards_open_with(nst, monkeypatch):
+    """The first pages after a new case are served from what the worker computed."""
+    from geoapp.jobs.warm import Warmer
+
+    warmer = Warmer()
+    warmer.run()
+    today = timezone.localdate()
+    template = DengueCase.objects.filter(municipality=nst).first()
+    case = DengueCase.objects.create(
+        municipality=nst,
+        onset_date=today - timedelta(days=1),
+        report_date=today,
+        diagnosis=DengueCase.Diagnosis.DF,
+        geom=template.geom,
+        is_generated=True,
+    )
+
+    assert warmer.run() == 1  # only the municipality whose data moved
+    assert warmer.run() == 0
+    another_worker()
+
+    def not_again(*_args, **_kwargs):
+        raise AssertionError("computed by the page, not by the worker")
+
+    monkeypatch.setattr("layers.dengue.selectors._situation_frames", not_again)
+    monkeypatch.setattr("geoapp.dengue.views.dengue_map", not_again)
+    monkeypatch.setattr("layers.flood.selectors._flood_situation_compute", not_again)
+    monkeypatch.setattr("geoapp.flood.views.flood_map", not_again)
+    dengue_page = client_for("nst-health").get(f"/m/{NST}/dengue/")
+    flood_page = client_for("nst-disaster").get(f"/m/{NST}/flood/")
+    thai_flood_page = client_for("nst-disaster")
+    thai_flood_page.cookies["django_language"] = "th"
+
+    assert dengue_page.status_code == 200
+    assert f"#{case.pk}" in dengue_page.content.decode()
+    assert flood_page.status_code == 200
+    assert MARKER in flood_page.content.decode()
+    assert thai_flood_page.get(f"/m/{NST}/flood/").status_code == 200
