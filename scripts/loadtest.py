@@ -4,11 +4,13 @@
 
 Starts gunicorn on a free port against the configured database (demo data loaded) and logs the
 users in through the login form, spread over both demo municipalities and every role (user i has
-role i mod 6 and municipality i mod 2). Then:
+role i mod 6 and municipality (i div 6) mod 2: every role in both). Then:
 
 1. **cold**: the first request of every page kind in each municipality, one at a time, on a server
-   that has computed nothing yet (as after a data change: every cached result is keyed by the
-   layers' data version, so a change leaves exactly this state);
+   that has computed nothing yet: the shared cache (decision 0021) is emptied first, unless
+   --keep-cache (as after a data change: every cached result is keyed by the layers' data
+   version, so a change leaves exactly this state; the job worker, not started here, would
+   have computed the dashboards already: geoapp/jobs/warm.py);
 2. **morning**: each user loops over the pages its role opens, weighted as in MORNING below.
 
 Prints p50/p95/max latency per kind, requests per second and whether each goal of the "every page
@@ -106,6 +108,23 @@ def page_path(kind: str, code: str, rng: random.Random) -> str:
         "flood level": f"/m/{code}/flood/?hazard=bathtub",
         "aid list": f"/m/{code}/flood/aid/",
     }[kind]
+
+
+def empty_shared_cache() -> None:
+    """Drop every shared result (the worst case of a data change: every page's keys moved)."""
+    subprocess.run(
+        [
+            str(ROOT / ".venv" / "bin" / "python"),
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.core.cache import caches; caches['shared'].clear()",
+        ],
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def free_port() -> int:
@@ -275,7 +294,7 @@ def morning_users(count: int, offered: dict[str, set[str]]) -> list[tuple[str, s
     users = []
     codes = list(MUNICIPALITIES)
     for i in range(count):
-        code, role = codes[i % len(codes)], ROLES[i % len(ROLES)]
+        code, role = codes[(i // len(ROLES)) % len(codes)], ROLES[i % len(ROLES)]
         kinds = [(kind, weight) for kind, weight in MORNING[role] if kind in offered[code]]
         users.append((code, role, kinds))
     return users
@@ -379,8 +398,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--keep-cache",
+        action="store_true",
+        help="keep the shared cache (by default it is emptied: the cold pass is truly cold)",
+    )
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  (a pipe under make)
+    if not args.keep_cache:
+        empty_shared_cache()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = start_server(port, args.workers, LOG_PATH)
