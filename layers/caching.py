@@ -87,7 +87,7 @@ def cached_result(key: str, compute: Callable[[], T], *, timeout: int | None = N
     if value is not None:
         return value
     packed = shared.get(key)
-    if packed is not None:
+    if isinstance(packed, bytes):  # anything else was written in another format: a miss
         value = pickle.loads(zlib.decompress(packed))
     else:
         value = compute()

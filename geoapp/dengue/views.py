@@ -8,6 +8,7 @@ message), call `layers.dengue.selectors`, build the figures, render.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -29,7 +30,7 @@ from geoapp.dengue.forms import (
     SprayRoundWithdrawForm,
     round_value,
 )
-from geoapp.dengue.maps import DengueMapOptions, dengue_map
+from geoapp.dengue.maps import DengueFrames, DengueMapOptions, dengue_map
 from geoapp.jobs import queue as jobs
 from geoapp.jobs.processes import FULL_BACKTEST_PERMUTATIONS, FULL_BACKTEST_RADII_M
 from geoapp.jobs.views import job_links
@@ -106,10 +107,12 @@ def dengue_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "geoapp/dengue/dashboard.html", context)
 
 
-def _dashboard_map(request: HttpRequest, situation, frames, *, as_of: date) -> dict[str, str]:
+def _dashboard_map(
+    request: HttpRequest, situation, frames: Callable[[], DengueFrames], *, as_of: date
+) -> dict[str, str]:
     """The dashboard map, rendered once per situation (its versions), roads, language and day."""
     if not situation.cache_key:
-        fmap = dengue_map(frames, _map_options(as_of=as_of))
+        fmap = dengue_map(frames(), _map_options(as_of=as_of))
         return map_fragments(fmap, script_nonce=request.csp_nonce)
     municipality = situation.municipality
     roads = layer_versions(municipality_id=municipality.pk, layers=["roads"])
@@ -118,7 +121,7 @@ def _dashboard_map(request: HttpRequest, situation, frames, *, as_of: date) -> d
         municipality_id=municipality.pk,
         tier="exact",
         version=f"{situation.cache_key}|{roads}",
-        build=lambda: dengue_map(frames, _map_options(as_of=as_of)),
+        build=lambda: dengue_map(frames(), _map_options(as_of=as_of)),
         nonce=request.csp_nonce,
         extra=[f"{as_of:%Y%m%d}"],
     )

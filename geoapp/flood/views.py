@@ -46,6 +46,7 @@ from geoapp.web.page_maps import map_assets
 from geoapp.web.permissions import Action, can, municipality_requiring
 from geoapp.web.responses import csv_response, geojson_response
 from layers import selectors
+from layers.caching import cached_result, result_key
 from layers.flood import selectors as flood
 from layers.flood.services import needs_profile_save
 from layers.models import (
@@ -698,6 +699,32 @@ def _map_html(
     )
 
 
+def _situation_tables(
+    municipality: Municipality, situation: flood.FloodSituation, profile: flood.NeedsProfile
+) -> dict[str, object]:
+    """The dashboard's tables, built once per situation and language (shared cache)."""
+
+    def build() -> dict[str, object]:
+        return {
+            "headline": _headline(situation),
+            "road_table": _road_table(situation),
+            "landmark_table": _landmark_class_table(situation),
+            "flooded_landmarks": _flooded_landmark_rows(situation),
+            "subdistrict_table": _subdistrict_table(situation),
+            "needs": _needs_rows(situation.assessment.needs, profile),
+            "facilities": _facility_rows(situation),
+        }
+
+    key = result_key(
+        "flood-tables",
+        municipality_id=municipality.pk,
+        tier="members",
+        version=situation.key,  # the assessment's key: layer versions, hazard, needs profile
+        extra=[translation.get_language() or ""],
+    )
+    return cached_result(key, build)
+
+
 @login_required
 def flood_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     """One hazard: map, people affected and displaced, needs, roads, landmarks, access.
@@ -729,13 +756,7 @@ def flood_dashboard(request: HttpRequest, code: str) -> HttpResponse:
         {
             **_hazard_context(inputs, hazard, situation),
             "map": _map_html(request, municipality, situation),
-            "headline": _headline(situation),
-            "road_table": _road_table(situation),
-            "landmark_table": _landmark_class_table(situation),
-            "flooded_landmarks": _flooded_landmark_rows(situation),
-            "subdistrict_table": _subdistrict_table(situation),
-            "needs": _needs_rows(situation.assessment.needs, profile),
-            "facilities": _facility_rows(situation),
+            **_situation_tables(municipality, situation, profile),
             "has_shelter": has_shelter,
             "impassable_m": _g(scheme.impassable_m),
             "impassable_classes": [labels.get(c, c) for c in scheme.impassable_classes],
