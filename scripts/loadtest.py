@@ -117,6 +117,8 @@ def empty_shared_cache() -> None:
             str(ROOT / ".venv" / "bin" / "python"),
             "manage.py",
             "shell",
+            "-v",
+            "0",
             "-c",
             "from django.core.cache import caches; caches['shared'].clear()",
         ],
@@ -333,6 +335,23 @@ def report(results: dict, cold: dict, wall: float, args) -> int:
     return failures
 
 
+def group_cpu_s(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of a process group.
+
+    Linux /proc; 0 elsewhere. On a shared machine this, per request, is the figure that does not
+    depend on what the other users of the cores are doing (PostgreSQL's own time not included).
+    """
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ..., utime, stime
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def watchdog(bound_s: float, server: subprocess.Popen) -> threading.Timer:
     """After `bound_s`, say so, stop the server and exit 3: the run fails loudly, never hangs."""
 
@@ -375,6 +394,7 @@ def run(args, server: subprocess.Popen, base: str) -> int:
         )
         for i, (session, user) in enumerate(zip(sessions, users, strict=True))
     ]
+    cpu_before = group_cpu_s(server.pid)
     started = time.monotonic()
     for thread in threads:
         thread.start()
@@ -383,6 +403,7 @@ def run(args, server: subprocess.Popen, base: str) -> int:
     for thread in threads:
         thread.join(timeout=max(0.0, last - time.monotonic()))
     wall = time.monotonic() - started
+    server_cpu_s = group_cpu_s(server.pid) - cpu_before
     stuck = sum(thread.is_alive() for thread in threads)
     with lock:
         if stuck:
@@ -390,7 +411,14 @@ def run(args, server: subprocess.Popen, base: str) -> int:
         snapshot = {kind: list(rows) for kind, rows in results.items()}
     for session in [*sessions, *admins.values()]:
         session.close()
-    return 1 if report(snapshot, cold, wall, args) else 0
+    failed = report(snapshot, cold, wall, args)
+    total = sum(len(rows) for rows in snapshot.values())
+    print(
+        f"gunicorn CPU during the morning: {server_cpu_s:.1f} s, "
+        f"{1000 * server_cpu_s / max(total, 1):.1f} ms per request; load average "
+        f"{', '.join(f'{x:.2f}' for x in os.getloadavg())} at the end ({os.cpu_count()} cores)"
+    )
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
