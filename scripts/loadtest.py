@@ -10,7 +10,7 @@ role i mod 6 and municipality (i div 6) mod 2: every role in both). Then:
    that has computed nothing yet: the shared cache (decision 0021) is emptied first, unless
    --keep-cache (as after a data change: every cached result is keyed by the layers' data
    version, so a change leaves exactly this state; the job worker, not started here, would
-   have computed the dashboards already: geoapp/jobs/warm.py);
+   have computed the dashboards already: geoapp/management/warm.py);
 2. **morning**: each user loops over the pages its role opens, weighted as in MORNING below.
 
 Prints p50/p95/max latency per kind, requests per second and whether each goal of the "every page

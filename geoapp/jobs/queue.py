@@ -275,7 +275,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.poll_s = poll_s
         self.stopping = threading.Event()
-        # Run when the queue is empty, before waiting (geoapp.jobs.warm: fill the caches).
+        # Run when the queue is empty, before waiting (geoapp.management.warm: fill the caches).
         self.idle = idle
 
     # Claiming -----------------------------------------------------------------------------

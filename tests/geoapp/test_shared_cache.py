@@ -112,7 +112,7 @@ def test_a_version_taken_by_a_rolled_back_change_is_not_the_later_change(nst):
     assert cached_result(key, lambda: "computed afresh") == "computed afresh"
 
 
-# --- Another municipality, a lower role, anonymous -------------------------------------------------
+# --- Another municipality, a lower role, anonymous ---------------------------------------------
 
 
 # (page, filler: a role of NST that may open it, kinds it fills, tier)
@@ -223,12 +223,12 @@ def test_a_renamed_landmark_shows_on_the_next_flood_dashboard(nst):
     assert MARKER + "Renamed" in second
 
 
-# --- The job worker fills the caches after a change ----------------------------------------------
+# --- The job worker fills the caches after a change ---------------------------------------------
 
 
 def test_after_a_change_the_job_worker_computes_what_the_dashboards_open_with(nst, monkeypatch):
     """The first pages after a new case are served from what the worker computed."""
-    from geoapp.jobs.warm import Warmer
+    from geoapp.management.warm import Warmer
 
     warmer = Warmer()
     warmer.run()

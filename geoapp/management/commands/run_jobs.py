@@ -7,7 +7,7 @@ import signal
 from django.core.management.base import BaseCommand
 
 from geoapp.jobs.queue import Worker
-from geoapp.jobs.warm import Warmer
+from geoapp.management.warm import Warmer
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         # When idle, compute what the dashboards open with for municipalities whose data changed
-        # (geoapp.jobs.warm), so the first page after a change finds it in the shared cache.
+        # (geoapp.management.warm), so the first page after a change finds it in the shared cache.
         idle = None if options["no_warm"] or options["once"] else Warmer().run
         worker = Worker(poll_s=options["poll"], idle=idle)
         if options["once"]:

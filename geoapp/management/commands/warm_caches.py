@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from geoapp.jobs.warm import Warmer
+from geoapp.management.warm import Warmer
 
 
 class Command(BaseCommand):
