@@ -18,7 +18,7 @@ from django.test import Client
 from django.utils import timezone
 
 from layers.caching import cached_result, layer_versions, result_key
-from layers.models import DengueCase, Landmark, Municipality
+from layers.models import Dataset, DengueCase, Landmark, Municipality
 
 NST, CHON = "nakhon-si-thammarat", "chon-buri"
 MARKER = "SharedCacheMarker7781"
@@ -57,6 +57,7 @@ def nst(db) -> Municipality:
         name_en=MARKER,
         category=Landmark.Category.MARKET,
         geom=municipality.boundary.point_on_surface,
+        dataset=Dataset.objects.get(municipality=municipality, slug="landmarks-osm"),
     )
     another_worker()
     return municipality
@@ -121,6 +122,7 @@ PAGES = [
     ("/m/{code}/map/", "nst-health", ["city-map"], "exact"),
     ("/m/{code}/flood/?hazard=zones", "nst-disaster", ["flood-situation", "flood-map"], "members"),
     ("/m/{code}/", "nst-viewer", ["dashboard-map"], "members"),
+    ("/m/{code}/catalogue/landmarks-osm/", "nst-planner", ["dataset-map"], "members"),
 ]
 
 
@@ -264,3 +266,15 @@ def test_after_a_change_the_job_worker_computes_what_the_dashboards_open_with(ns
     assert flood_page.status_code == 200
     assert MARKER in flood_page.content.decode()
     assert thai_flood_page.get(f"/m/{NST}/flood/").status_code == 200
+
+
+def test_a_renamed_landmark_shows_on_the_next_dataset_page(nst):
+    client = client_for("nst-viewer")
+    first = client.get(f"/m/{NST}/catalogue/landmarks-osm/").content.decode()
+    Landmark.objects.filter(municipality=nst, name_en=MARKER).update(name_en=MARKER + "Renamed")
+
+    second = client.get(f"/m/{NST}/catalogue/landmarks-osm/").content.decode()
+
+    assert MARKER in first
+    assert MARKER + "Renamed" not in first
+    assert MARKER + "Renamed" in second
