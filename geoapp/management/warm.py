@@ -5,9 +5,10 @@ A change bumps a layer version, which changes the keys of every result read from
 situation and map, the flood assessment and map: seconds on the demo machine). The job
 worker, when its queue is empty, looks at the layer versions of every municipality and, where
 they moved since it last looked, computes what the dashboards open with: today's dengue
-situation, clusters, endemic channel and map; the flood assessment and map of each hazard kind
-at its default (latest event, first depth raster), in each language. The pages then find them in
-the shared table. `manage.py warm_caches` does the same once (after a deploy or an import).
+situation, clusters, endemic channel and map; the flood assessment, tables and map of each hazard
+kind as the page opens it (latest event, first depth raster, the DEM's default water level), in
+each language. The pages then find them in the shared table. `manage.py warm_caches` does the
+same once (after a deploy or an import).
 """
 
 from __future__ import annotations
@@ -54,18 +55,17 @@ def warm_dengue(municipality: Municipality) -> None:
 
 
 def warm_flood(municipality: Municipality) -> None:
-    """The flood assessment and map of each hazard kind at its default, in every language."""
+    """The flood assessment, tables and map of each hazard kind at its default, every language."""
     inputs = flood_views._hazard_inputs(municipality)
     profile = flood.needs_profile_current(municipality=municipality)
     for kind in inputs.kinds:
-        if kind == flood.BATHTUB:
-            continue  # a water level is typed by the officer: nothing to guess
         request = _page_request(f"hazard={kind}")
         hazard = flood_views._hazard_param(request, inputs)
         situation = flood.flood_situation(municipality=municipality, hazard=hazard, needs=profile)
         for language, _name in settings.LANGUAGES:
             with translation.override(language):
                 flood_views._map_html(request, municipality, situation)
+                flood_views._situation_tables(municipality, situation, profile)
 
 
 def warm_municipality(municipality: Municipality) -> None:
