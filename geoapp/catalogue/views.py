@@ -38,6 +38,7 @@ from geoapp.catalogue.raster import (
 )
 from geoapp.history.views import dataset_history_context, deleted_datasets_context
 from geoapp.web import permissions
+from geoapp.web.cached_maps import cached_map_fragments
 from geoapp.web.inputs import InputError, choice_input, search_text_input
 from geoapp.web.maps import (
     MapScript,
@@ -48,6 +49,7 @@ from geoapp.web.maps import (
 )
 from geoapp.web.page_maps import boundary_base_map
 from geoapp.web.permissions import Action, dataset_access
+from layers.caching import layer_versions
 from layers.catalogue.exports import ExportFormat, dataset_export
 from layers.catalogue.selectors import (
     PUBLIC_ACCESS,
@@ -64,6 +66,7 @@ from layers.catalogue.selectors import (
     dataset_text_fields,
 )
 from layers.models import Dataset, Municipality
+from layers.registry import layer_find
 from layers.tenancy import tenant_scope
 
 PREVIEW_FEATURES = 2_000
@@ -155,17 +158,7 @@ def catalogue_dataset(request: HttpRequest, code: str, slug: str) -> HttpRespons
             status = 400
         # Feature history links only where the rows are features of a layer with history.
         context["row_history"] = context.get("features_tracked", False)
-        context |= {
-            "map": map_fragments(
-                _preview_map(
-                    municipality,
-                    dataset,
-                    dataset_frame(dataset=dataset, limit=PREVIEW_FEATURES),
-                    dataset_columns(dataset=dataset),
-                ),
-                script_nonce=request.csp_nonce,
-            ),
-        }
+        context["map"] = _preview_map_fragments(request, municipality, dataset)
     elif is_raster(dataset):
         context |= raster_dataset_context(request, municipality, dataset)
     return render(request, "geoapp/catalogue/dataset.html", context, status=status)
@@ -293,6 +286,46 @@ def _downloads(dataset: Dataset, url_name: str) -> list[tuple[str, str]]:
 
 def _local_date(moment) -> date | None:
     return timezone.localtime(moment).date() if moment else None
+
+
+def _preview_map_fragments(
+    request: HttpRequest, municipality: Municipality, dataset: Dataset
+) -> dict[str, str]:
+    """The preview map; rendered once per layer version where the dataset is a tracked layer.
+
+    The caller may read the dataset (checked above), and the preview shows the dataset alone,
+    the same to everyone who may read it. Its key also holds what the map shows of the
+    dataset's own row (title, attribution, last update).
+    """
+
+    def build() -> folium.Map:
+        return _preview_map(
+            municipality,
+            dataset,
+            dataset_frame(dataset=dataset, limit=PREVIEW_FEATURES),
+            dataset_columns(dataset=dataset),
+        )
+
+    layer = layer_find(dataset.kind)
+    if layer is None or not layer.tracked_as:
+        return map_fragments(build(), script_nonce=request.csp_nonce)
+    return cached_map_fragments(
+        "dataset-map",
+        municipality_id=municipality.pk,
+        # Who may read the layer decides the tier: case houses are the exact tier's.
+        tier="exact" if Action(layer.read) == Action.VIEW_CASES_EXACT else "members",
+        version=layer_versions(municipality_id=municipality.pk, layers=[layer.tracked_as]),
+        build=build,
+        nonce=request.csp_nonce,
+        extra=[
+            str(dataset.pk),
+            dataset.updated_at.isoformat(),
+            dataset.title,
+            dataset.attribution,
+            municipality.name_th,
+            str(PREVIEW_FEATURES),
+        ],
+    )
 
 
 def _preview_map(municipality: Municipality, dataset: Dataset, frame, columns: list[str]):

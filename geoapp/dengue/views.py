@@ -8,6 +8,7 @@ message), call `layers.dengue.selectors`, build the figures, render.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -29,17 +30,19 @@ from geoapp.dengue.forms import (
     SprayRoundWithdrawForm,
     round_value,
 )
-from geoapp.dengue.maps import DengueMapOptions, dengue_map
+from geoapp.dengue.maps import DengueFrames, DengueMapOptions, dengue_map
 from geoapp.jobs import queue as jobs
 from geoapp.jobs.processes import FULL_BACKTEST_PERMUTATIONS, FULL_BACKTEST_RADII_M
 from geoapp.jobs.views import job_links
 from geoapp.models import Job, JobStatus
 from geoapp.templatetags.thaidate import thai_date
+from geoapp.web.cached_maps import cached_map_fragments
 from geoapp.web.inputs import InputError, choice_input, date_input, query_text
 from geoapp.web.maps import ATTRIBUTION, map_fragments
 from geoapp.web.page_maps import map_assets
 from geoapp.web.permissions import Action, can, municipality_requiring
 from geoapp.web.responses import csv_response, geojson_response
+from layers.caching import layer_versions
 from layers.dengue import releases as dengue_releases
 from layers.dengue import selectors as dengue
 from layers.dengue.services import (
@@ -92,17 +95,36 @@ def dengue_dashboard(request: HttpRequest, code: str) -> HttpResponse:
         return _bad_request(request, municipality, str(error))
     situation = dengue.dengue_situation(municipality=municipality, on=as_of)
     context, frames = pages.dashboard_context(situation, as_of=as_of)
-    fmap = dengue_map(frames, _map_options(as_of=as_of))
     context |= {
         "municipality": municipality,
         "as_of": as_of,
         "today": today,
         "is_today": as_of == today,
-        "map": map_fragments(fmap, script_nonce=request.csp_nonce),
+        "map": _dashboard_map(request, situation, frames, as_of=as_of),
         "radius_m": municipality.spray_radius_m,
         **_nav(request, municipality),
     }
     return render(request, "geoapp/dengue/dashboard.html", context)
+
+
+def _dashboard_map(
+    request: HttpRequest, situation, frames: Callable[[], DengueFrames], *, as_of: date
+) -> dict[str, str]:
+    """The dashboard map, rendered once per situation (its versions), roads, language and day."""
+    if not situation.cache_key:
+        fmap = dengue_map(frames(), _map_options(as_of=as_of))
+        return map_fragments(fmap, script_nonce=request.csp_nonce)
+    municipality = situation.municipality
+    roads = layer_versions(municipality_id=municipality.pk, layers=["roads"])
+    return cached_map_fragments(
+        "dengue-map",
+        municipality_id=municipality.pk,
+        tier="exact",
+        version=f"{situation.cache_key}|{roads}",
+        build=lambda: dengue_map(frames(), _map_options(as_of=as_of)),
+        nonce=request.csp_nonce,
+        extra=[f"{as_of:%Y%m%d}"],
+    )
 
 
 def _map_options(*, as_of: date) -> DengueMapOptions:

@@ -8,10 +8,8 @@ vulnerable members) and editing the profile need `Action.EDIT_FLOOD`.
 
 from __future__ import annotations
 
-import html
 import json
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -22,7 +20,6 @@ import shapely
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -35,6 +32,7 @@ from django.utils.translation import gettext_lazy
 from analysis.flood import class_table, exposure_summary, summary_by_area
 from geoapp.flood.forms import NeedsProfileForm
 from geoapp.flood.maps import FloodFrames, FloodMapOptions, flood_map
+from geoapp.web.cached_maps import cached_map_fragments
 from geoapp.web.inputs import (
     InputError,
     choice_input,
@@ -43,11 +41,12 @@ from geoapp.web.inputs import (
     query_text,
     search_text_input,
 )
-from geoapp.web.maps import ATTRIBUTION, map_fragments
+from geoapp.web.maps import ATTRIBUTION
 from geoapp.web.page_maps import map_assets
 from geoapp.web.permissions import Action, can, municipality_requiring
 from geoapp.web.responses import csv_response, geojson_response
 from layers import selectors
+from layers.caching import cached_result, result_key
 from layers.flood import selectors as flood
 from layers.flood.services import needs_profile_save
 from layers.models import (
@@ -689,20 +688,41 @@ def _headline(situation: flood.FloodSituation) -> dict[str, str]:
 def _map_html(
     request: HttpRequest, municipality: Municipality, situation: flood.FloodSituation
 ) -> dict[str, str]:
-    """The map's head, body and script; built once per situation and language, then cached."""
-    key = "flood-map:" + "|".join(
-        [situation.key, translation.get_language(), settings.MUEANG_BASEMAP_URL]
+    """The map's head, body and script; built once per situation and language (shared cache)."""
+    return cached_map_fragments(
+        "flood-map",
+        municipality_id=municipality.pk,
+        tier="members",
+        version=situation.key,
+        build=lambda: flood_map(_map_frames(municipality, situation), _map_options()),
+        nonce=request.csp_nonce,
     )
-    fragments = cache.get(key)
-    if fragments is None:
-        fmap = flood_map(_map_frames(municipality, situation), _map_options())
-        fragments = map_fragments(fmap)
-        cache.set(key, fragments, flood.CACHE_SECONDS)
-    # As map_fragments(script_nonce=...) does: the scripts folium writes into the head carry
-    # this request's nonce, so the Content-Security-Policy lets them run.
-    nonce = html.escape(request.csp_nonce)
-    head = re.sub(r"<script\b", f'<script nonce="{nonce}"', fragments["head"])
-    return {**fragments, "head": head}
+
+
+def _situation_tables(
+    municipality: Municipality, situation: flood.FloodSituation, profile: flood.NeedsProfile
+) -> dict[str, object]:
+    """The dashboard's tables, built once per situation and language (shared cache)."""
+
+    def build() -> dict[str, object]:
+        return {
+            "headline": _headline(situation),
+            "road_table": _road_table(situation),
+            "landmark_table": _landmark_class_table(situation),
+            "flooded_landmarks": _flooded_landmark_rows(situation),
+            "subdistrict_table": _subdistrict_table(situation),
+            "needs": _needs_rows(situation.assessment.needs, profile),
+            "facilities": _facility_rows(situation),
+        }
+
+    key = result_key(
+        "flood-tables",
+        municipality_id=municipality.pk,
+        tier="members",
+        version=situation.key,  # the assessment's key: layer versions, hazard, needs profile
+        extra=[translation.get_language() or ""],
+    )
+    return cached_result(key, build)
 
 
 @login_required
@@ -736,13 +756,7 @@ def flood_dashboard(request: HttpRequest, code: str) -> HttpResponse:
         {
             **_hazard_context(inputs, hazard, situation),
             "map": _map_html(request, municipality, situation),
-            "headline": _headline(situation),
-            "road_table": _road_table(situation),
-            "landmark_table": _landmark_class_table(situation),
-            "flooded_landmarks": _flooded_landmark_rows(situation),
-            "subdistrict_table": _subdistrict_table(situation),
-            "needs": _needs_rows(situation.assessment.needs, profile),
-            "facilities": _facility_rows(situation),
+            **_situation_tables(municipality, situation, profile),
             "has_shelter": has_shelter,
             "impassable_m": _g(scheme.impassable_m),
             "impassable_classes": [labels.get(c, c) for c in scheme.impassable_classes],

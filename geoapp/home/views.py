@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geoapp.editing.config import map_edit_config
@@ -23,10 +23,12 @@ from geoapp.home.dashboard import ROAD_SURFACES, Dashboard, dashboard_get, role_
 from geoapp.home.maps import CityFrames, CityMapOptions, DashboardFrames, city_map, dashboard_map
 from geoapp.models import DashboardWidget, Role
 from geoapp.web import permissions
-from geoapp.web.maps import ATTRIBUTION, map_fragments, with_script_nonce
+from geoapp.web.cached_maps import cached_map_fragments
+from geoapp.web.maps import ATTRIBUTION, with_script_nonce
 from geoapp.web.page_maps import map_assets
 from layers import selectors
 from layers.api.tiles import tile_version
+from layers.caching import layer_versions
 from layers.catalogue.selectors import DatasetAccess
 from layers.home import selectors as selectors_dashboard
 from layers.models import Dataset, FloodZone, Landmark, Municipality, Road
@@ -191,16 +193,11 @@ def _dashboard_map_fragments(municipality: Municipality, layers: list[str]) -> d
     network of the demo town alone is over half a megabyte).
     """
     tiled = "roads" in layers
-    versions = "-".join(
-        tile_version(layer=layer, municipality_ids=[municipality.pk])
-        for layer in ("roads", "landmarks", "flood_zones")
+    versions = layer_versions(
+        municipality_id=municipality.pk, layers=("roads", "landmarks", "flood_zones")
     )
-    key = (
-        f"dashmap:{municipality.pk}:{','.join(sorted(layers))}:{tiled}:"
-        f"{translation.get_language()}:{versions}"
-    )
-    fragments = cache.get(key)
-    if fragments is None:
+
+    def build():
         frames = DashboardFrames(
             boundary=selectors.boundary_frame(municipality=municipality),
             roads_tiled=tiled,
@@ -214,9 +211,18 @@ def _dashboard_map_fragments(municipality: Municipality, layers: list[str]) -> d
             if "subdistricts" in layers
             else None,
         )
-        fragments = map_fragments(dashboard_map(frames, _city_map_options(municipality)))
-        cache.set(key, fragments, timeout=600)
-    return fragments
+        return dashboard_map(frames, _city_map_options(municipality))
+
+    # No case on it: the same map for every member ("members" tier).
+    return cached_map_fragments(
+        "dashboard-map",
+        municipality_id=municipality.pk,
+        tier="members",
+        version=versions,
+        build=build,
+        nonce="",
+        extra=[",".join(sorted(layers)), str(tiled)],
+    )
 
 
 def _city_map_fragments(municipality: Municipality, *, cases_tier: str) -> dict[str, str]:
@@ -231,16 +237,12 @@ def _city_map_fragments(municipality: Municipality, *, cases_tier: str) -> dict[
     # The rendered map depends only on the data (layer versions), the privacy tier, the
     # language and the day (weeks since onset); it is cached without the per-request nonce.
     # The versions are those of every layer whose history the database keeps.
-    versions = "-".join(
-        tile_version(layer=layer.tracked_as, municipality_ids=[municipality.pk])
-        for layer in layers_with(history=True)
+    versions = layer_versions(
+        municipality_id=municipality.pk,
+        layers=[layer.tracked_as for layer in layers_with(history=True) if layer.tracked_as],
     )
-    key = (
-        f"citymap:{municipality.pk}:{cases_tier}:{tiled}:"
-        f"{translation.get_language()}:{timezone.localdate()}:{versions}"
-    )
-    fragments = cache.get(key)
-    if fragments is None:
+
+    def build():
         frames = CityFrames(
             boundary=selectors.boundary_frame(municipality=municipality),
             roads=None if tiled else selectors.road_frame(municipality=municipality),
@@ -258,9 +260,17 @@ def _city_map_fragments(municipality: Municipality, *, cases_tier: str) -> dict[
                 else None
             ),
         )
-        fragments = map_fragments(city_map(frames, _city_map_options(municipality)))
-        cache.set(key, fragments, timeout=600)
-    return fragments
+        return city_map(frames, _city_map_options(municipality))
+
+    return cached_map_fragments(
+        "city-map",
+        municipality_id=municipality.pk,
+        tier=cases_tier,
+        version=versions,
+        build=build,
+        nonce="",
+        extra=[str(tiled), str(timezone.localdate())],
+    )
 
 
 @login_required

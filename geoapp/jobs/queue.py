@@ -265,10 +265,18 @@ def _json_safe(value: object) -> object:
 class Worker:
     """Claims queued jobs and runs them one at a time."""
 
-    def __init__(self, *, name: str | None = None, poll_s: float = 2.0):
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        poll_s: float = 2.0,
+        idle: Callable[[], object] | None = None,
+    ):
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.poll_s = poll_s
         self.stopping = threading.Event()
+        # Run when the queue is empty, before waiting (geoapp.management.warm: fill the caches).
+        self.idle = idle
 
     # Claiming -----------------------------------------------------------------------------
     def reap_stale(self) -> int:
@@ -422,6 +430,8 @@ class Worker:
             try:
                 if self.run_once() is not None:
                     continue
+                if self.idle is not None:
+                    self.idle()
                 listener = listener or self._listen()
                 self._wait(listener)
             except Exception as failure:  # keep serving after a database restart

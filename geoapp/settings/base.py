@@ -84,6 +84,22 @@ if env("REPLICA_DATABASE_URL"):
     DATABASE_ROUTERS = ["layers.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Two caches (decision 0021). "default": each process's own memory, for small hot values (tile
+# bytes, extents). "shared": a table in PostgreSQL (migration geoapp 0018_shared_cache), read by
+# every gunicorn worker and the job worker, for results that cost a second to build (dengue
+# situation, clusters, dashboard maps, flood assessments); `layers.caching` keys them by
+# municipality, role tier and data version and keeps a copy in "default".
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "mueang_cache",
+        "TIMEOUT": env_int("MUEANG_SHARED_CACHE_S", 24 * 3600),
+        # Culling counts the rows on every write: a few thousand entries keep that under 1 ms.
+        "OPTIONS": {"MAX_ENTRIES": 5000, "CULL_FREQUENCY": 4},
+    },
+}
+
 
 def _gdal_library() -> str | None:
     """GDAL for GeoDjango: GDAL_LIBRARY_PATH, else the GDAL that pyogrio's wheel ships.

@@ -85,11 +85,17 @@ def _tile_bytes(
 ) -> bytes:
     data = cache.get(key)
     if data is None:
-        ids = access.municipality_ids
-        if not access.public:
-            # A page about these municipalities narrows the scope to them before reading data.
-            tenant_scope_set(municipality_ids=ids, user_id=request.user.pk)
-        data = tile_mvt(layer=layer, z=z, x=x, y=y, municipality_ids=ids, public_only=access.public)
+        # A member's scope is narrowed to these municipalities before the features are read
+        # (in the tile query's round trip); anonymous reads are scoped to them already.
+        data = tile_mvt(
+            layer=layer,
+            z=z,
+            x=x,
+            y=y,
+            municipality_ids=access.municipality_ids,
+            public_only=access.public,
+            narrow_scope_for_user=None if access.public else request.user.pk,
+        )
         cache.set(key, data, timeout=TILE_CACHE_S)
     return data
 

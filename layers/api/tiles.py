@@ -19,12 +19,21 @@ from django.db import connection
 from layers.models import LayerVersion
 from layers.registry import MAJOR_ROAD_CLASSES as MAJOR_ROAD_CLASSES  # re-exported
 from layers.registry import Layer, LayerMap, layers_with
+from layers.tenancy import TENANTS_SETTING, USER_SETTING
 
 MVT_EXTENT = 4096
 MVT_BUFFER = 64
 TILE_QUERY_SETTINGS = (
     "SELECT set_config('jit', 'off', true), "
     "set_config('max_parallel_workers_per_gather', '0', true)"
+)
+
+
+#: The tenant scope of `layers.tenancy.tenant_scope_set`, sent with the tile query (one round trip
+#: less per tile drawn; transaction-local like it).
+NARROW_SCOPE_SQL = (
+    f"SELECT set_config('{TENANTS_SETTING}', %(scope_tenants)s, true), "
+    f"set_config('{USER_SETTING}', %(scope_user)s, true)"
 )
 
 
@@ -140,16 +149,23 @@ def tile_mvt(
     y: int,
     municipality_ids: Iterable[int],
     public_only: bool = False,
+    narrow_scope_for_user: int | None = None,
 ) -> bytes:
     """The MVT bytes of one tile of a layer, for these municipalities only.
 
     `public_only`: only features of public datasets (what anyone may read).
+    `narrow_scope_for_user`: first narrow the transaction's tenant scope to these
+    municipalities and this user, as `tenant_scope_set` does, in the same round trip.
     """
     spec = TILE_LAYERS[layer]
     ids = sorted(set(municipality_ids))
     if z < spec.min_zoom or not ids:
         return b""
     sql = tile_sql(layer, z, public_only=public_only)
+    if narrow_scope_for_user is not None:
+        if not connection.in_atomic_block:
+            raise RuntimeError("narrowing the tenant scope needs a transaction: SET LOCAL")
+        sql = f"{NARROW_SCOPE_SQL};\n{sql}"
     if connection.in_atomic_block:
         # ST_AsMVTGeom's high declared cost lifts a z14 tile's estimate over jit_above_cost
         # and into a parallel plan: JIT compilation (~100 ms) and worker start-up cost more
@@ -171,6 +187,8 @@ def tile_mvt(
                 "buffer": MVT_BUFFER,
                 "margin": MVT_BUFFER / MVT_EXTENT,
                 "major": list(spec.major),
+                "scope_tenants": ",".join(map(str, ids)),
+                "scope_user": str(narrow_scope_for_user or ""),
             },
         )
         (data,) = cursor.fetchone()

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pandas as pd
 from django.conf import settings
-from django.core.cache import cache
 
 from analysis.dengue import (
     CHANNEL_YEARS,
@@ -35,7 +34,7 @@ from analysis.dengue import (
     monthly_to_weekly,
     scale_to_population,
 )
-from layers.dengue.selectors import dengue_data_version
+from layers.caching import cached_result, layer_versions, result_key
 from layers.models import DengueCase, Municipality
 
 #: Files under MUEANG_DATA_DIR: the OpenDengue subset and the province crosswalk.
@@ -185,16 +184,19 @@ def dengue_channel(*, municipality: Municipality, on: date, weeks: int = 52) -> 
         [str(municipality.population), municipality.province_en, municipality.province_th]
     )
     digest = hashlib.sha256(f"{inputs}|{_files_stamp()}".encode()).hexdigest()[:16]
-    key = (
-        f"mueang:dengue-channel:v1:{municipality.pk}:"
-        f"{dengue_data_version(municipality=municipality)}:{on:%Y%m%d}:{weeks}:{digest}"
+    # From the cases' counts per week only: what every role that may see the curve may see.
+    key = result_key(
+        "dengue-channel",
+        municipality_id=municipality.pk,
+        tier="members",
+        version=layer_versions(municipality_id=municipality.pk, layers=["cases"]),
+        extra=[f"{on:%Y%m%d}", str(weeks), digest],
     )
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    result = dengue_channel_compute(municipality=municipality, on=on, weeks=weeks)
-    cache.set(key, result, CHANNEL_CACHE_SECONDS)
-    return result
+    return cached_result(
+        key,
+        lambda: dengue_channel_compute(municipality=municipality, on=on, weeks=weeks),
+        timeout=CHANNEL_CACHE_SECONDS,
+    )
 
 
 def dengue_channel_compute(

@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
@@ -51,6 +50,7 @@ from analysis.dengue import epi_curve as _epi_curve
 from analysis.dengue.cover import covering_zones
 from analysis.dengue.epiweeks import epi_week_start
 from analysis.dengue.rounds import round_cycle, round_on_plan, round_to_show
+from layers.caching import cached_result, layer_versions, result_key
 from layers.frames import frame_from_queryset
 from layers.imports.values import whole_number
 from layers.models import Building, DengueCase, Municipality, SprayRound, SprayRoundChange
@@ -171,6 +171,8 @@ class DengueSituation:
     rounds: list[SprayRound]
     round_days: tuple[int, ...]
     radius_m: float = POLICY_RADIUS_M
+    #: The shared-cache key of its frames (`layers.caching`), empty when computed uncached.
+    cache_key: str = ""
 
     @property
     def active_zones(self) -> gpd.GeoDataFrame:
@@ -181,6 +183,10 @@ class DengueSituation:
         """Recorded rounds of a zone (under any key of its cases)."""
         keys = self.zones.loc[self.zones["zone_id"] == zone_id, "keys"].iloc[0]
         return [r for r in self.rounds if r.zone_key in keys]
+
+
+#: The layers the situation's frames are read from; their versions key its cache entry.
+SITUATION_LAYERS = ("cases", "buildings", "landmarks")
 
 
 def dengue_situation(
@@ -196,7 +202,62 @@ def dengue_situation(
 
     The radius and the round days are the municipality's unless given; `case_ids` and
     `reported_from` narrow the cases (the spray-plan process plans for a chosen set).
+    The frames (cases, clusters, zones, households, landmarks: 0.4 s for the demo town) come
+    from the shared cache, keyed by municipality, the exact-cases tier and the versions of
+    `SITUATION_LAYERS`; the spray rounds are read afresh on every call.
     """
+    radius = float(municipality.spray_radius_m if radius_m is None else radius_m)
+    key = ""
+    if case_ids is None and reported_from is None:
+        key = result_key(
+            "dengue-situation",
+            municipality_id=municipality.pk,
+            tier="exact",
+            version=layer_versions(municipality_id=municipality.pk, layers=SITUATION_LAYERS),
+            extra=[f"{on:%Y%m%d}", repr(radius), str(municipality.metric_srid)],
+        )
+        cases, zones, households, landmarks = cached_result(
+            key, lambda: _situation_frames(municipality=municipality, on=on, radius_m=radius)
+        )
+    else:
+        cases, zones, households, landmarks = _situation_frames(
+            municipality=municipality,
+            on=on,
+            radius_m=radius,
+            case_ids=case_ids,
+            reported_from=reported_from,
+        )
+    # Only recent rounds matter: the current cycles of open zones and the timers of the last
+    # 28 days both start at most ROUNDS_LOOKBACK_DAYS before `on`.
+    since = on - timedelta(days=ROUNDS_LOOKBACK_DAYS)
+    rounds = list(
+        SprayRound.objects.filter(municipality=municipality, withdrawn=False)
+        .filter(Q(planned_date__gte=since) | Q(done_on__gte=since))
+        .select_related("recorded_by")
+    )
+    return DengueSituation(
+        municipality=municipality,
+        on=on,
+        cases=cases,
+        zones=zones,
+        landmarks=landmarks,
+        households=households,
+        rounds=rounds,
+        round_days=spray_round_days(municipality) if round_days is None else tuple(round_days),
+        radius_m=radius,
+        cache_key=key,
+    )
+
+
+def _situation_frames(
+    *,
+    municipality: Municipality,
+    on: date,
+    radius_m: float,
+    case_ids: Collection[int] | None = None,
+    reported_from: date | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Cases with clusters and zones, zones, households and landmarks (`dengue_situation`)."""
     srid = municipality.metric_srid
     cases = dengue_case_frame_known_on(municipality=municipality, known_on=on)
     if case_ids is not None:
@@ -211,7 +272,7 @@ def dengue_situation(
     ).reset_index(drop=True)
     zones = spray_zones(
         cases,
-        radius_m=float(municipality.spray_radius_m if radius_m is None else radius_m),
+        radius_m=radius_m,
         active_days=ZONE_ACTIVE_DAYS,
         as_of=on,
         id_col="id",
@@ -245,39 +306,36 @@ def dengue_situation(
         zones["keys"] = pd.Series(dtype=object)
         zones["anchor"] = pd.Series(dtype=object)
         zones["n_households"] = pd.Series(dtype="int64")
-    # Only recent rounds matter: the current cycles of open zones and the timers of the last
-    # 28 days both start at most ROUNDS_LOOKBACK_DAYS before `on`.
-    since = on - timedelta(days=ROUNDS_LOOKBACK_DAYS)
-    rounds = list(
-        SprayRound.objects.filter(municipality=municipality, withdrawn=False)
-        .filter(Q(planned_date__gte=since) | Q(done_on__gte=since))
-        .select_related("recorded_by")
-    )
-    return DengueSituation(
-        municipality=municipality,
-        on=on,
-        cases=cases,
-        zones=zones,
-        landmarks=landmarks,
-        households=households,
-        rounds=rounds,
-        round_days=spray_round_days(municipality) if round_days is None else tuple(round_days),
-        radius_m=float(municipality.spray_radius_m if radius_m is None else radius_m),
-    )
+    return cases, zones, households, landmarks
 
 
 # --- Clusters and the epidemic curve -----------------------------------------------------------
 
 
 def cluster_summaries(situation: DengueSituation) -> list[ClusterSummary]:
-    """Clusters of the situation, newest first; active while the zone rule keeps them open."""
-    return _cluster_summaries(
-        situation.cases,
-        landmarks=situation.landmarks,
-        as_of=situation.on,
-        distance_m=CLUSTER_DISTANCE_M,
-        active_days=ZONE_ACTIVE_DAYS,
+    """Clusters of the situation, newest first; active while the zone rule keeps them open.
+
+    Cached beside the situation's frames (same municipality, tier and versions) when they are.
+    """
+
+    def compute() -> list[ClusterSummary]:
+        return _cluster_summaries(
+            situation.cases,
+            landmarks=situation.landmarks,
+            as_of=situation.on,
+            distance_m=CLUSTER_DISTANCE_M,
+            active_days=ZONE_ACTIVE_DAYS,
+        )
+
+    if not situation.cache_key:
+        return compute()
+    key = result_key(
+        "dengue-clusters",
+        municipality_id=situation.municipality.pk,
+        tier="exact",
+        version=situation.cache_key,
     )
+    return cached_result(key, compute)
 
 
 def epi_curve(situation: DengueSituation, *, weeks: int = 52) -> list[tuple[date, int]]:
@@ -620,18 +678,25 @@ def dengue_radius_evidence(*, municipality: Municipality, known_on: date) -> dic
     result is cached for a few minutes per municipality and data version, so the page stays
     fast and the answer stable.
     """
-    version = dengue_data_version(municipality=municipality)
     round_days = spray_round_days(municipality)
-    cache_key = (
-        f"mueang:dengue-radius:v3:{municipality.pk}:{version}:{known_on:%Y%m%d}:"
-        f"{','.join(map(str, round_days))}:{RADIUS_PERMUTATIONS}:{RADIUS_SEED}"
+    key = result_key(
+        "dengue-radius",
+        municipality_id=municipality.pk,
+        tier="exact",
+        version=layer_versions(municipality_id=municipality.pk, layers=["cases", "buildings"]),
+        extra=[
+            f"{known_on:%Y%m%d}",
+            ",".join(map(str, round_days)),
+            str(RADIUS_PERMUTATIONS),
+            str(RADIUS_SEED),
+            str(municipality.metric_srid),
+        ],
     )
-    cached = cache.get(cache_key)
-    if cached is not None:
-        return cached
-    result = dengue_radius_compute(municipality=municipality, known_on=known_on)
-    cache.set(cache_key, result, RADIUS_CACHE_SECONDS)
-    return result
+    return cached_result(
+        key,
+        lambda: dengue_radius_compute(municipality=municipality, known_on=known_on),
+        timeout=RADIUS_CACHE_SECONDS,
+    )
 
 
 def dengue_radius_compute(

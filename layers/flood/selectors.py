@@ -17,7 +17,6 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 from django.contrib.postgres.aggregates import BoolOr
-from django.core.cache import cache
 from django.db.models import Count, Max, Min
 
 from analysis.flood import (
@@ -39,7 +38,7 @@ from analysis.flood import (
     zones_from_classes,
 )
 from layers import selectors
-from layers.api.tiles import tile_version
+from layers.caching import cached_result, layer_versions, result_key
 from layers.catalogue.selectors import dataset_frame
 from layers.frames import frame_from_queryset
 from layers.models import (
@@ -350,9 +349,7 @@ def flood_scheme(*, municipality: Municipality) -> HazardScheme:
 
 def flood_layers_version(*, municipality: Municipality) -> str:
     """Changes whenever any roads, landmarks, buildings or flood zones of the municipality do."""
-    return "-".join(
-        tile_version(layer=layer, municipality_ids=[municipality.pk]) for layer in VERSIONED_LAYERS
-    )
+    return layer_versions(municipality_id=municipality.pk, layers=VERSIONED_LAYERS)
 
 
 def _subdistricts_key(frame: gpd.GeoDataFrame) -> str:
@@ -380,21 +377,44 @@ def flood_situation(
     hazard = hazard or HazardChoice(kind=ZONES, event=event)
     subdistricts = selectors.subdistrict_frame(municipality=municipality)
     scheme = flood_scheme(municipality=municipality)
-    key_text = "|".join(
-        [
-            str(municipality.pk),
+    # Every member may see the whole assessment (the aid list's page checks its own role).
+    key = result_key(
+        "flood-situation",
+        municipality_id=municipality.pk,
+        tier="members",
+        version=flood_layers_version(municipality=municipality),
+        extra=[
             hazard.key(),
-            flood_layers_version(municipality=municipality),
             _subdistricts_key(subdistricts),
             needs.key(),
             repr(scheme.impassable_m),
             str(municipality.metric_srid),
-        ]
+        ],
     )
-    key = "flood-situation:" + hashlib.sha256(key_text.encode()).hexdigest()
-    situation = cache.get(key)
-    if situation is not None:
-        return situation
+
+    def compute() -> FloodSituation:
+        return _flood_situation_compute(
+            municipality=municipality,
+            hazard=hazard,
+            needs=needs,
+            scheme=scheme,
+            subdistricts=subdistricts,
+            key=key,
+        )
+
+    return cached_result(key, compute, timeout=CACHE_SECONDS)
+
+
+def _flood_situation_compute(
+    *,
+    municipality: Municipality,
+    hazard: HazardChoice,
+    needs: NeedsProfile,
+    scheme: HazardScheme,
+    subdistricts: gpd.GeoDataFrame,
+    key: str,
+) -> FloodSituation:
+    """`flood_situation` without the cache."""
     roads = selectors.road_frame(municipality=municipality)
     landmarks = selectors.landmark_frame(municipality=municipality)
     households = household_frame(municipality=municipality)
@@ -448,7 +468,6 @@ def flood_situation(
         depth=depth,
         flooded_cells=flooded_cells,
     )
-    cache.set(key, situation, CACHE_SECONDS)
     return situation
 
 

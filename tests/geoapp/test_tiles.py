@@ -274,3 +274,25 @@ def test_the_etag_from_the_scope_query_matches_the_layer_versions_table(db):
 
     version = tile_version(layer="landmarks", municipality_ids=[municipality.pk])
     assert etag == f'"landmarks-14-{x}-{y}-{version}-{municipality.pk}"'
+
+
+def test_the_tile_query_narrows_the_scope_to_the_tiles_municipalities_and_user(db):
+    """The narrowing travels with the tile query (one round trip); it must still happen."""
+    from layers.api.tiles import tile_mvt
+    from layers.tenancy import tenant_scope
+
+    nst = Municipality.objects.get(code="nakhon-si-thammarat")
+    chon = Municipality.objects.get(code="chon-buri")
+    x, y = tile_of(*NST_CENTRE, 15)
+    with tenant_scope(municipality_ids=[nst.pk, chon.pk], user_id=None):
+        data = tile_mvt(
+            layer="roads", z=15, x=x, y=y, municipality_ids=[nst.pk], narrow_scope_for_user=42
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('mueang.tenants'), current_setting('mueang.user_id')"
+            )
+            tenants, user = cursor.fetchone()
+
+    assert mapbox_vector_tile.decode(data)["roads"]["features"]
+    assert (tenants, user) == (str(nst.pk), "42")

@@ -7,6 +7,7 @@ import signal
 from django.core.management.base import BaseCommand
 
 from geoapp.jobs.queue import Worker
+from geoapp.management.warm import Warmer
 
 
 class Command(BaseCommand):
@@ -18,9 +19,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="empty the queue, then exit")
         parser.add_argument("--poll", type=float, default=2.0, help="seconds between queue checks")
+        parser.add_argument(
+            "--no-warm",
+            action="store_true",
+            help="do not fill the dashboards' caches after data changes while the queue is empty",
+        )
 
     def handle(self, *args, **options):
-        worker = Worker(poll_s=options["poll"])
+        # When idle, compute what the dashboards open with for municipalities whose data changed
+        # (geoapp.management.warm), so the first page after a change finds it in the shared cache.
+        idle = None if options["no_warm"] or options["once"] else Warmer().run
+        worker = Worker(poll_s=options["poll"], idle=idle)
         if options["once"]:
             count = 0
             while (job := worker.run_once()) is not None:
