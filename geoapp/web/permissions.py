@@ -39,6 +39,7 @@ class Action(StrEnum):
     PREPARE_RELIEF = "prepare_relief"
     APPROVE_RELIEF = "approve_relief"
     PAY_RELIEF = "pay_relief"
+    MANAGE_OPEN311_KEYS = "manage_open311_keys"
 
 
 # Every staff role sees the layers, flood data and dengue cases moved by donut masking.

@@ -138,6 +138,7 @@ _FILLERS = {
     "user_id": _member_here_only,
     "claim_id": lambda code, kwargs: _relief_claim(code)[0],
     "photo_id": lambda code, kwargs: _relief_claim(code)[1],
+    "key_id": lambda code, kwargs: _open311_key(code),
 }
 
 
@@ -222,6 +223,18 @@ def _relief_claim(code: str) -> tuple[int, int]:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.new("RGB", (1, 1)).save(path, format="JPEG")
     return claim.pk, photo.pk
+
+
+def _open311_key(code: str) -> int:
+    """A live Open311 key of the municipality (the demo issues none): one for the walk."""
+    from geoapp.models import Open311Key
+    from geoapp.reports.services import open311_key_create
+
+    municipality = Municipality.objects.get(code=code)
+    key = Open311Key.objects.filter(municipality=municipality, revoked_at__isnull=True).first()
+    if key is None:
+        key, _raw = open311_key_create(municipality=municipality, name="isolation walk")
+    return key.pk
 
 
 def _import_run(code: str, slug: str):
