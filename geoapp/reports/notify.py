@@ -27,8 +27,6 @@ from geoapp.models import Report, ReportContact, ReportContactAccess
 
 logger = logging.getLogger(__name__)
 
-#: Seconds to wait for the mail server before giving up (the thread, not the request, waits).
-SEND_TIMEOUT_S = 20
 _threads: list[threading.Thread] = []
 
 
@@ -180,7 +178,8 @@ def _send_in_background(mails: list[Mail]) -> None:
 
 def _send(mails: list[Mail]) -> None:
     try:
-        connection = get_connection(timeout=SEND_TIMEOUT_S)
+        # EMAIL_TIMEOUT bounds the wait for a silent server (the thread waits, not the request).
+        connection = get_connection()
         connection.send_messages(
             [EmailMessage(subject=m.subject, body=m.body, to=[m.to]) for m in mails]
         )
