@@ -150,6 +150,11 @@ def _map_labels() -> dict[str, str]:
         "report_label": _("Report date"),
         "diagnosis": _("Diagnosis"),
         "weeks": _("Weeks since onset"),
+        "breeding_sites": _("Breeding sites reported by residents"),
+        "site_label": _("Report"),
+        "site_category": _("Category"),
+        "site_status": _("Status"),
+        "site_reported": _("Reported"),
     }
 
 
@@ -450,6 +455,7 @@ def dengue_work_order(request: HttpRequest, code: str, zone_key: str) -> HttpRes
     context = {
         "municipality": municipality,
         **pages.work_order_context(order),
+        "reported_sites": pages.reported_site_rows(order, municipality=municipality, on=on),
         "on": on,
         "team": team or (order.done.team if order.done else ""),
         "radius_m": municipality.spray_radius_m,

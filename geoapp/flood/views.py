@@ -35,6 +35,9 @@ from django.utils.translation import gettext_lazy
 from analysis.flood import class_table, exposure_summary, summary_by_area
 from geoapp.flood.forms import NeedsProfileForm
 from geoapp.flood.maps import FloodFrames, FloodMapOptions, flood_map
+from geoapp.models import ReportFeed
+from geoapp.report_feeds.selectors import feed_version, flooded_roads_frame
+from geoapp.templatetags.thaidate import thai_datetime
 from geoapp.web.inputs import (
     InputError,
     choice_input,
@@ -375,6 +378,11 @@ def _map_options() -> FloodMapOptions:
         "legend_hazard": _("Flood zones, buildings and landmarks by hazard class"),
         "legend_other": _("Also on the map"),
         "depth": _("Flood depth by hazard class"),
+        "observed": _("Flooding reported by residents"),
+        "site_label": _("Report"),
+        "site_category": _("Category"),
+        "site_status": _("Status"),
+        "site_reported": _("Reported at"),
     }
     return FloodMapOptions(
         assets=map_assets(),
@@ -416,6 +424,18 @@ def _map_frames(municipality: Municipality, situation: flood.FloodSituation) -> 
         buildings=buildings[["id", "hazard_class", "population", "geometry"]],
         depth=situation.depth,
         depth_breaks_m=tuple(situation.scheme.breaks_m),
+        observed=_observed_frame(municipality),
+    )
+
+
+def _observed_frame(municipality: Municipality) -> gpd.GeoDataFrame:
+    """Flooded roads residents reported in the last 14 days, with their time."""
+    observed = flooded_roads_frame(municipality=municipality)
+    return observed.assign(
+        site_label=[f"#{pk}" for pk in observed["id"]],
+        site_category=observed["category"],
+        site_status=observed["status"],
+        site_reported=[thai_datetime(at) for at in observed["reported_at"]],
     )
 
 
@@ -690,8 +710,11 @@ def _map_html(
     request: HttpRequest, municipality: Municipality, situation: flood.FloodSituation
 ) -> dict[str, str]:
     """The map's head, body and script; built once per situation and language, then cached."""
+    # Residents' flooded-road reports change the map too (and age out of it by the hour).
+    reports = feed_version(municipality=municipality, feed=ReportFeed.FLOODED_ROAD)
+    hour = timezone.now().strftime("%Y%m%d%H")
     key = "flood-map:" + "|".join(
-        [situation.key, translation.get_language(), settings.MUEANG_BASEMAP_URL]
+        [situation.key, translation.get_language(), settings.MUEANG_BASEMAP_URL, reports, hour]
     )
     fragments = cache.get(key)
     if fragments is None:

@@ -22,7 +22,6 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from geoapp.accounts.links import email_enabled
 from geoapp.models import Report, ReportContact, ReportContactAccess
 
 logger = logging.getLogger(__name__)
@@ -43,6 +42,11 @@ class Mail:
     to: str
     subject: str
     body: str
+
+
+def email_enabled() -> bool:
+    """Whether Mueang may send e-mail (`MUEANG_EMAIL_ENABLED`, as for staff links)."""
+    return bool(settings.MUEANG_EMAIL_ENABLED)
 
 
 def _site() -> str:

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from fixtures.load import demo_load
 from geoapp.accounts.demo import DEMO_PASSWORD, demo_users_create
+from geoapp.reports.demo import demo_categories_create
 
 
 class Command(BaseCommand):
@@ -30,6 +31,7 @@ class Command(BaseCommand):
                 for layer, r in reports.items()
             ]
             self.stdout.write(f"{code}: " + "; ".join(parts))
+        self.stdout.write(f"report categories: +{demo_categories_create()}")
         users = demo_users_create()
         self.stdout.write(
             f"demo users ({len(users)} + platform-admin), password {DEMO_PASSWORD!r}: "
