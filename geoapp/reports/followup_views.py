@@ -37,8 +37,15 @@ def tracked_page(
     comment_form: CommentForm | None = None,
     reopen_form: ReopenForm | None = None,
     status: int = 200,
+    with_forms: bool = False,
 ) -> HttpResponse:
-    """The reporter's page: history, comments, and the forms to comment or reopen."""
+    """The reporter's page: history, comments, and (`with_forms`) the forms to comment or reopen.
+
+    The page itself sends no referrer at all (the code is in its address). The forms live on a
+    page of their own with `same-origin`: under `no-referrer` a browser sends `Origin: null` with
+    a form's POST, which the CSRF check rightly refuses; `same-origin` still keeps the address
+    from every other site.
+    """
     code = tracking_code_normalise(tracking)
     report = selectors.report_tracked_get(municipality=municipality, tracking_code=code)
     if report is None:
@@ -62,9 +69,10 @@ def tracked_page(
         "reopen_days": followup.REOPEN_DAYS,
         "commented": "commented" in request.GET,
         "reopened": "reopened" in request.GET,
+        "with_forms": with_forms,
     }
     response = render(request, "geoapp/reports/report.html", context, status=status)
-    response.headers["Referrer-Policy"] = "no-referrer"  # the code is in the address
+    response.headers["Referrer-Policy"] = "same-origin" if with_forms else "no-referrer"
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -73,6 +81,12 @@ def tracked_page(
 def open_report_tracked(request: HttpRequest, code: str, tracking: str) -> HttpResponse:
     """The reporter's page, found by the tracking code (any category)."""
     return tracked_page(request, municipality_open(code), tracking)
+
+
+@require_GET
+def open_report_follow_up(request: HttpRequest, code: str, tracking: str) -> HttpResponse:
+    """The reporter's page with the forms to comment, add a photo or reopen."""
+    return tracked_page(request, municipality_open(code), tracking, with_forms=True)
 
 
 def _refused(request: HttpRequest, municipality: Municipality, *, status: int) -> HttpResponse:
@@ -94,7 +108,9 @@ def open_report_comment(request: HttpRequest, code: str, tracking: str) -> HttpR
     if form.is_robot:
         return _refused(request, municipality, status=400)
     if not form.is_valid():
-        return tracked_page(request, municipality, tracking, comment_form=form, status=400)
+        return tracked_page(
+            request, municipality, tracking, comment_form=form, status=400, with_forms=True
+        )
     if not submission_allow(address=client_address(request), contact=Contact()):
         return _refused(request, municipality, status=429)
     followup.report_comment_add(
@@ -112,12 +128,14 @@ def open_report_reopen(request: HttpRequest, code: str, tracking: str) -> HttpRe
     if form.is_robot:
         return _refused(request, municipality, status=400)
     if not form.is_valid():
-        return tracked_page(request, municipality, tracking, reopen_form=form, status=400)
+        return tracked_page(
+            request, municipality, tracking, reopen_form=form, status=400, with_forms=True
+        )
     if not submission_allow(address=client_address(request), contact=Contact()):
         return _refused(request, municipality, status=429)
     try:
         followup.report_reopen(report=report, reason=form.cleaned_data["reason"])
     except followup.FollowUpRefused:
         # Closed too long ago (or not closed): the page says why and offers a new report.
-        return tracked_page(request, municipality, tracking, status=409)
+        return tracked_page(request, municipality, tracking, status=409, with_forms=True)
     return _back(code, report, "reopened")

@@ -15,6 +15,11 @@ urlpatterns = [
     path("map/", views.open_report_map, name="open-report-map"),
     path("t/<str:tracking>/", followup_views.open_report_tracked, name="open-report-tracked"),
     path(
+        "t/<str:tracking>/follow-up/",
+        followup_views.open_report_follow_up,
+        name="open-report-follow-up",
+    ),
+    path(
         "t/<str:tracking>/comment/",
         followup_views.open_report_comment,
         name="open-report-comment",

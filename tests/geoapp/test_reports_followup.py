@@ -152,8 +152,11 @@ def test_a_comment_with_the_honeypot_filled_is_refused(anonymous, report):
 
 def test_a_report_done_within_14_days_is_reopened_with_its_reason_in_the_history(anonymous, report):
     _closed(report, days_ago=REOPEN_DAYS - 1)
-    page = anonymous.get(tracked(report)).content.decode()
+    page = anonymous.get(tracked(report, "open-report-follow-up")).content.decode()
     assert 'name="reason"' in page
+    assert (
+        tracked(report, "open-report-follow-up") in anonymous.get(tracked(report)).content.decode()
+    )
 
     response = anonymous.post(tracked(report, "open-report-reopen"), {"reason": "ไฟดับอีกแล้ว"})
 
@@ -171,7 +174,7 @@ def test_a_report_done_within_14_days_is_reopened_with_its_reason_in_the_history
 def test_a_report_closed_more_than_14_days_ago_says_why_it_cannot_be_reopened(anonymous, report):
     _closed(report, status=ReportStatus.REJECTED, days_ago=REOPEN_DAYS + 1)
 
-    page = anonymous.get(tracked(report)).content.decode()
+    page = anonymous.get(tracked(report, "open-report-follow-up")).content.decode()
     refused = anonymous.post(tracked(report, "open-report-reopen"), {"reason": "ยังไม่แก้"})
 
     assert 'name="reason"' not in page
@@ -221,3 +224,34 @@ def test_the_tracking_page_with_a_comment_photo_of_another_report_is_404(
     stolen = url("open-report-tracked-photo", tracking=report.tracking_code, photo_id=photo_id)
 
     assert anonymous.get(stolen).status_code == 404
+
+
+def test_the_code_never_leaves_the_site_in_a_referrer_and_the_forms_pass_csrf(report):
+    """The tracking page sends no referrer; the forms' page only to this site.
+
+    Under `no-referrer` a browser posts a form with `Origin: null`, which the CSRF check refuses
+    (found by the browser test), so the forms live on a `same-origin` page.
+    """
+    strict = Client(HTTP_HOST="127.0.0.1", enforce_csrf_checks=True)
+
+    page = strict.get(tracked(report))
+    forms = strict.get(tracked(report, "open-report-follow-up"))
+    token = forms.cookies["csrftoken"].value
+    sent = strict.post(
+        tracked(report, "open-report-comment"),
+        {"body": "ยังดับอยู่", "csrfmiddlewaretoken": token},
+        HTTP_ORIGIN="http://127.0.0.1",
+    )
+    null_origin = strict.post(
+        tracked(report, "open-report-comment"),
+        {"body": "ยังดับอยู่", "csrfmiddlewaretoken": token},
+        HTTP_ORIGIN="null",
+    )
+
+    assert page["Referrer-Policy"] == "no-referrer"
+    assert forms["Referrer-Policy"] == "same-origin"
+    assert forms["Cache-Control"] == "private, no-store"
+    assert 'name="body"' not in page.content.decode()
+    assert 'name="body"' in forms.content.decode()
+    assert sent.status_code == 302
+    assert null_origin.status_code == 403
