@@ -107,12 +107,13 @@ def open_report_comment(request: HttpRequest, code: str, tracking: str) -> HttpR
     form = CommentForm(request.POST, request.FILES)
     if form.is_robot:
         return _refused(request, municipality, status=400)
+    # Counted before the photo is decoded: a burst costs no re-encoding past the limit.
+    if not submission_allow(address=client_address(request), contact=Contact()):
+        return _refused(request, municipality, status=429)
     if not form.is_valid():
         return tracked_page(
             request, municipality, tracking, comment_form=form, status=400, with_forms=True
         )
-    if not submission_allow(address=client_address(request), contact=Contact()):
-        return _refused(request, municipality, status=429)
     followup.report_comment_add(
         report=report, body=form.cleaned_data["body"], photo=form.cleaned_data["photo"]
     )
@@ -127,12 +128,12 @@ def open_report_reopen(request: HttpRequest, code: str, tracking: str) -> HttpRe
     form = ReopenForm(request.POST)
     if form.is_robot:
         return _refused(request, municipality, status=400)
+    if not submission_allow(address=client_address(request), contact=Contact()):
+        return _refused(request, municipality, status=429)
     if not form.is_valid():
         return tracked_page(
             request, municipality, tracking, reopen_form=form, status=400, with_forms=True
         )
-    if not submission_allow(address=client_address(request), contact=Contact()):
-        return _refused(request, municipality, status=429)
     try:
         followup.report_reopen(report=report, reason=form.cleaned_data["reason"])
     except followup.FollowUpRefused:

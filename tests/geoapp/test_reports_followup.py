@@ -255,3 +255,24 @@ def test_the_code_never_leaves_the_site_in_a_referrer_and_the_forms_pass_csrf(re
     assert 'name="body"' in forms.content.decode()
     assert sent.status_code == 302
     assert null_origin.status_code == 403
+
+
+def test_a_burst_of_photo_comments_past_the_limit_is_refused_before_decoding(
+    anonymous, report, settings, tmp_path
+):
+    """Past the limit the photo is not even decoded: a 429, not a 400 for the broken image."""
+    settings.MEDIA_ROOT = tmp_path
+    for n in range(5):
+        anonymous.post(
+            tracked(report, "open-report-comment"),
+            {"body": f"ครั้งที่ {n}"},
+            REMOTE_ADDR="198.51.100.9",
+        )
+
+    broken = SimpleUploadedFile("bomb.jpg", b"\xff\xd8\xff not really a jpeg", "image/jpeg")
+    response = anonymous.post(
+        tracked(report, "open-report-comment"), {"photo": broken}, REMOTE_ADDR="198.51.100.9"
+    )
+
+    assert response.status_code == 429
+    assert ReportComment.objects.filter(report=report).count() == 5
