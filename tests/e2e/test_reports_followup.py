@@ -158,6 +158,9 @@ def test_the_public_map_shows_the_report_and_links_to_its_page(
         page.goto(f"{app_url}/reports/{NST}/map/")
         marker = page.locator("path.mueang-report").first
         expect(marker).to_be_visible()
+        found = page.evaluate(OVERFLOW, PHONE["width"])
+        assert found["offenders"] == []
+        assert found["scrollWidth"] <= found["width"] + 1
         assert page.locator("path.mueang-report").count() >= 1
         marker.click()
         link = page.locator(f".leaflet-popup-content a[href^='/reports/{NST}/']")
