@@ -14,7 +14,7 @@ from django.contrib.gis.forms.widgets import OSMWidget
 from django.http import Http404
 
 from geoapp.accounts import staff
-from geoapp.models import Membership, Role
+from geoapp.models import Membership, ReportRetention, Role
 from layers import models as layer_models
 
 
@@ -241,3 +241,10 @@ class LarvalRiskBandsAdmin(TenantAdmin):
     def save_model(self, request, obj, form, change):
         obj.saved_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(ReportRetention)
+class ReportRetentionAdmin(TenantAdmin):
+    """How long reporters' contacts are kept after closure (`geoapp.reports.retention`)."""
+
+    list_display = ("municipality", "contact_days")

@@ -399,6 +399,14 @@ class ReportStatus(models.TextChoices):
 OPEN_REPORT_STATUSES = (ReportStatus.RECEIVED, ReportStatus.ACCEPTED, ReportStatus.IN_PROGRESS)
 
 
+class ReportFeed(models.TextChoices):
+    """Product pages that show a category's reports (`geoapp.reports.feeds`)."""
+
+    NONE = "none", _("Reports pages only")
+    BREEDING_SITE = "breeding_site", _("Dengue map: mosquito breeding sites")
+    FLOODED_ROAD = "flooded_road", _("Flood map: observed flooding")
+
+
 class ServiceCategory(models.Model):
     """What residents can report in a municipality (an Open311 service)."""
 
@@ -419,6 +427,12 @@ class ServiceCategory(models.Model):
         _("target (days to done)"), null=True, blank=True
     )
     division = models.CharField(_("division in charge"), max_length=200, blank=True)
+    # The division's shared mailbox: told of new reports, residents' comments and reopenings.
+    division_email = models.EmailField(_("division's e-mail"), blank=True)
+    # Which product page reads this category's reports (read-only, never their contacts).
+    feeds = models.CharField(
+        _("shown on"), max_length=20, choices=ReportFeed.choices, default=ReportFeed.NONE
+    )
 
     class Meta:
         verbose_name = _("report category")
@@ -491,6 +505,11 @@ class Report(models.Model):
     forwarded_to = models.CharField(_("forwarded to"), max_length=200, blank=True)
     follower_count = models.PositiveIntegerField(_("residents following"), default=0)
     needs_review = models.BooleanField(_("needs review"), default=False)
+    # Set when a resident comments or reopens (`geoapp.reports.followup`): staff have not yet
+    # read what the resident added. The staff queue shows these first; answering clears it.
+    needs_review_since = models.DateTimeField(
+        _("resident's follow-up waiting since"), null=True, blank=True, db_index=True
+    )
     open311_key = models.ForeignKey(
         "Open311Key", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -521,6 +540,8 @@ class ReportStatusChange(TenantModel):
     )
     status = models.CharField(_("status"), max_length=20, choices=ReportStatus.choices)
     public_note = models.TextField(_("note shown publicly"), blank=True)
+    # The resident reopened the report (within `geoapp.reports.followup.REOPEN_DAYS` of closure).
+    reopened = models.BooleanField(_("reopened by the resident"), default=False)
     by_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -571,6 +592,74 @@ class ReportPhoto(TenantModel):
 
     def __str__(self) -> str:
         return f"photo {self.pk} of report {self.report_id}"
+
+
+class ReportComment(TenantModel):
+    """A comment on a report: a resident's (with the tracking code) or staff's answer.
+
+    Shown on the public page without who wrote it beyond "resident" or "municipality".
+    """
+
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="comments", verbose_name=_("report")
+    )
+    body = models.TextField(_("comment"), max_length=2000, blank=True)
+    photo = models.ForeignKey(
+        ReportPhoto,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("photo"),
+    )
+    # None: a resident wrote it; else the staff member who answered.
+    by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answered by"),
+    )
+    by_staff = models.BooleanField(_("from the municipality"), default=False)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("report comment")
+        verbose_name_plural = _("report comments")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on report {self.report_id}"
+
+
+DEFAULT_REPORT_RETENTION_DAYS = 365
+
+
+class ReportRetention(models.Model):
+    """How long a municipality keeps reporters' contacts after a report closes (PDPA).
+
+    Without a row, `DEFAULT_REPORT_RETENTION_DAYS` applies; `manage.py reports_erase_contacts`
+    (`geoapp.reports.retention`) erases what is older. Set in the Django admin.
+    """
+
+    municipality = models.OneToOneField(
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="report_retention",
+        verbose_name=_("municipality"),
+    )
+    contact_days = models.PositiveIntegerField(
+        _("keep reporters' contacts for (days after closure)"),
+        default=DEFAULT_REPORT_RETENTION_DAYS,
+    )
+
+    class Meta:
+        verbose_name = _("report retention")
+        verbose_name_plural = _("report retention")
+
+    def __str__(self) -> str:
+        return f"{self.municipality}: {self.contact_days} days"
 
 
 class ReportContact(TenantModel):

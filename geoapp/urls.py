@@ -99,6 +99,7 @@ urlpatterns = [
     ),
     path("m/<slug:code>/catalogue/", include("geoapp.catalogue.urls")),
     path("m/<slug:code>/staff/", include("geoapp.accounts.staff_urls")),
+    path("m/<slug:code>/reports/keys/", include("geoapp.reports.keys_urls")),
     path("m/<slug:code>/search/", include("geoapp.search.urls")),
     path("m/<slug:code>/dengue/", include("geoapp.dengue.urls")),
     path("m/<slug:code>/flood/", include("geoapp.flood.urls")),

@@ -38,6 +38,7 @@ from geoapp.web.maps import (
 
 ZONE_COLOUR = "#d7301f"
 CLUSTER_COLOUR = "#6a3d9a"
+BREEDING_SITE_COLOUR = "#1b9e77"
 ROAD_COLOUR = "#9aa5b1"
 
 
@@ -71,8 +72,12 @@ class DengueFrames:
     zones: gpd.GeoDataFrame
     clusters: gpd.GeoDataFrame
     cases: gpd.GeoDataFrame
+    # Breeding sites residents reported (`geoapp.report_feeds`): site_label, site_category,
+    # site_status, site_reported; no contact.
+    breeding_sites: gpd.GeoDataFrame | None = None
 
 
+BREEDING_SITE_FIELDS = ["site_label", "site_category", "site_status", "site_reported"]
 ZONE_FIELDS = ["zone_key", "n_cases", "first_onset", "last_onset", "closes_on", "n_households",
                "landmarks_text"]  # fmt: skip
 CLUSTER_FIELDS = ["cluster_label", "n_cases", "first_onset", "last_onset", "landmarks_text"]
@@ -175,6 +180,21 @@ def dengue_map(frames: DengueFrames, options: DengueMapOptions) -> folium.Map:
         **feature_details(cases, labels, CASE_FIELDS),
     ).add_to(fmap)
     layer_names["cases"] = case_layer.get_name()
+    sites = frames.breeding_sites
+    if sites is not None and not sites.empty:
+        sites_layer = folium.GeoJson(
+            feature_collection(sites, escaped_columns(sites, BREEDING_SITE_FIELDS)),
+            name=labels["breeding_sites"],
+            marker=folium.CircleMarker(radius=6, fill=True, weight=2),
+            style_function=lambda _f: {
+                "fillColor": "#ffffff",
+                "color": BREEDING_SITE_COLOUR,
+                "fillOpacity": 0.9,
+                "className": "mueang-breeding-site",
+            },
+            **feature_details(sites, labels, BREEDING_SITE_FIELDS),
+        ).add_to(fmap)
+        layer_names["breeding_sites"] = sites_layer.get_name()
 
     legend = [
         legend_html(
@@ -183,7 +203,12 @@ def dengue_map(frames: DengueFrames, options: DengueMapOptions) -> folium.Map:
         ),
         legend_html(
             labels["areas_legend"],
-            [(labels["zones"], ZONE_COLOUR, "box"), (labels["clusters"], CLUSTER_COLOUR, "line")],
+            [(labels["zones"], ZONE_COLOUR, "box"), (labels["clusters"], CLUSTER_COLOUR, "line")]
+            + (
+                [(labels["breeding_sites"], BREEDING_SITE_COLOUR, "dot")]
+                if "breeding_sites" in layer_names
+                else []
+            ),
         ),
         legend_html(
             labels["landmarks"],

@@ -23,7 +23,8 @@ from geoapp.dengue.maps import (
     epi_curve_svg,
     zone_sketch_svg,
 )
-from geoapp.templatetags.thaidate import BUDDHIST_ERA_OFFSET, thai_date
+from geoapp.report_feeds.selectors import breeding_sites_frame, breeding_sites_in_zone
+from geoapp.templatetags.thaidate import BUDDHIST_ERA_OFFSET, thai_date, thai_datetime
 from layers import selectors
 from layers.dengue import selectors as dengue
 from layers.dengue.channel import (
@@ -247,7 +248,32 @@ def _dashboard_frames(situation, clusters, zone_landmarks) -> DengueFrames:
         zones=_zone_frame(situation, zone_landmarks),
         clusters=_cluster_frame(situation, clusters),
         cases=cases,
+        breeding_sites=_breeding_site_frame(municipality, situation.on),
     )
+
+
+def _breeding_site_frame(municipality: Municipality, on: date) -> gpd.GeoDataFrame:
+    """Residents' breeding-site reports of the 60 days up to the page's date, for the map."""
+    sites = breeding_sites_frame(municipality=municipality, on=on)
+    return sites.assign(
+        site_label=[f"#{pk}" for pk in sites["id"]],
+        site_category=sites["category"],
+        site_status=sites["status"],
+        site_reported=[thai_datetime(at) for at in sites["reported_at"]],
+    )
+
+
+def reported_site_rows(order, *, municipality: Municipality, on: date) -> list[dict]:
+    """Breeding sites residents reported inside the work order's zone, with their dates."""
+    return [
+        {"number": site.number, "reported": thai_datetime(site.reported_at), "status": site.status}
+        for site in breeding_sites_in_zone(
+            municipality=municipality,
+            zone_geometry=order.zone.geometry,
+            metric_srid=municipality.metric_srid,
+            on=on,
+        )
+    ]
 
 
 def _zone_frame(situation, zone_landmarks) -> gpd.GeoDataFrame:

@@ -34,7 +34,8 @@ from geoapp.dengue.maps import DengueFrames, DengueMapOptions, dengue_map
 from geoapp.jobs import queue as jobs
 from geoapp.jobs.processes import FULL_BACKTEST_PERMUTATIONS, FULL_BACKTEST_RADII_M
 from geoapp.jobs.views import job_links
-from geoapp.models import Job, JobStatus
+from geoapp.models import Job, JobStatus, ReportFeed
+from geoapp.report_feeds.selectors import feed_version
 from geoapp.templatetags.thaidate import thai_date
 from geoapp.web.cached_maps import cached_map_fragments
 from geoapp.web.inputs import InputError, choice_input, date_input, query_text
@@ -116,11 +117,13 @@ def _dashboard_map(
         return map_fragments(fmap, script_nonce=request.csp_nonce)
     municipality = situation.municipality
     roads = layer_versions(municipality_id=municipality.pk, layers=["roads"])
+    # Residents' breeding-site reports are drawn too: a new or changed one renews the map.
+    sites = feed_version(municipality=municipality, feed=ReportFeed.BREEDING_SITE)
     return cached_map_fragments(
         "dengue-map",
         municipality_id=municipality.pk,
         tier="exact",
-        version=f"{situation.cache_key}|{roads}",
+        version=f"{situation.cache_key}|{roads}|{sites}",
         build=lambda: dengue_map(frames(), _map_options(as_of=as_of)),
         nonce=request.csp_nonce,
         extra=[f"{as_of:%Y%m%d}"],
@@ -172,6 +175,11 @@ def _map_labels() -> dict[str, str]:
         "report_label": _("Report date"),
         "diagnosis": _("Diagnosis"),
         "weeks": _("Weeks since onset"),
+        "breeding_sites": _("Breeding sites reported by residents"),
+        "site_label": _("Report"),
+        "site_category": _("Category"),
+        "site_status": _("Status"),
+        "site_reported": _("Reported"),
     }
 
 
@@ -472,6 +480,7 @@ def dengue_work_order(request: HttpRequest, code: str, zone_key: str) -> HttpRes
     context = {
         "municipality": municipality,
         **pages.work_order_context(order),
+        "reported_sites": pages.reported_site_rows(order, municipality=municipality, on=on),
         "on": on,
         "team": team or (order.done.team if order.done else ""),
         "radius_m": municipality.spray_radius_m,

@@ -41,6 +41,8 @@ FLOODED_PASSABLE_COLOUR = "#fdbb84"
 CONTEXT_ROAD_COLOUR = "#9aa5b1"
 DRY_LANDMARK_COLOUR = "#bdbdbd"
 CUT_OFF_COLOUR = "#d7301f"
+OBSERVED_COLOUR = "#08519c"
+OBSERVED_FIELDS = ["site_label", "site_category", "site_status", "site_reported"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,9 @@ class FloodFrames:
     buildings: gpd.GeoDataFrame
     depth: RasterPreview | None = None
     depth_breaks_m: tuple[float, ...] = ()
+    # Flooded roads residents reported (`geoapp.report_feeds`): site_label, site_category,
+    # site_status, site_reported (the time); no contact.
+    observed: gpd.GeoDataFrame | None = None
 
 
 def _class_labels(frame: gpd.GeoDataFrame, options: FloodMapOptions) -> list[str]:
@@ -316,6 +321,22 @@ def _cut_off_layer(frames: FloodFrames, options: FloodMapOptions) -> folium.GeoJ
     )
 
 
+def _observed_layer(frames: FloodFrames, options: FloodMapOptions) -> folium.GeoJson:
+    observed = frames.observed
+    return folium.GeoJson(
+        feature_collection(observed, escaped_columns(observed, OBSERVED_FIELDS)),
+        name=options.labels["observed"],
+        marker=folium.CircleMarker(radius=8, fill=True, weight=2),
+        style_function=lambda _f: {
+            "color": "#ffffff",
+            "fillColor": OBSERVED_COLOUR,
+            "fillOpacity": 0.95,
+            "className": "mueang-observed-flooding",
+        },
+        **feature_details(observed, options.labels, OBSERVED_FIELDS),
+    )
+
+
 def _depth_layer(
     frames: FloodFrames, options: FloodMapOptions
 ) -> folium.raster_layers.ImageOverlay:
@@ -355,6 +376,8 @@ def flood_map(frames: FloodFrames, options: FloodMapOptions) -> folium.Map:
         "landmarks": _landmarks_layer(frames, options),
         "cut_off": _cut_off_layer(frames, options),
     }
+    if frames.observed is not None and not frames.observed.empty:
+        layers["observed"] = _observed_layer(frames, options)
     for layer in layers.values():
         layer.add_to(fmap)
     _pieces_tooltips(layers["impassable_roads"], options).add_to(fmap)
@@ -381,7 +404,8 @@ def flood_map(frames: FloodFrames, options: FloodMapOptions) -> folium.Map:
                 (labels["roads"], CONTEXT_ROAD_COLOUR, "line"),
                 (labels["landmark_dry"], DRY_LANDMARK_COLOUR, "dot"),
                 (labels["cut_off"], CUT_OFF_COLOUR, "ring"),
-            ],
+            ]
+            + ([(labels["observed"], OBSERVED_COLOUR, "dot")] if "observed" in layers else []),
         ),
     ]
     folium.LayerControl(collapsed=True).add_to(fmap)

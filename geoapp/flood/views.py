@@ -32,6 +32,9 @@ from django.utils.translation import gettext_lazy
 from analysis.flood import class_table, exposure_summary, summary_by_area
 from geoapp.flood.forms import NeedsProfileForm
 from geoapp.flood.maps import FloodFrames, FloodMapOptions, flood_map
+from geoapp.models import ReportFeed
+from geoapp.report_feeds.selectors import feed_version, flooded_roads_frame
+from geoapp.templatetags.thaidate import thai_datetime
 from geoapp.web.cached_maps import cached_map_fragments
 from geoapp.web.inputs import (
     InputError,
@@ -374,6 +377,11 @@ def _map_options() -> FloodMapOptions:
         "legend_hazard": _("Flood zones, buildings and landmarks by hazard class"),
         "legend_other": _("Also on the map"),
         "depth": _("Flood depth by hazard class"),
+        "observed": _("Flooding reported by residents"),
+        "site_label": _("Report"),
+        "site_category": _("Category"),
+        "site_status": _("Status"),
+        "site_reported": _("Reported at"),
     }
     return FloodMapOptions(
         assets=map_assets(),
@@ -415,6 +423,18 @@ def _map_frames(municipality: Municipality, situation: flood.FloodSituation) -> 
         buildings=buildings[["id", "hazard_class", "population", "geometry"]],
         depth=situation.depth,
         depth_breaks_m=tuple(situation.scheme.breaks_m),
+        observed=_observed_frame(municipality),
+    )
+
+
+def _observed_frame(municipality: Municipality) -> gpd.GeoDataFrame:
+    """Flooded roads residents reported in the last 14 days, with their time."""
+    observed = flooded_roads_frame(municipality=municipality)
+    return observed.assign(
+        site_label=[f"#{pk}" for pk in observed["id"]],
+        site_category=observed["category"],
+        site_status=observed["status"],
+        site_reported=[thai_datetime(at) for at in observed["reported_at"]],
     )
 
 
@@ -688,7 +708,12 @@ def _headline(situation: flood.FloodSituation) -> dict[str, str]:
 def _map_html(
     request: HttpRequest, municipality: Municipality, situation: flood.FloodSituation
 ) -> dict[str, str]:
-    """The map's head, body and script; built once per situation and language (shared cache)."""
+    """The map's head, body and script; built once per situation and language (shared cache).
+
+    Residents' flooded-road reports change the map too (and age out of it by the hour), so
+    their version and the hour are part of the key.
+    """
+    reports = feed_version(municipality=municipality, feed=ReportFeed.FLOODED_ROAD)
     return cached_map_fragments(
         "flood-map",
         municipality_id=municipality.pk,
@@ -696,6 +721,7 @@ def _map_html(
         version=situation.key,
         build=lambda: flood_map(_map_frames(municipality, situation), _map_options()),
         nonce=request.csp_nonce,
+        extra=[reports, timezone.now().strftime("%Y%m%d%H")],
     )
 
 

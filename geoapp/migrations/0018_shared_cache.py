@@ -16,6 +16,6 @@ ALTER TABLE mueang_cache ALTER COLUMN value SET STORAGE EXTERNAL;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("geoapp", "0014_relief_roles")]
+    dependencies = [("geoapp", "0016_report_followup")]
 
     operations = [migrations.RunSQL(CREATE, "DROP TABLE IF EXISTS mueang_cache")]

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from geoapp.models import Report, ServiceCategory
+from geoapp.reports.followup import MAX_COMMENT_CHARS
 from geoapp.reports.photos import (
     MAX_PHOTOS,
     MAX_UPLOAD_BYTES,
@@ -163,3 +164,53 @@ def _point_inside(municipality: Municipality, longitude: float, latitude: float)
     if not Municipality.objects.filter(pk=municipality.pk, boundary__intersects=point).exists():
         raise ValidationError(_("This place is outside the municipality."))
     return point
+
+
+class _Honeypot(forms.Form):
+    website = forms.CharField(required=False, max_length=200)
+
+    @property
+    def is_robot(self) -> bool:
+        return bool(self.data.get("website"))
+
+
+class CommentForm(_Honeypot):
+    """A resident's comment on their report: words, a photo, or both."""
+
+    body = forms.CharField(
+        label=_("Your comment"),
+        required=False,
+        max_length=MAX_COMMENT_CHARS,
+        widget=forms.Textarea({"rows": 3}),
+    )
+    photo = forms.FileField(label=_("A photo (optional)"), required=False)
+
+    def clean_photo(self) -> CleanPhoto | None:
+        uploads = self.files.getlist("photo") if hasattr(self.files, "getlist") else []
+        if not uploads:
+            return None
+        if len(uploads) > 1:
+            raise ValidationError(_("Add one photo at a time."))
+        if uploads[0].size > MAX_UPLOAD_BYTES:
+            raise ValidationError(_("A photo may be at most 15 MB."))
+        try:
+            return photo_clean(uploads[0].read())
+        except PhotoRejected as error:
+            raise ValidationError(str(error)) from error
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("body") or "").strip() and not data.get("photo") and not self.errors:
+            raise ValidationError(_("Write a comment or add a photo."))
+        return data
+
+
+class ReopenForm(_Honeypot):
+    """Why the problem is not solved (required to reopen)."""
+
+    reason = forms.CharField(
+        label=_("Why is the problem not solved?"),
+        min_length=3,
+        max_length=MAX_COMMENT_CHARS,
+        widget=forms.Textarea({"rows": 3}),
+    )

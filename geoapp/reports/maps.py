@@ -1,4 +1,4 @@
-"""The reports' maps: the form's pin map and the staff queue's map (local assets only)."""
+"""The reports' maps: the form's pin map, the staff queue's map and the public map."""
 
 from __future__ import annotations
 
@@ -6,9 +6,18 @@ import html
 from dataclasses import dataclass
 
 import folium
+import geopandas as gpd
 from django.utils.translation import gettext as _
 
-from geoapp.web.maps import MapScript, map_fragments
+from geoapp.web.maps import (
+    Legend,
+    MapScript,
+    escaped_columns,
+    feature_collection,
+    feature_details,
+    legend_html,
+    map_fragments,
+)
 from geoapp.web.page_maps import boundary_base_map
 from layers.models import Municipality
 
@@ -99,3 +108,56 @@ def queue_map_fragments(
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     MapScript(f"window.mueangMap = {fmap.get_name()};").add_to(fmap)
     return map_fragments(fmap, script_nonce=script_nonce)
+
+
+#: Colours of the public map's status groups (open red, in progress amber, done green).
+GROUP_COLOURS = {"open": "#d7301f", "in_progress": "#fe9929", "done": "#238443"}
+
+
+@dataclass(frozen=True)
+class PublicMapOptions:
+    """Labels (Thai by default) and the groups to draw, in order."""
+
+    group_labels: dict[str, str]
+    field_labels: dict[str, str]
+    legend_title: str
+
+
+def public_reports_map(
+    fmap: folium.Map, boundary: gpd.GeoDataFrame, reports: gpd.GeoDataFrame,
+    options: PublicMapOptions,
+) -> folium.Map:  # fmt: skip
+    """One switchable layer per status group; popups escaped, each linking to the public page.
+
+    `reports` has the columns group, category, status, reported (display text) and link (the
+    report page's path) in EPSG:4326.
+    """
+    for group, label in options.group_labels.items():
+        part = reports[reports["group"] == group]
+        props = escaped_columns(part, ["category", "status", "reported"])
+        props["link"] = [
+            f'<a href="{html.escape(path)}">{html.escape(options.field_labels["link"])}</a>'
+            for path in part["link"]
+        ]
+        colour = GROUP_COLOURS[group]
+        folium.GeoJson(
+            feature_collection(part, props),
+            name=label,
+            marker=folium.CircleMarker(radius=7, fill=True, weight=1),
+            style_function=lambda _f, colour=colour: {
+                "fillColor": colour,
+                "color": "#ffffff",
+                "fillOpacity": 0.9,
+                "className": "mueang-report",
+            },
+            **feature_details(
+                part, options.field_labels, ["category", "status", "reported", "link"]
+            ),
+        ).add_to(fmap)
+    entries = [(label, GROUP_COLOURS[g], "dot") for g, label in options.group_labels.items()]
+    Legend(legend_html(options.legend_title, entries)).add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    if not boundary.empty:
+        minx, miny, maxx, maxy = boundary.total_bounds
+        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    return fmap

@@ -57,6 +57,7 @@ class PublicStep:
     explained: str
     note: str
     at: datetime
+    reopened: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ def _public(
             explained=str(STATUS_EXPLAINED.get(step.status, "")),
             note=step.public_note,
             at=step.at,
+            reopened=step.reopened,
         )
         for step in (report.history.all() if with_history else ())
     )

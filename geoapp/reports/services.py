@@ -27,6 +27,7 @@ from geoapp.models import (
     ReportSubmission,
     ServiceCategory,
 )
+from geoapp.reports import notify
 from geoapp.reports.photos import CleanPhoto, photo_write
 from layers.models import Municipality
 from layers.pdpa.identifiers import identifier_digest
@@ -200,6 +201,7 @@ def report_create(
         )
     _contact_save(report=report, contact=contact, role=ReportContact.Role.REPORTER)
     _history_add(report=report, status=ReportStatus.RECEIVED)
+    notify.division_about(report=report, event=notify.Event.NEW, text=report.description)
     return report
 
 
@@ -223,6 +225,7 @@ def report_status_set(*, report: Report, status: str, user, note: str = "") -> R
     report.closed_at = None if status in OPEN_REPORT_STATUSES else timezone.now()
     report.save(update_fields=["status", "closed_at", "updated_at"])
     _history_add(report=report, status=status, note=note, user=user)
+    notify.followers_about(report=report, event=notify.Event.STATUS, text=note)
     return report
 
 

@@ -6,15 +6,17 @@ its address before it reads, and shows only what `geoapp.reports.selectors` shap
 
 from __future__ import annotations
 
+import geopandas as gpd
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from geoapp.models import OPEN_REPORT_STATUSES, Report, ReportStatus
-from geoapp.reports import selectors
+from geoapp.reports import followup, selectors
 from geoapp.reports.forms import FollowForm, LocationForm, ReportForm
-from geoapp.reports.maps import report_map_fragments
+from geoapp.reports.maps import PublicMapOptions, public_reports_map, report_map_fragments
 from geoapp.reports.photos import photo_path
 from geoapp.reports.services import (
     report_create,
@@ -22,9 +24,14 @@ from geoapp.reports.services import (
     submission_allow,
     tracking_code_normalise,
 )
+from geoapp.templatetags.thaidate import thai_date
 from geoapp.web.client import client_address
+from geoapp.web.maps import map_fragments
+from geoapp.web.page_maps import boundary_base_map
 from layers.models import Municipality
 from layers.tenancy import tenant_scope_set
+
+MAP_LIMIT = 1000  # the newest reports on the public map; the list pages through the rest
 
 STATUS_GROUPS = {
     "open": (ReportStatus.RECEIVED, ReportStatus.ACCEPTED),
@@ -58,6 +65,51 @@ def open_report_list(request: HttpRequest, code: str) -> HttpResponse:
         "list.html",
         {"municipality": municipality, "reports": reports, "group": group, "groups": STATUS_GROUPS},
     )
+
+
+@require_GET
+def open_report_map(request: HttpRequest, code: str) -> HttpResponse:
+    """Public map of reports by status group (public categories only, no personal data)."""
+    municipality = municipality_open(code)
+    group_of = {status: group for group, statuses in STATUS_GROUPS.items() for status in statuses}
+    reports = selectors.report_public_list(
+        municipality=municipality, statuses=tuple(group_of), limit=MAP_LIMIT
+    )
+    fmap, boundary = boundary_base_map(municipality)
+    frame = gpd.GeoDataFrame(
+        {
+            "id": [r.pk for r in reports],
+            "group": [group_of[r.status] for r in reports],
+            "category": [r.category for r in reports],
+            "status": [r.status_label for r in reports],
+            "reported": [thai_date(r.created_at) for r in reports],
+            "link": [reverse("open-report", kwargs={"code": code, "pk": r.pk}) for r in reports],
+        },
+        geometry=gpd.points_from_xy([r.longitude for r in reports], [r.latitude for r in reports]),
+        crs="EPSG:4326",
+    )
+    options = PublicMapOptions(
+        group_labels={
+            "open": _("Open"),
+            "in_progress": _("In progress"),
+            "done": _("Done"),
+        },
+        field_labels={
+            "category": _("Problem"),
+            "status": _("Status"),
+            "reported": _("Reported"),
+            "link": _("See the report"),
+        },
+        legend_title=_("Reports"),
+    )
+    public_reports_map(fmap, boundary, frame, options)
+    context = {
+        "municipality": municipality,
+        "map": map_fragments(fmap, script_nonce=request.csp_nonce),
+        "count": len(reports),
+        "limit": MAP_LIMIT,
+    }
+    return _page(request, "map.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -145,29 +197,9 @@ def open_report(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         "municipality": municipality,
         "report": report,
         "followed": "followed" in request.GET,
+        "comments": followup.comments_public(municipality.code, report.pk),
     }
     return _page(request, "report.html", context)
-
-
-@require_GET
-def open_report_tracked(request: HttpRequest, code: str, tracking: str) -> HttpResponse:
-    """The reporter's page, found by the tracking code (any category)."""
-    municipality = municipality_open(code)
-    report = selectors.report_tracked_get(
-        municipality=municipality, tracking_code=tracking_code_normalise(tracking)
-    )
-    if report is None:
-        raise Http404("No such tracking code")
-    context = {
-        "municipality": municipality,
-        "report": report,
-        "tracking_code": tracking_code_normalise(tracking),
-        "new": "new" in request.GET,
-    }
-    response = _page(request, "report.html", context)
-    response.headers["Referrer-Policy"] = "no-referrer"  # the code is in the address
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @require_GET

@@ -178,6 +178,10 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "mueang@localhost")
+# Seconds before giving up on a silent mail server (report e-mails wait on a thread of their own).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+# The site's address as residents reach it, for links in report e-mails (geoapp/reports/notify.py).
+MUEANG_SITE_URL = env("MUEANG_SITE_URL", "http://127.0.0.1:8000")
 # A set-password link works once, until the password changes, for at most this long (3 days:
 # new staff may start after a weekend).
 PASSWORD_RESET_TIMEOUT = env_int("MUEANG_SET_PASSWORD_LINK_S", 3 * 24 * 3600)

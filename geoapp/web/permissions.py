@@ -45,6 +45,7 @@ class Action(StrEnum):
     VIEW_REPORTS = "view_reports"
     WORK_REPORTS = "work_reports"
     SUPERVISE_REPORTS = "supervise_reports"
+    MANAGE_OPEN311_KEYS = "manage_open311_keys"
 
 
 # Every staff role sees the layers, flood data and dengue cases moved by donut masking, and the

@@ -140,6 +140,7 @@ _FILLERS = {
     "photo_id": lambda code, kwargs: _relief_claim(code)[1],
     "report_id": lambda code, kwargs: _resident_report(code)[0],
     "report_photo_id": lambda code, kwargs: _resident_report(code)[1],
+    "key_id": lambda code, kwargs: _open311_key(code),
 }
 
 
@@ -247,6 +248,16 @@ def _resident_report(code: str) -> tuple[int, int]:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.new("RGB", (1, 1)).save(path, format="JPEG")
     return report.pk, photo.pk
+def _open311_key(code: str) -> int:
+    """A live Open311 key of the municipality (the demo issues none): one for the walk."""
+    from geoapp.models import Open311Key
+    from geoapp.reports.services import open311_key_create
+
+    municipality = Municipality.objects.get(code=code)
+    key = Open311Key.objects.filter(municipality=municipality, revoked_at__isnull=True).first()
+    if key is None:
+        key, _raw = open311_key_create(municipality=municipality, name="isolation walk")
+    return key.pk
 
 
 def _import_run(code: str, slug: str):
