@@ -32,9 +32,7 @@ from layers.models import Municipality
 OVERDUE = Q(status__in=OPEN_REPORT_STATUSES, due_at__lt=Now())
 # Held by moderation, not yet accepted, or a resident's comment or reopening not yet answered.
 NEEDS_REVIEW = (
-    Q(needs_review=True)
-    | Q(status=ReportStatus.RECEIVED)
-    | Q(needs_review_since__isnull=False)
+    Q(needs_review=True) | Q(status=ReportStatus.RECEIVED) | Q(needs_review_since__isnull=False)
 )
 
 

@@ -248,6 +248,8 @@ def _resident_report(code: str) -> tuple[int, int]:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.new("RGB", (1, 1)).save(path, format="JPEG")
     return report.pk, photo.pk
+
+
 def _open311_key(code: str) -> int:
     """A live Open311 key of the municipality (the demo issues none): one for the walk."""
     from geoapp.models import Open311Key
