@@ -161,6 +161,22 @@ class ContactsForm(forms.Form):
         return purpose
 
 
+class AnswerForm(forms.Form):
+    """Staff answer a resident's comment or reopening, shown publicly as the municipality's."""
+
+    body = forms.CharField(
+        label=_("Answer to the resident (shown on the public page)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+
+    def clean_body(self):
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise ValidationError(_("Write the answer."))
+        return body
+
+
 class ReportSettingsForm(forms.Form):
     moderate_first_time = forms.BooleanField(
         label=_("Hold reports from first-time reporters until a staff member accepts them"),

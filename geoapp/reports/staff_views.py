@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from geoapp.models import ReportSettings, ReportStatus
 from geoapp.reports import staff_forms as forms
+from geoapp.reports.followup import report_comment_answer
 from geoapp.reports.maps import QueuePoint, queue_map_fragments
 from geoapp.reports.services import report_contacts_read
 from geoapp.reports.staff_selectors import (
@@ -50,7 +51,7 @@ STATUS_COLOURS = {
 }
 OVERDUE_COLOUR = "#b2182b"
 STATUS_LABELS = dict(ReportStatus.choices)
-STEPS = ("assign", "status", "done", "contacts")
+STEPS = ("assign", "status", "done", "answer", "contacts")
 
 
 def _page(request, template: str, municipality, allowed, status: int = 200, **context):
@@ -128,6 +129,7 @@ def _step_forms(municipality, report, allowed, data=None, files=None, step: str 
         ),
         "status": forms.StatusForm(**bound("status")),
         "done": done,
+        "answer": forms.AnswerForm(**bound("answer")),
         "contacts": forms.ContactsForm(**bound("contacts")),
     }
 
@@ -159,6 +161,9 @@ def _take_step(step: str, form, report, request: HttpRequest, allowed) -> list |
             override_reason=data.get("override_reason", ""),
             may_override=Action.SUPERVISE_REPORTS in allowed,
         )
+    elif step == "answer":
+        # Clears the report's "resident's follow-up waiting" flag and tells the followers.
+        report_comment_answer(report=report, body=data["body"], user=request.user)
     else:
         return report_contacts_read(report=report, user=request.user, purpose=data["purpose"])
     return None
@@ -197,6 +202,7 @@ def report_staff_page(request: HttpRequest, code: str, report_id: int) -> HttpRe
         "photos": photos,
         "map": _report_map(request, municipality, report, photos),
         "history": list(report.history.all()),
+        "comments": list(report.comments.select_related("photo", "by_user")),
         "contacts": contacts,
         "divisions": division_names(municipality=municipality),
         "public_url": reverse("open-report", kwargs={"code": code, "pk": report.pk}),

@@ -531,3 +531,45 @@ def test_hostile_closing_input_is_refused_and_changes_nothing(nst, light, media,
     assert Report.objects.get(pk=report.pk).status == ReportStatus.RECEIVED
     assert not ReportPhoto.objects.filter(report=report).exists()
     assert list(media.rglob("*.jpg")) == []
+
+
+def test_a_residents_comment_waits_first_in_the_queue_until_staff_answer_it(nst, light):
+    from geoapp.models import ReportComment
+    from geoapp.reports.followup import report_comment_add
+
+    commented = report_make(nst, light, description="ไฟดับอีกแล้ว")
+    quiet = report_make(nst, light, description="รับเรื่องแล้ว ไม่มีอะไรใหม่")
+    Report.objects.filter(pk__in=[commented.pk, quiet.pk]).update(status=ReportStatus.ACCEPTED)
+    backdate(commented, 1)  # older (not overdue): without the comment it would come second
+    report_comment_add(report=commented, body="ยังไม่มีใครมาซ่อม <b>เลย</b>")
+
+    planner = staff("nst-planner")
+    queue = planner.get(url("reports-queue"), {"category": "street-light"})
+    assert [r.pk for r in queue.context["page"].object_list] == [commented.pk, quiet.pk]
+    page = planner.get(report_url(commented)).content.decode()
+    assert "ยังไม่มีใครมาซ่อม &lt;b&gt;เลย&lt;/b&gt;" in page  # markup shown as text
+    assert 'name="step" value="answer"' in page
+
+    # A viewer reads the comment but may not answer; an empty answer is refused.
+    assert (
+        staff("nst-viewer")
+        .post(report_url(commented), {"step": "answer", "body": "รับทราบ"})
+        .status_code
+        == 403
+    )
+    assert planner.post(report_url(commented), {"step": "answer", "body": "   "}).status_code == 400
+    assert Report.objects.get(pk=commented.pk).needs_review_since is not None
+
+    answered = planner.post(report_url(commented), {"step": "answer", "body": "ช่างจะเข้าไปพรุ่งนี้"})
+
+    assert answered.status_code == 302
+    assert Report.objects.get(pk=commented.pk).needs_review_since is None
+    answer = ReportComment.objects.get(report=commented, by_staff=True)
+    assert (answer.body, answer.by_user.get_username()) == ("ช่างจะเข้าไปพรุ่งนี้", "nst-planner")
+    public = Client(HTTP_HOST="127.0.0.1").get(
+        reverse("open-report", kwargs={"code": NST, "pk": commented.pk})
+    )
+    assert "ช่างจะเข้าไปพรุ่งนี้" in public.content.decode()
+    assert "nst-planner" not in public.content.decode()
+    queue = planner.get(url("reports-queue"), {"category": "street-light"})
+    assert [r.pk for r in queue.context["page"].object_list] == [quiet.pk, commented.pk]
