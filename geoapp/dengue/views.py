@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from geoapp.dengue import pages, radius
+from geoapp.dengue import larval, pages, radius
 from geoapp.dengue.forms import (
     SprayRoundCorrectForm,
     SprayRoundForm,
@@ -92,6 +92,7 @@ def dengue_dashboard(request: HttpRequest, code: str) -> HttpResponse:
         return _bad_request(request, municipality, str(error))
     situation = dengue.dengue_situation(municipality=municipality, on=as_of)
     context, frames = pages.dashboard_context(situation, as_of=as_of)
+    context |= larval.dashboard_larval_context(situation, now=dengue.timers_now(as_of))
     fmap = dengue_map(frames, _map_options(as_of=as_of))
     context |= {
         "municipality": municipality,
@@ -450,6 +451,7 @@ def dengue_work_order(request: HttpRequest, code: str, zone_key: str) -> HttpRes
     context = {
         "municipality": municipality,
         **pages.work_order_context(order),
+        "larval_rows": larval.work_order_larval_rows(situation, zone_key),
         "on": on,
         "team": team or (order.done.team if order.done else ""),
         "radius_m": municipality.spray_radius_m,

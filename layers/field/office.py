@@ -306,3 +306,15 @@ def survey_rounds(*, municipality: Municipality) -> list[tuple[int, int]]:
         .order_by("round_number")
     )
     return [(int(number), int(n)) for number, n in rows]
+
+
+def repeat_visit_count(*, municipality: Municipality, round_number: int | None = None) -> int:
+    """Visits not counted because their house was visited again in the same round."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) - count(DISTINCT (round_number, COALESCE('b' || building_id, "
+            "'p' || place_id || ':' || house_number))) FROM layers_housesurvey "
+            "WHERE municipality_id = %s AND (%s::integer IS NULL OR round_number = %s::integer)",
+            [municipality.pk, round_number, round_number],
+        )
+        return int(cursor.fetchone()[0])

@@ -14,6 +14,7 @@ from layers.field.office import (
     larval_indices_by_zone,
     larval_indices_by_zone_sql,
     positive_houses,
+    repeat_visit_count,
     zone_survey_progress,
 )
 from layers.field.selectors import larval_indices_for
@@ -118,3 +119,11 @@ def test_positive_houses_are_points_without_names(nst):
     total = larval_indices_for(municipality=nst).total
     assert len(houses) == total.houses_positive
     assert Building.objects.filter(municipality=nst).exists()
+
+
+@pytest.mark.parametrize("round_number", [None, 1, 2])
+def test_the_repeat_count_is_the_rules(nst, chon, round_number):
+    for municipality in (nst, chon):
+        pure = larval_indices_for(municipality=municipality, round_number=round_number)
+        got = repeat_visit_count(municipality=municipality, round_number=round_number)
+        assert got == len(pure.repeat_visits)
