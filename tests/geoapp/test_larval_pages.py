@@ -103,6 +103,14 @@ def test_the_thai_page_speaks_thai_with_buddhist_dates(db, survey_day):
     page = response.content.decode()
     assert "การสำรวจลูกน้ำยุงลาย" in page
     assert "2569" in page and "Larval surveys" not in page
+    for english in ("Open spray zones", "Houses with larvae", "Whole municipality", "all rounds"):
+        assert english not in page
+    dashboard = client_for("nst-health", language="th").get(
+        reverse("dengue-dashboard", kwargs={"code": NST}) + f"?as_of={survey_day.isoformat()}"
+    )
+    text = dashboard.content.decode()
+    assert "ดัชนีลูกน้ำยุงลายในพื้นที่พ่นสารเคมีที่ยังเปิดอยู่" in text
+    assert "Surveys and spraying" not in text
 
 
 @pytest.mark.parametrize(
