@@ -1299,3 +1299,6 @@ from layers.relief.models import (  # noqa: E402, F401
     ReliefPayment,
     ReliefRate,
 )
+
+# The larval survey views the OGC API publishes (issue 18, office side).
+from layers.field.models import LarvalHouseVisit, LarvalPlaceRound  # noqa: E402, F401
