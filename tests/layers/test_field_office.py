@@ -127,3 +127,28 @@ def test_the_repeat_count_is_the_rules(nst, chon, round_number):
         pure = larval_indices_for(municipality=municipality, round_number=round_number)
         got = repeat_visit_count(municipality=municipality, round_number=round_number)
         assert got == len(pure.repeat_visits)
+
+
+def test_the_api_views_speak_thai():
+    from django.utils import translation
+
+    from layers.models import LarvalHouseVisit, LarvalPlaceRound
+    from layers.registry import layer_get
+
+    def strings() -> list[str]:
+        models = [LarvalHouseVisit, LarvalPlaceRound]
+        texts = [str(m._meta.verbose_name) for m in models]
+        texts += [str(m._meta.verbose_name_plural) for m in models]
+        texts += [
+            str(f.verbose_name)
+            for m in models
+            for f in m._meta.fields
+            if f.name not in ("id", "municipality", "hi", "ci", "bi")
+        ]
+        return texts + [str(layer_get(n).label) for n in ("larval_place_rounds", "larval_house_visits")]
+
+    with translation.override("en"):
+        english = strings()
+    with translation.override("th"):
+        thai = strings()
+    assert [e for e, t in zip(english, thai, strict=True) if e == t] == []
