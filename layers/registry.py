@@ -36,9 +36,9 @@ from layers.models import (
     Dataset,
     DengueCase,
     FloodZone,
+    Landmark,
     LarvalHouseVisit,
     LarvalPlaceRound,
-    Landmark,
     Road,
     Subdistrict,
 )
@@ -460,7 +460,7 @@ for _layer in (
     ),
     # Larval surveys (issue 18): database views, read-only, published through the OGC API.
     # Staff see indices per place and round; health officers also each house visit, with no
-    # surveyor and no house number (layers/field/models.py).
+    # surveyor and no house number (layers/models.py, LarvalHouseVisit).
     Layer(
         name="larval_place_rounds",
         model=LarvalPlaceRound,
@@ -470,14 +470,26 @@ for _layer in (
         api=Api(
             "Larval indices per place and round",
             (
-                "place", "place_type", "round_number", "first_day", "last_day",
-                "houses_surveyed", "houses_positive", "containers", "containers_positive",
-                "houses_vacant", "houses_closed", "houses_refused", "hi", "ci", "bi",
+                "place",
+                "place_type",
+                "round_number",
+                "first_day",
+                "last_day",
+                "houses_surveyed",
+                "houses_positive",
+                "containers",
+                "containers_positive",
+                "houses_vacant",
+                "houses_closed",
+                "houses_refused",
+                "hi",
+                "ci",
+                "bi",
                 "risk_level",
             ),
             ("place_type", "round_number", "risk_level", "place"),
             temporal="last_day",
-        ),  # fmt: skip
+        ),
         type_field="place_type",
     ),
     Layer(
@@ -489,12 +501,18 @@ for _layer in (
         api=Api(
             "Larval survey house visits",
             (
-                "place", "place_type", "round_number", "surveyed_on", "status", "containers",
-                "containers_positive", "is_repeat",
+                "place",
+                "place_type",
+                "round_number",
+                "surveyed_on",
+                "status",
+                "containers",
+                "containers_positive",
+                "is_repeat",
             ),
             ("place_type", "round_number", "status", "is_repeat"),
             temporal="surveyed_on",
-        ),  # fmt: skip
+        ),
         type_field="place_type",
         people=True,
     ),

@@ -1,5 +1,6 @@
-"""Larval surveys on the office's pages: indices per zone and round, the larval page, exports,
-and the risk bands page (issue 18, office side).
+"""Larval surveys on the office's pages (issue 18, office side).
+
+Indices per zone and round, the larval page, exports and the risk bands page.
 
 Who sees what: health officers and admins (`VIEW_CASES_EXACT`) see each zone by its key,
 the 3-3-1 progress and the houses where larvae were found; other staff (`VIEW_CASES_MASKED`)
@@ -91,7 +92,13 @@ def _rounded(value: float | None) -> float | None:
 
 
 def risk_labels() -> dict[str | None, str]:
-    return {"low": _("low"), "moderate": _("moderate"), "high": _("high"), None: _("no single band")}
+    """The risk levels' names in the current language (None: places of both kinds mixed)."""
+    return {
+        "low": _("low"),
+        "moderate": _("moderate"),
+        "high": _("high"),
+        None: _("no single band"),
+    }
 
 
 def _row(label, round_number, indices, thresholds, **extra) -> IndexRow:
@@ -121,9 +128,7 @@ def zone_outlines(situation, *, published: bool) -> list[ZoneOutline]:
     else:
         geometry = zones.geometry.reset_index(drop=True)
     wgs = geometry.to_crs(4326)
-    return [
-        ZoneOutline(str(key), geom) for key, geom in zip(zones["key"], wgs.values, strict=True)
-    ]
+    return [ZoneOutline(str(key), geom) for key, geom in zip(zones["key"], wgs.values, strict=True)]
 
 
 def zone_rows(situation, *, thresholds, round_number=None, published=False) -> list[IndexRow]:
@@ -155,7 +160,7 @@ class ZoneProgress:
     households: int
     houses_surveyed: int
     houses_visited: int
-    first_field_day: date | None
+    last_survey_day: date | None
     rounds_done: int
     rounds_due: int
     spray_due: date
@@ -216,9 +221,11 @@ def zone_progress(situation, *, now: datetime) -> list[ZoneProgress]:
                 households=households,
                 houses_surveyed=seen.houses_surveyed,
                 houses_visited=seen.houses_visited,
-                first_field_day=seen.last_visit.astimezone(tz).date() if seen.last_visit else None,
+                last_survey_day=seen.last_visit.astimezone(tz).date() if seen.last_visit else None,
                 rounds_done=len(done),
-                rounds_due=sum(1 for d in situation.round_days if reported + timedelta(d) <= situation.on),
+                rounds_due=sum(
+                    1 for d in situation.round_days if reported + timedelta(d) <= situation.on
+                ),
                 spray_due=reported + timedelta(days=1),
                 sprayed_on=done[0] if done else None,
             )
@@ -434,7 +441,7 @@ def _export(municipality, output, level, round_number, thresholds, zones) -> Htt
         {
             "type": "Feature",
             "properties": dict(zip(EXPORT_COLUMNS, _export_values(level, row), strict=True)),
-            "geometry": shapely.geometry.mapping(row.geometry) if row.geometry is not None else None,
+            "geometry": None if row.geometry is None else shapely.geometry.mapping(row.geometry),
         }
         for row in rows
     ]  # fmt: skip

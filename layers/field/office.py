@@ -1,5 +1,6 @@
-"""The office's reads of the larval surveys: indices per spray zone and round, 3-3-1 progress,
-positive houses.
+"""The office's reads of the larval surveys.
+
+Indices per spray zone and round, 3-3-1 progress, positive houses.
 
 Spray zones are not stored: they are derived from the cases on a date
 (`layers.dengue.selectors.dengue_situation`), so the zones come in as outlines (EPSG:4326)
@@ -93,7 +94,7 @@ SELECT z.key, c.round_number,
 def larval_indices_by_zone_sql(
     *, municipality: Municipality, zones: Sequence[ZoneOutline], round_number: int | None = None
 ) -> list[ZoneRoundIndices]:
-    """HI, CI and BI per zone and survey round, summed in PostGIS (zones without surveys left out)."""
+    """HI, CI and BI per zone and survey round, summed in PostGIS (zones without surveys: none)."""
     if not zones:
         return []
     params = {
@@ -136,7 +137,7 @@ def larval_indices_by_zone(
             continue
         survey = larval_indices(rows, by="round", container_types=types)
         found += [
-            ZoneRoundIndices(zone_key=zone.key, round_number=int(value), indices=indices)
+            ZoneRoundIndices(zone_key=zone.key, round_number=int(str(value)), indices=indices)
             for value, indices in survey.groups
         ]
     return sorted(found, key=lambda z: (z.zone_key, z.round_number))

@@ -102,9 +102,7 @@ def test_place_risk_follows_the_newest_saved_bands(db, nst):
         municipality=nst, hi_low_max=0, hi_moderate_max=0, ci_low_max=0, ci_moderate_max=0
     )
     _status, body = items(client_for("nst-viewer"), PLACES, place_type="community")
-    levels = {
-        f["properties"]["risk_level"] for f in body["features"] if f["properties"]["hi"]
-    }
+    levels = {f["properties"]["risk_level"] for f in body["features"] if f["properties"]["hi"]}
     assert levels == {"high"}
 
 

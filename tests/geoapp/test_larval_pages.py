@@ -47,7 +47,8 @@ def test_health_officer_sees_zone_keys_and_positive_houses(db, survey_day):
     assert response.status_code == 200
     page = response.content.decode()
     zones = response.context["zones"]
-    assert zones and all(row.label.startswith("z") for row in zones)
+    assert zones
+    assert all(row.label.startswith("z") for row in zones)
     assert response.context["n_positive_houses"] > 0
     assert "Houses with larvae" in page
     assert reverse("dengue-work-order", args=[NST, zones[0].key]) in page
@@ -58,7 +59,8 @@ def test_a_viewer_sees_zones_unnamed_and_no_house(db, survey_day, nst):
     assert response.status_code == 200
     page = response.content.decode()
     zones = response.context["zones"]
-    assert zones and all(not row.key and row.label.startswith("Zone ") for row in zones)
+    assert zones
+    assert all(not row.key and row.label.startswith("Zone ") for row in zones)
     assert response.context["n_positive_houses"] == 0
     assert "Houses with larvae" not in page
     keys = set(dengue_situation(municipality=nst, on=survey_day).zones["key"])
@@ -80,9 +82,7 @@ def test_the_page_shows_the_indices_of_the_rule_per_round(db, nst):
         want = larval_indices_for(municipality=nst, round_number=round_number).total
         got = response.context["total_rows"][0]
         assert got.indices == want
-        assert (got.hi, got.ci, got.bi) == tuple(
-            round(v, 2) for v in (want.hi, want.ci, want.bi)
-        )
+        assert (got.hi, got.ci, got.bi) == tuple(round(v, 2) for v in (want.hi, want.ci, want.bi))
 
 
 def test_zone_rows_equal_the_pure_rule(db, nst, survey_day):
@@ -97,12 +97,11 @@ def test_zone_rows_equal_the_pure_rule(db, nst, survey_day):
 
 
 def test_the_thai_page_speaks_thai_with_buddhist_dates(db, survey_day):
-    response = client_for("nst-health", language="th").get(
-        larval_url(date=survey_day.isoformat())
-    )
+    response = client_for("nst-health", language="th").get(larval_url(date=survey_day.isoformat()))
     page = response.content.decode()
     assert "การสำรวจลูกน้ำยุงลาย" in page
-    assert "2569" in page and "Larval surveys" not in page
+    assert "2569" in page
+    assert "Larval surveys" not in page
     for english in ("Open spray zones", "Houses with larvae", "Whole municipality", "all rounds"):
         assert english not in page
     dashboard = client_for("nst-health", language="th").get(
@@ -151,8 +150,9 @@ def test_a_place_named_like_a_formula_is_escaped_in_the_csv(db, nst):
     SurveyPlace.objects.filter(pk=survey.place_id).update(name='=HYPERLINK("http://x")')
     response = client_for("nst-health").get(larval_url(format="csv", level="place"))
     text = response.content.decode("utf-8-sig")
-    assert '=HYPERLINK' in text
-    assert "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+    assert "=HYPERLINK" in text
+    assert "\n=HYPERLINK" not in text
+    assert ",=HYPERLINK" not in text
 
 
 def test_geojson_export_per_zone_for_a_viewer_uses_published_outlines(db, nst, survey_day):
@@ -178,9 +178,11 @@ def test_the_dashboard_shows_zone_indices_and_331_progress(db, survey_day):
     )
     assert response.status_code == 200
     rows = response.context["larval_zone_rows"]
-    assert rows and {r.round_number for r in rows} == {1, 2}
+    assert rows
+    assert {r.round_number for r in rows} == {1, 2}
     progress = response.context["larval_progress"]
-    assert progress and all(p.houses_surveyed <= p.houses_visited for p in progress)
+    assert progress
+    assert all(p.houses_surveyed <= p.houses_visited for p in progress)
     assert "Surveys and spraying against the 3-3-1 clocks" in response.content.decode()
 
 
@@ -244,5 +246,6 @@ def test_bad_bands_save_nothing(db, nst, values):
 def test_chon_buri_without_buildings_or_cases_shows_its_places(db, chon):
     response = client_for("chon-health").get(larval_url(CHON))
     assert response.status_code == 200
-    assert response.context["places"] and response.context["zones"] == []
+    assert response.context["places"]
+    assert response.context["zones"] == []
     assert response.context["total_rows"][0].indices.houses_surveyed > 0

@@ -54,7 +54,8 @@ def test_the_demo_houses_lie_in_the_zones(nst, zones):
     in_zones = sum(z.indices.houses_surveyed for z in found if z.round_number == 1)
     houses = HouseSurvey.objects.filter(municipality=nst, building__isnull=False, round_number=1)
     assert in_zones >= houses.filter(status="surveyed").values("building").distinct().count()
-    assert len(zones) >= 2 and len({z.zone_key for z in found}) >= 2
+    assert len(zones) >= 2
+    assert len({z.zone_key for z in found}) >= 2
 
 
 @pytest.mark.parametrize("round_number", [None, 1, 2])
@@ -62,12 +63,15 @@ def test_postgis_and_pure_paths_agree_per_zone_and_round(nst, zones, round_numbe
     sql = larval_indices_by_zone_sql(municipality=nst, zones=zones, round_number=round_number)
     pure = larval_indices_by_zone(municipality=nst, zones=zones, round_number=round_number)
     assert sql == pure
-    assert sql and any(z.indices.houses_positive for z in sql)
+    assert sql
+    assert any(z.indices.houses_positive for z in sql)
 
 
 def test_a_repeat_in_a_zone_counts_once(nst, zones):
-    before = {(z.zone_key, z.round_number): z.indices for z in larval_indices_by_zone_sql(
-        municipality=nst, zones=zones)}
+    before = {
+        (z.zone_key, z.round_number): z.indices
+        for z in larval_indices_by_zone_sql(municipality=nst, zones=zones)
+    }
     first = HouseSurvey.objects.filter(
         municipality=nst, building__isnull=False, round_number=2, status="surveyed"
     ).first()
@@ -80,8 +84,10 @@ def test_a_repeat_in_a_zone_counts_once(nst, zones):
         surveyed_at=first.surveyed_at - dt.timedelta(hours=2),
         status="surveyed",
     )
-    after = {(z.zone_key, z.round_number): z.indices for z in larval_indices_by_zone_sql(
-        municipality=nst, zones=zones)}
+    after = {
+        (z.zone_key, z.round_number): z.indices
+        for z in larval_indices_by_zone_sql(municipality=nst, zones=zones)
+    }
     assert after == before
     assert larval_indices_by_zone(municipality=nst, zones=zones) == sorted(
         larval_indices_by_zone_sql(municipality=nst, zones=zones),
@@ -105,7 +111,8 @@ def test_progress_counts_distinct_houses_since_the_moment(nst, zones):
     later = zone_survey_progress(
         municipality=nst, zones=[(zone, got.last_visit + dt.timedelta(seconds=1))], until=until
     )
-    assert later[zone.key].houses_visited == 0 and later[zone.key].last_visit is None
+    assert later[zone.key].houses_visited == 0
+    assert later[zone.key].last_visit is None
 
 
 def test_positive_houses_are_points_without_names(nst):
@@ -113,7 +120,12 @@ def test_positive_houses_are_points_without_names(nst):
     assert houses
     assert all(h.containers_positive > 0 and isinstance(h.geometry, shapely.Point) for h in houses)
     assert set(vars(houses[0])) == {
-        "geometry", "place", "place_type", "round_number", "surveyed_on", "containers",
+        "geometry",
+        "place",
+        "place_type",
+        "round_number",
+        "surveyed_on",
+        "containers",
         "containers_positive",
     }
     total = larval_indices_for(municipality=nst).total
@@ -145,7 +157,9 @@ def test_the_api_views_speak_thai():
             for f in m._meta.fields
             if f.name not in ("id", "municipality", "hi", "ci", "bi")
         ]
-        return texts + [str(layer_get(n).label) for n in ("larval_place_rounds", "larval_house_visits")]
+        return texts + [
+            str(layer_get(n).label) for n in ("larval_place_rounds", "larval_house_visits")
+        ]
 
     with translation.override("en"):
         english = strings()
