@@ -76,7 +76,8 @@ def larval_map(*, zones: Sequence, places: Sequence, houses: Sequence, options) 
         folium.GeoJson(
             feature_collection(frame.reset_index(drop=True), props),
             name=labels[name],
-            style_function=lambda f, w=weight: {
+            style_function=lambda f, w=weight, n=name: {
+                "className": f"mueang-larval-{n[:-1]}",
                 "color": f["properties"]["colour"],
                 "fillColor": f["properties"]["colour"],
                 "weight": w,
@@ -101,6 +102,7 @@ def larval_map(*, zones: Sequence, places: Sequence, houses: Sequence, options) 
         folium.GeoJson(
             feature_collection(frame, escaped_columns(pd.DataFrame(frame), house_names)),
             name=labels["houses"],
+            style_function=lambda _f: {"className": "mueang-larval-house"},
             marker=folium.CircleMarker(
                 radius=5, color="#7f0000", fill=True, fill_color=colours["high"], fill_opacity=0.9
             ),
