@@ -1,4 +1,4 @@
-"""The larval page in a real browser: what each role sees drawn, the round filter, no third party."""
+"""The larval page in a real browser: what each role sees, the round filter, no third party."""
 
 from __future__ import annotations
 
@@ -70,4 +70,5 @@ def test_the_round_filter_shows_one_round(visit):
 
     assert "round=2" in visit.page.url
     rounds = visit.page.locator("table.larval-table tbody tr td:nth-child(2)").all_inner_texts()
-    assert rounds and set(rounds) == {"2"}
+    assert rounds
+    assert set(rounds) == {"2"}
