@@ -249,3 +249,16 @@ def test_chon_buri_without_buildings_or_cases_shows_its_places(db, chon):
     assert response.context["places"]
     assert response.context["zones"] == []
     assert response.context["total_rows"][0].indices.houses_surveyed > 0
+
+
+def test_a_place_named_like_a_script_is_shown_as_text(db, nst, survey_day):
+    from layers.models import HouseSurvey, SurveyPlace
+
+    survey = HouseSurvey.objects.filter(municipality=nst, status="surveyed").first()
+    SurveyPlace.objects.filter(pk=survey.place_id).update(name="<script>alert(1)</script>")
+    for username in ("nst-health", "nst-viewer"):
+        response = client_for(username).get(larval_url(date=survey_day.isoformat()))
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "<script>alert(1)</script>" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
