@@ -30,7 +30,7 @@ from django.views.decorators.http import require_http_methods
 from analysis.larval import LarvalIndices, RiskThresholds
 from geoapp.dengue.larval_maps import LarvalMapOptions, larval_map
 from geoapp.web.inputs import InputError, choice_input, date_input, integer_input, query_text
-from geoapp.web.maps import map_fragments
+from geoapp.web.maps import ATTRIBUTION, map_fragments
 from geoapp.web.page_maps import map_assets
 from geoapp.web.permissions import Action, can, municipality_requiring
 from geoapp.web.responses import csv_response, geojson_response
@@ -385,6 +385,7 @@ def _map_options(municipality: Municipality) -> LarvalMapOptions:
 
     return LarvalMapOptions(
         assets=map_assets(),
+        attribution=ATTRIBUTION,
         boundary=selectors.boundary_frame(municipality=municipality),
         basemap_url=settings.MUEANG_BASEMAP_URL,
         basemap_attribution=settings.MUEANG_BASEMAP_ATTRIBUTION,

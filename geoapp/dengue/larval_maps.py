@@ -6,6 +6,8 @@ queries. Every text is escaped on the server (`escaped_columns`).
 
 from __future__ import annotations
 
+import html
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,6 +18,7 @@ import pandas as pd
 from geoapp.web.maps import (
     Legend,
     MapAssets,
+    MapScript,
     base_map,
     boundary_layer,
     escaped_columns,
@@ -33,6 +36,7 @@ class LarvalMapOptions:
     boundary: gpd.GeoDataFrame
     labels: dict[str, str]
     colours: dict
+    attribution: str = ""
     basemap_url: str = ""
     basemap_attribution: str = ""
 
@@ -65,6 +69,7 @@ def larval_map(*, zones: Sequence, places: Sequence, houses: Sequence, options) 
     )
     boundary_layer(options.boundary, name=labels["boundary"]).add_to(fmap)
     names = ["label", "round", "hi", "ci", "bi", "level"]
+    layer_names: dict[str, str] = {}
     # The latest round of each zone colours it (rows come ordered by zone, round).
     latest = {r.label: r for r in zones}
     for name, rows, weight in (("zones", list(latest.values()), 2), ("places", places, 1)):
@@ -73,7 +78,7 @@ def larval_map(*, zones: Sequence, places: Sequence, houses: Sequence, options) 
             continue
         colour = [colours[k if isinstance(k, str) else None] for k in frame["colour_key"]]
         props = escaped_columns(frame, names).assign(colour=colour)
-        folium.GeoJson(
+        layer = folium.GeoJson(
             feature_collection(frame.reset_index(drop=True), props),
             name=labels[name],
             style_function=lambda f, w=weight, n=name: {
@@ -86,6 +91,7 @@ def larval_map(*, zones: Sequence, places: Sequence, houses: Sequence, options) 
             marker=folium.CircleMarker(radius=7, fill=True),
             **feature_details(frame, {k: labels[k] for k in names}, names),
         ).add_to(fmap)
+        layer_names[name] = layer.get_name()
     if houses:
         frame = gpd.GeoDataFrame(
             {
@@ -99,7 +105,7 @@ def larval_map(*, zones: Sequence, places: Sequence, houses: Sequence, options) 
             crs=4326,
         )
         house_names = ["label", "round", "surveyed_on", "containers_positive", "containers"]
-        folium.GeoJson(
+        layer = folium.GeoJson(
             feature_collection(frame, escaped_columns(pd.DataFrame(frame), house_names)),
             name=labels["houses"],
             style_function=lambda _f: {"className": "mueang-larval-house"},
@@ -108,12 +114,20 @@ def larval_map(*, zones: Sequence, places: Sequence, houses: Sequence, options) 
             ),
             **feature_details(frame, {k: labels[k] for k in house_names}, house_names),
         ).add_to(fmap)
+        layer_names["houses"] = layer.get_name()
     entries = [(labels[f"level_{k}"], colours[k], "box") for k in ("low", "moderate", "high")]
     if houses:
         entries.append((labels["houses"], colours["high"], "dot"))
     Legend(legend_html(labels["legend"], entries)).add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)
     fmap.fit_bounds(_bounds(options.boundary))
+    registry = ", ".join(f"{json.dumps(key)}: {value}" for key, value in layer_names.items())
+    MapScript(
+        f"{fmap.get_name()}.attributionControl.setPrefix(false);"
+        f"{fmap.get_name()}.attributionControl.addAttribution("
+        f"{json.dumps(html.escape(options.attribution))});"
+        f"window.mueangMap = {{map: {fmap.get_name()}, layers: {{{registry}}}}};"
+    ).add_to(fmap)
     return fmap
 
 
