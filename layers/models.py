@@ -1288,6 +1288,69 @@ class LarvalRiskBands(TenantModel):
         )
 
 
+# --- Larval survey views published through the OGC API (issue 18, office side) -------------
+# Two database views (migration 0024_field_office), each `security_invoker`, so the survey
+# tables' row-level security applies to whoever reads them. `LarvalHouseVisit`: a feature per
+# house visit with a location (the building's point, else its place's), no surveyor and no
+# house number, read by health officers only. `LarvalPlaceRound`: a feature per survey place
+# and round with the summed counts of its counted visits (decision 0016), HI, CI, BI and the
+# risk level under the municipality's newest bands (TanRabad's without one).
+
+
+class LarvalHouseVisit(models.Model):
+    """A house visit as the health officers' API layer shows it (a database view)."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    place = models.CharField(_("place"), max_length=200)
+    place_type = models.CharField(_("kind of place"), max_length=20)
+    round_number = models.PositiveSmallIntegerField(_("round"))
+    surveyed_on = models.DateField(_("surveyed on"))
+    status = models.CharField(_("status"), max_length=10)
+    containers = models.IntegerField(_("containers"))
+    containers_positive = models.IntegerField(_("containers with larvae"))
+    is_repeat = models.BooleanField(_("repeat visit (not counted)"))
+    geom = models.PointField(_("location"), srid=WGS84)
+
+    class Meta:
+        managed = False
+        db_table = "layers_larvalhousevisit"
+        verbose_name = _("larval survey house visit")
+        verbose_name_plural = _("larval survey house visits")
+
+
+class LarvalPlaceRound(models.Model):
+    """The indices of one survey place in one round (a database view)."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    place = models.CharField(_("place"), max_length=200)
+    place_type = models.CharField(_("kind of place"), max_length=20)
+    round_number = models.PositiveSmallIntegerField(_("round"))
+    first_day = models.DateField(_("first day surveyed"))
+    last_day = models.DateField(_("last day surveyed"))
+    houses_surveyed = models.IntegerField(_("houses surveyed"))
+    houses_positive = models.IntegerField(_("houses with larvae"))
+    containers = models.IntegerField(_("containers"))
+    containers_positive = models.IntegerField(_("containers with larvae"))
+    houses_vacant = models.IntegerField(_("vacant houses"))
+    houses_closed = models.IntegerField(_("closed houses"))
+    houses_refused = models.IntegerField(_("refusals"))
+    hi = models.FloatField(_("HI"), null=True)
+    ci = models.FloatField(_("CI"), null=True)
+    bi = models.FloatField(_("BI"), null=True)
+    risk_level = models.CharField(_("risk level"), max_length=10, null=True)
+    geom = models.PointField(_("location"), srid=WGS84)
+
+    class Meta:
+        managed = False
+        db_table = "layers_larvalplaceround"
+        verbose_name = _("larval indices per place and round")
+        verbose_name_plural = _("larval indices per place and round")
+
+
 # The compensation register (issue 21) lives in its own module; importing it here registers
 # its models with the `layers` app.
 from layers.relief.models import (  # noqa: E402, F401

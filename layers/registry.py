@@ -31,11 +31,22 @@ from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
-from layers.models import Building, Dataset, DengueCase, FloodZone, Landmark, Road, Subdistrict
+from layers.models import (
+    Building,
+    Dataset,
+    DengueCase,
+    FloodZone,
+    Landmark,
+    LarvalHouseVisit,
+    LarvalPlaceRound,
+    Road,
+    Subdistrict,
+)
 
 #: Values of `geoapp.permissions.Action` a layer names.
 VIEW_LAYERS = "view_layers"
 VIEW_CASES_EXACT = "view_cases_exact"
+VIEW_CASES_MASKED = "view_cases_masked"
 EDIT_INFRASTRUCTURE = "edit_infrastructure"
 EDIT_FLOOD = "edit_flood"
 EDIT_CASES = "edit_cases"
@@ -446,6 +457,64 @@ for _layer in (
         geometry="MultiPolygon",
         label=Dataset.Kind.SUBDISTRICTS.label,
         columns=("code", "name_th", "name_en"),
+    ),
+    # Larval surveys (issue 18): database views, read-only, published through the OGC API.
+    # Staff see indices per place and round; health officers also each house visit, with no
+    # surveyor and no house number (layers/models.py, LarvalHouseVisit).
+    Layer(
+        name="larval_place_rounds",
+        model=LarvalPlaceRound,
+        geometry="Point",
+        label=gettext_lazy("Larval indices per place and round"),
+        read=VIEW_CASES_MASKED,
+        api=Api(
+            "Larval indices per place and round",
+            (
+                "place",
+                "place_type",
+                "round_number",
+                "first_day",
+                "last_day",
+                "houses_surveyed",
+                "houses_positive",
+                "containers",
+                "containers_positive",
+                "houses_vacant",
+                "houses_closed",
+                "houses_refused",
+                "hi",
+                "ci",
+                "bi",
+                "risk_level",
+            ),
+            ("place_type", "round_number", "risk_level", "place"),
+            temporal="last_day",
+        ),
+        type_field="place_type",
+    ),
+    Layer(
+        name="larval_house_visits",
+        model=LarvalHouseVisit,
+        geometry="Point",
+        label=gettext_lazy("Larval survey house visits"),
+        read=VIEW_CASES_EXACT,
+        api=Api(
+            "Larval survey house visits",
+            (
+                "place",
+                "place_type",
+                "round_number",
+                "surveyed_on",
+                "status",
+                "containers",
+                "containers_positive",
+                "is_repeat",
+            ),
+            ("place_type", "round_number", "status", "is_repeat"),
+            temporal="surveyed_on",
+        ),
+        type_field="place_type",
+        people=True,
     ),
 ):
     layer_register(_layer)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from geoapp.dengue import views
+from geoapp.dengue import larval, views
 
 urlpatterns: list = [
     path("", views.dengue_dashboard, name="dengue-dashboard"),
@@ -14,4 +14,6 @@ urlpatterns: list = [
         name="dengue-work-order",
     ),
     path("spray/rounds/<int:round_id>/", views.dengue_spray_round, name="dengue-spray-round"),
+    path("larval/", larval.dengue_larval, name="dengue-larval"),
+    path("larval/bands/", larval.dengue_larval_bands, name="dengue-larval-bands"),
 ]

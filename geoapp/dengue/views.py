@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from geoapp.dengue import pages, radius
+from geoapp.dengue import larval, pages, radius
 from geoapp.dengue.forms import (
     SprayRoundCorrectForm,
     SprayRoundForm,
@@ -96,6 +96,7 @@ def dengue_dashboard(request: HttpRequest, code: str) -> HttpResponse:
         return _bad_request(request, municipality, str(error))
     situation = dengue.dengue_situation(municipality=municipality, on=as_of)
     context, frames = pages.dashboard_context(situation, as_of=as_of)
+    context |= larval.dashboard_larval_context(situation, now=dengue.timers_now(as_of))
     context |= {
         "municipality": municipality,
         "as_of": as_of,
@@ -481,6 +482,7 @@ def dengue_work_order(request: HttpRequest, code: str, zone_key: str) -> HttpRes
         "municipality": municipality,
         **pages.work_order_context(order),
         "reported_sites": pages.reported_site_rows(order, municipality=municipality, on=on),
+        "larval_rows": larval.work_order_larval_rows(situation, zone_key),
         "on": on,
         "team": team or (order.done.team if order.done else ""),
         "radius_m": municipality.spray_radius_m,

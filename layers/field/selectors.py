@@ -91,7 +91,8 @@ def larval_survey_table(
     )
     table = visits.merge(counts, on="survey_id", how="left", validate="one_to_many")
     table["house_id"] = [
-        f"b{building}" if pd.notna(building) else f"p{place}:{number}"
+        # int(): a column holding unmapped houses too is float (b12.0), unlike the SQL's b12.
+        f"b{int(building)}" if pd.notna(building) else f"p{place}:{number}"
         for building, place, number in zip(
             table["building_id"], table["place_id"], table["house_number"], strict=True
         )

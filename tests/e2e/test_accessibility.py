@@ -32,6 +32,8 @@ PAGES = [
     ("flood_depth", f"/m/{NST}/flood/?hazard=bathtub", True, False),
     ("raster_dataset", f"/m/{NST}/catalogue/flood-depth-scenario-east/", True, False),
     ("cases", f"/m/{NST}/cases/", True, False),
+    ("larval", f"/m/{NST}/dengue/larval/", True, False),
+    ("larval_bands", f"/m/{NST}/dengue/larval/bands/", True, False),
     ("open_dengue", f"/open/{NST}/dengue/", False, False),
     ("api_collections", "/api/collections?f=html", True, False),
     ("home_planner", f"/m/{NST}/", True, True),

@@ -39,6 +39,9 @@ ROLES = ("viewer", "planner", "health", "disaster", "editor", "admin")
 PUBLIC_LAYERS = {"roads", "landmarks"}
 MEMBER_LAYERS = {"buildings", "flood_zones"}
 CASE_READERS = {"health", "admin"}
+# Larval indices per place: every staff role of ROLES (not volunteers); house visits: case readers.
+STAFF_LAYERS = {"larval_place_rounds"}
+CASE_LAYERS = {"dengue_cases", "larval_house_visits"}
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -59,8 +62,10 @@ def readable(username: str | None) -> set[str]:
         prefix, _, role = username.partition("-")
         code = {"nst": NST, "chon": CHON}[prefix]
         allowed |= {f"{code}.{layer}" for layer in MEMBER_LAYERS}
+        if role in ROLES:
+            allowed |= {f"{code}.{layer}" for layer in STAFF_LAYERS}
         if role in CASE_READERS:
-            allowed.add(f"{code}.dengue_cases")
+            allowed |= {f"{code}.{layer}" for layer in CASE_LAYERS}
     return allowed
 
 

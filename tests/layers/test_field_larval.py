@@ -78,6 +78,24 @@ def load_sample(municipality) -> None:
                 )
 
 
+def surveys_clear(municipality) -> None:
+    """Remove the municipality's survey rows (the demo's generated surveys) in this test only."""
+    LarvalContainerCount.objects.filter(municipality=municipality).delete()
+    HouseSurvey.objects.filter(municipality=municipality).delete()
+    SurveyPlace.objects.filter(municipality=municipality).delete()
+    LarvalContainerType.objects.filter(municipality=municipality).delete()
+    LarvalRiskBands.objects.filter(municipality=municipality).delete()
+
+
+@pytest.fixture(autouse=True)
+def no_demo_surveys(db):
+    """These tests count from empty survey tables; the demo loader surveys both towns."""
+    from layers.models import Municipality
+
+    for municipality in Municipality.objects.all():
+        surveys_clear(municipality)
+
+
 @pytest.fixture
 def sample_in_nst(nst):
     load_sample(nst)

@@ -16,7 +16,7 @@ from layers.field.selectors import larval_indices_for
 from layers.models import Building, DengueCase, FloodZone, HouseSurvey, Municipality, Road
 from layers.national import PostgisSource, batch_municipalities
 from layers.tenancy import tenant_scope
-from tests.layers.test_field_larval import random_surveys
+from tests.layers.test_field_larval import random_surveys, surveys_clear
 
 pytestmark = pytest.mark.django_db
 CODES = ("chon-buri", "nakhon-si-thammarat")
@@ -98,6 +98,8 @@ COUNTS += ["houses_vacant", "houses_refused", "houses_closed", "houses_without_c
 
 
 def test_larval_indices_from_postgis_are_the_municipalitys_own(nst, chon, tmp_path):
+    surveys_clear(nst)  # the demo's generated surveys: this test counts its own
+    surveys_clear(chon)
     with tenant_scope(municipality_ids=[nst.pk]):
         random_surveys(nst, seed=23)  # 60 houses, 3 places, 2 rounds, repeats, every status
     assert HouseSurvey.objects.filter(municipality=chon).count() == 0
@@ -127,6 +129,7 @@ def test_larval_indices_from_postgis_are_the_municipalitys_own(nst, chon, tmp_pa
 
 
 def test_larval_surveys_go_into_the_snapshot_and_give_the_same_indices(nst, tmp_path):
+    surveys_clear(nst)
     with tenant_scope(municipality_ids=[nst.pk]):
         random_surveys(nst, seed=5)
     run("national_batch", "larval-indices", "--out", str(tmp_path / "db"))

@@ -52,6 +52,8 @@ def test_the_registry_lists_the_layers_in_the_order_pages_and_the_api_show_them(
         "flood_zones",
         "dengue_cases",
         "subdistricts",
+        "larval_place_rounds",
+        "larval_house_visits",
     ]
 
 
@@ -96,8 +98,10 @@ def test_labels_are_thai_and_english():
 
 
 def test_only_dengue_cases_need_the_right_to_see_cases_and_keep_people_out_of_change_lists():
+    # The larval house visits (issue 18) are read like cases: health officers only.
     assert [layer.name for layer in layers_with(read=Action.VIEW_CASES_EXACT.value)] == [
-        "dengue_cases"
+        "dengue_cases",
+        "larval_house_visits",
     ]
     assert layer_get("dengue_cases").imports.action == Action.EDIT_CASES
     assert layer_get("dengue_cases").imports.default_visibility == Dataset.Visibility.PRIVATE
@@ -122,6 +126,8 @@ def test_every_list_keeps_its_public_names():
         "buildings",
         "flood_zones",
         "dengue_cases",
+        "larval_place_rounds",
+        "larval_house_visits",
     ]
     assert list(tiles.TILE_LAYERS) == ["roads", "landmarks", "buildings", "flood_zones", "cases"]
     assert list(history.LAYERS) == ["roads", "landmarks", "buildings", "flood_zones", "cases"]
@@ -207,11 +213,42 @@ def _tile_of(lon: float, lat: float, *, z: int) -> tuple[int, int]:
     return int((lon + 180) / 360 * n), int(y)
 
 
+def _tables_behind_views(cursor, relations: list[str]) -> list[str]:
+    """The relations with each view replaced by what it reads; every view must be
+    `security_invoker` (else it would read its tables as their owner, past row-level security).
+    """
+    tables, pending, seen = [], list(relations), set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        cursor.execute(
+            "SELECT relkind, coalesce(reloptions, '{}') FROM pg_class WHERE relname = %s", [name]
+        )
+        kind, options = cursor.fetchone()
+        if kind != "v":
+            tables.append(name)
+            continue
+        assert "security_invoker=true" in options, name
+        cursor.execute(
+            "SELECT DISTINCT t.relname FROM pg_class v JOIN pg_rewrite r ON r.ev_class = v.oid "
+            "JOIN pg_depend d ON d.objid = r.oid JOIN pg_class t ON t.oid = d.refobjid "
+            "WHERE v.relname = %s AND t.oid <> v.oid AND t.relkind IN ('r', 'v', 'p')",
+            [name],
+        )
+        behind = [found for (found,) in cursor.fetchall()]
+        assert behind, name
+        pending.extend(behind)
+    return tables
+
+
 @pytest.mark.django_db
 def test_every_layer_table_has_forced_row_level_security_and_feature_tables_their_key_checks():
     """What a new layer's migration must give its table (`_rls.enable_rls`, `key_triggers`)."""
     tables = [layer.table for layer in layer_list()]
     with connection.cursor() as cursor:
+        tables = _tables_behind_views(cursor, tables)
         cursor.execute(
             "SELECT relname FROM pg_class WHERE relname = ANY(%s) "
             "AND relrowsecurity AND relforcerowsecurity",
