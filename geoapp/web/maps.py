@@ -24,6 +24,8 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
+from geoapp.web.thai import cell_text
+
 #: Credit for the data on every map (OpenStreetMap and the administrative boundaries).
 ATTRIBUTION = (
     "© OpenStreetMap contributors, ODbL 1.0 (openstreetmap.org/copyright) · "
@@ -129,15 +131,14 @@ class Legend(MacroElement):
 
 
 def escaped_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Turn values into display strings escaped for HTML (tooltips insert them as markup)."""
+    """Turn values into display strings escaped for HTML (tooltips insert them as markup).
+
+    Through the one formatter (`geoapp.web.thai.cell_text`): dates in the Buddhist era on Thai
+    pages, NaN and None empty, never "nan".
+    """
     out = pd.DataFrame(index=frame.index)
     for column in columns:
-        out[column] = [
-            ""
-            if value is None or (isinstance(value, float) and pd.isna(value))
-            else html.escape(str(value))
-            for value in frame[column]
-        ]
+        out[column] = [html.escape(cell_text(value)) for value in frame[column]]
     return out
 
 
