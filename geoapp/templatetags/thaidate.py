@@ -14,6 +14,7 @@ from geoapp.web.thai import (
     BUDDHIST_ERA_OFFSET,
     THAI_MONTHS_SHORT,
     baht_text,
+    cell_text,
     date_text,
     datetime_text,
     number_text,
@@ -59,3 +60,9 @@ def thai_number(value, digits=0) -> str:
 def thai_baht(value, digits=2) -> str:
     """`1,250.00 บาท` in Thai, `1,250.00 baht` in English."""
     return baht_text(value, int(digits))
+
+
+@register.filter
+def thai_cell(value) -> str:
+    """A value from a file or table as people read it: NaN and None empty, dates formatted."""
+    return cell_text(value)
