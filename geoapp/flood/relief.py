@@ -28,6 +28,7 @@ from geoapp.flood.relief_exports import register_file
 from geoapp.web.inputs import InputError, choice_input, integer_input, query_text
 from geoapp.web.permissions import Action, actions_of, municipality_requiring
 from geoapp.web.photos import CleanPhoto, photo_path
+from geoapp.web.thai import date_text
 from layers.flood import selectors as flood
 from layers.models import Municipality
 from layers.relief import selectors, services
@@ -250,7 +251,7 @@ def export_rows(request: HttpRequest, register: Register, claims: list[ReliefCla
             float(c.surveyed_total),
             float(c.approved_total),
             float(c.paid_total),
-            c.meeting_date.isoformat() if c.meeting_date else "",
+            date_text(c.meeting_date),  # a list for people: the Buddhist era in Thai
             _("yes") if c.is_duplicate else _("no"),
         ]
         for c in claims

@@ -120,3 +120,80 @@ def test_template_filters_use_the_same_formatter(thai):
     assert template.render(context) == (
         "11 ต.ค. 2569|11 ตุลาคม 2569|11 ต.ค. 2569 14:05 น.|14:05 น.|63,235|99.50 บาท|"
     )
+
+
+def test_map_popups_show_dates_in_the_buddhist_era_and_no_nan(thai):
+    """Popups take their strings from escaped_columns: the city map showed '2026-10-11'."""
+    from geoapp.web.maps import escaped_columns
+
+    frame = pd.DataFrame(
+        {"onset_date": [date(2026, 10, 11), None], "name_th": ["<b>วัด</b>", float("nan")]}
+    )
+
+    shown = escaped_columns(frame, ["onset_date", "name_th"])
+
+    assert list(shown["onset_date"]) == ["11 ต.ค. 2569", ""]
+    assert list(shown["name_th"]) == ["&lt;b&gt;วัด&lt;/b&gt;", ""]
+
+
+def test_the_map_scale_is_metric_only():
+    """Leaflet's default scale adds miles ('1 mi'); officers measure in metres."""
+    from geoapp.web.maps import MapAssets, base_map, map_fragments
+
+    fmap = base_map(MapAssets("leaflet.js", "leaflet.css", "map.css"), basemap_label="")
+
+    script = map_fragments(fmap)["script"]
+    assert "L.control.scale({imperial: false})" in script
+    assert "control.scale()" not in script.replace(" ", "")
+
+
+def test_the_admin_lists_dates_in_the_buddhist_era(db, nst):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from layers.models import DengueCase
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_ACCEPT_LANGUAGE="th")
+    client.cookies["django_language"] = "th"
+    client.force_login(get_user_model().objects.get(username="platform-admin"))
+    latest = DengueCase.objects.filter(municipality=nst).order_by("-onset_date", "-id").first()
+
+    page = client.get("/admin/layers/denguecase/?o=-2").content.decode()
+
+    with translation.override("th"):
+        expected = date_text(latest.onset_date)
+    assert expected in page
+    assert f"{latest.onset_date.year + 543}" in expected
+
+
+def test_the_personal_data_access_log_shows_buddhist_era_times(db, nst):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    from layers.models import DengueCase, PersonalDataAccess
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_ACCEPT_LANGUAGE="th")
+    client.cookies["django_language"] = "th"
+    case = DengueCase.objects.filter(municipality=nst).order_by("id").first()
+    PersonalDataAccess.objects.create(
+        municipality=nst,
+        case_ref=case.pk,
+        username="nst-health",
+        purpose=PersonalDataAccess.Purpose.choices[0][0],
+        fields="full_name",
+    )
+    client.force_login(get_user_model().objects.get(username="nst-admin"))
+
+    page = client.get(reverse("personal-data-access-log", args=[nst.code]))
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert " น.</td>" in text
+    assert f" {timezone_year() + 543} " in text
+
+
+def timezone_year() -> int:
+    from django.utils import timezone
+
+    return timezone.localdate().year

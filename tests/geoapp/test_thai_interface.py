@@ -240,3 +240,56 @@ def test_thai_pages_show_no_english_words(db, username):
     print(f"\n[thai crawl] {username}: {len(texts)} pages, {len(leaks)} English words")
     assert len(texts) >= 3
     assert not leaks, f"English on Thai pages for {username}:\n{report}"
+
+
+def test_the_checker_finds_english_and_skips_only_what_is_not_wording():
+    """The crawl's reader: the known leaks are found, scripts and marked data are not read."""
+    page = (
+        "<h1>403 Forbidden</h1><p>ระดับน้ำ level ต้องเป็นตัวเลข</p>"
+        '<input placeholder="Search" aria-label="ค้นหา"><script>var map = 1;</script>'
+        '<p translate="no">Si Thammasok Road</p><p>1 mi <code>--map COLUMN=lat</code></p>'
+        "<p>rollback of import 4</p><p>ส่งออก CSV, ไฟล์ roads-osm.geojson ถึง nst-admin</p>"
+    )
+
+    found = english_words(visible_text(page), ALLOWED)
+
+    assert found == {"Forbidden", "level", "Search", "mi", "rollback", "of", "import"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("IntegerField", "ten"),
+        ("DecimalField", "ten"),
+        ("DateField", "2026-13-45"),
+        ("DateTimeField", "tomorrow"),
+        ("CharField", ""),
+        ("FileField", "not a file"),
+        ("JSONField", "{"),
+    ],
+)
+def test_django_form_errors_read_in_thai(field, value):
+    """Form errors come from Django's own catalogue unless ours has a better Thai one."""
+    from django import forms
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    with translation.override("th"), pytest.raises(ValidationError) as caught:
+        getattr(forms, field)().clean(value)
+
+    with translation.override("th"):
+        text = " ".join(str(m) for m in caught.value.messages)
+    assert english_words(text, ALLOWED) == set(), text
+
+
+def test_geometry_form_errors_read_in_thai():
+    from django.contrib.gis import forms
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    for value in ("", "POINT(oops)"):
+        with translation.override("th"), pytest.raises(ValidationError) as caught:
+            forms.PointField().clean(value)
+        with translation.override("th"):
+            text = " ".join(str(m) for m in caught.value.messages)
+        assert english_words(text, ALLOWED) == set(), text
