@@ -17,7 +17,7 @@ from django.http import Http404
 
 from geoapp.accounts import staff
 from geoapp.models import Membership, Role
-from geoapp.web.thai import datetime_text
+from geoapp.templatetags.thaiformat import datetime_text
 from layers import models as layer_models
 
 

@@ -39,6 +39,7 @@ from geoapp.catalogue.raster import (
     raster_export_response,
 )
 from geoapp.history.views import dataset_history_context, deleted_datasets_context
+from geoapp.templatetags.thaiformat import cell_text
 from geoapp.web import permissions
 from geoapp.web.inputs import InputError, choice_input, search_text_input
 from geoapp.web.maps import (
@@ -50,7 +51,6 @@ from geoapp.web.maps import (
 )
 from geoapp.web.page_maps import boundary_base_map
 from geoapp.web.permissions import Action, dataset_access
-from geoapp.web.thai import cell_text
 from layers.catalogue.exports import ExportFormat, dataset_export
 from layers.catalogue.selectors import (
     KIND_COLUMNS,

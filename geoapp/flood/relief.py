@@ -25,10 +25,10 @@ from django.utils.translation import gettext as _
 from geoapp.flood import relief_forms as forms
 from geoapp.flood import views
 from geoapp.flood.relief_exports import register_file
+from geoapp.templatetags.thaiformat import date_text
 from geoapp.web.inputs import InputError, choice_input, integer_input, query_text
 from geoapp.web.permissions import Action, actions_of, municipality_requiring
 from geoapp.web.photos import CleanPhoto, photo_path
-from geoapp.web.thai import date_text
 from layers.flood import selectors as flood
 from layers.models import Municipality
 from layers.relief import selectors, services

@@ -332,6 +332,10 @@ def _hazard_context(
         "flooded_km2": _fmt(situation.flooded_cells * _cell_area_km2(hazard.dem), 2)
         if situation is not None and situation.flooded_cells is not None
         else "",
+        # Officers count flooded land in ไร่ (thaiarea's rai_ngan_wa writes it).
+        "flooded_m2": situation.flooded_cells * _cell_area_km2(hazard.dem) * 1e6
+        if situation is not None and situation.flooded_cells is not None
+        else None,
         "hazard_query": _query(**hazard.query()),
     }
 

@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from geoapp.history.forms import RestoreForm, RollbackForm
+from geoapp.templatetags.thaiformat import datetime_text
 from geoapp.web import permissions
 from geoapp.web.permissions import Action, dataset_access
-from geoapp.web.thai import datetime_text
 from layers.catalogue.selectors import dataset_get
 from layers.history.selectors import (
     KIND_LAYERS,

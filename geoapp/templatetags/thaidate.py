@@ -1,4 +1,4 @@
-"""Template filters over `geoapp.web.thai`: dates in the Buddhist era in Thai, numbers with commas.
+"""Filters over `geoapp.templatetags.thaiformat`: Buddhist-era dates in Thai, commas in numbers.
 
 `{{ d|thai_date }}` 15 พ.ย. 2569 · `{{ d|thai_date_long }}` 15 พฤศจิกายน 2569 ·
 `{{ t|thai_datetime }}` 15 พ.ย. 2569 14:05 น. · `{{ t|thai_time }}` 14:05 น. ·
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django import template
 
-from geoapp.web.thai import (
+from geoapp.templatetags.thaiformat import (
     BUDDHIST_ERA_OFFSET,
     THAI_MONTHS_SHORT,
     baht_text,

@@ -25,7 +25,7 @@ from branca.element import MacroElement
 from django.utils.translation import gettext_lazy
 from jinja2 import Template
 
-from geoapp.web.thai import cell_text
+from geoapp.templatetags.thaiformat import cell_text
 
 #: Credit for the data on every map (OpenStreetMap and the administrative boundaries), in the
 #: page's language: `str(ATTRIBUTION)` while a request's language is active.
@@ -135,8 +135,8 @@ class Legend(MacroElement):
 def escaped_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Turn values into display strings escaped for HTML (tooltips insert them as markup).
 
-    Through the one formatter (`geoapp.web.thai.cell_text`): dates in the Buddhist era on Thai
-    pages, NaN and None empty, never "nan".
+    Through the one formatter (`geoapp.templatetags.thaiformat.cell_text`): dates in the
+    Buddhist era on Thai pages, NaN and None empty, never "nan".
     """
     out = pd.DataFrame(index=frame.index)
     for column in columns:

@@ -11,7 +11,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-from geoapp.web.thai import (
+from geoapp.templatetags.thaiformat import (
     baht_text,
     cell_text,
     date_text,

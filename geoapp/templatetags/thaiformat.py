@@ -6,9 +6,10 @@ thousands separators in both ("63,235"); areas come from `geoapp.templatetags.th
 Machine formats (the API, GeoJSON, Open311, date inputs' values) keep ISO dates: never call these
 for them.
 
-Hand-written because Django's formats can't shift the year by 543 (its Thai `DATE_FORMAT` prints
-the Common Era), and Babel's Buddhist calendar isn't in the standard library nor in our pins; see
-docs/decisions/0022-thai-dates-and-numbers.md.
+It lives beside the filters, at the bottom of geoapp's import layers, so that pages, map
+builders (`geoapp.web.maps`), exports and the admin can all import it. Hand-written because
+Django's formats can't shift the year by 543 (its Thai `DATE_FORMAT` prints the Common Era) and
+Babel formats Thai in the Gregorian calendar only; see docs/decisions/0022.
 """
 
 from __future__ import annotations
