@@ -129,9 +129,10 @@ def visible_text(body: str) -> str:
 
 
 def english_words(text: str, allowed: set[str]) -> set[str]:
-    # Logins, e-mail addresses, URLs and file names are names, not words of the interface.
+    # Logins, e-mail addresses, URLs, file names and field codes (onset_date) are names, not
+    # words of the interface.
     text = re.sub(
-        r"\S+@\S+|https?://\S+|\S*\.[A-Za-z]{2,7}\b|\b[a-z]+(?:-[a-z0-9]+)+\b|" + ZONE_KEY,
+        r"\S+@\S+|https?://\S+|\S*\.[A-Za-z]{2,7}\b|\b[a-z]+(?:[-_][a-z0-9]+)+\b|" + ZONE_KEY,
         " ",
         text,
     )
@@ -300,3 +301,24 @@ def test_geometry_form_errors_read_in_thai():
         with translation.override("th"):
             text = " ".join(str(m) for m in caught.value.messages)
         assert english_words(text, ALLOWED) == set(), text
+
+
+@pytest.mark.parametrize("code", ["csv_no_coordinates", "required_unmapped"])
+def test_the_wizard_gives_its_own_advice_not_the_command_line(code):
+    """'--map COLUMN=lat' is the command line's advice; the wizard has controls for it."""
+    from django.utils import translation
+
+    from geoapp.imports.pages import issue_view
+    from layers.imports.messages import Issue
+
+    params = {"field": "onset_date"} if code == "required_unmapped" else {}
+    stored = Issue(code, file="cases.csv", params=params).as_dict()
+    assert "--map" in stored["th"]  # what the command line prints
+
+    with translation.override("th"):
+        shown = issue_view(stored)
+
+    assert "--map" not in shown["text"]
+    assert "--map" not in shown["other"]
+    assert shown["text"].startswith("cases.csv: ")
+    assert english_words(shown["text"].split(": ", 1)[1], ALLOWED | {"lat", "lon"}) == set()
