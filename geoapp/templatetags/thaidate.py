@@ -1,7 +1,8 @@
 """Filters over `geoapp.templatetags.thaiformat`: Buddhist-era dates in Thai, commas in numbers.
 
 `{{ d|thai_date }}` 15 พ.ย. 2569 · `{{ d|thai_date_long }}` 15 พฤศจิกายน 2569 ·
-`{{ t|thai_datetime }}` 15 พ.ย. 2569 14:05 น. · `{{ t|thai_time }}` 14:05 น. ·
+`{{ d|thai_month }}` พฤศจิกายน 2569 · `{{ t|thai_datetime }}` 15 พ.ย. 2569 14:05 น. ·
+`{{ t|thai_time }}` 14:05 น. ·
 `{{ n|thai_number }}` 63,235 (`{{ n|thai_number:1 }}` 8.8) · `{{ b|thai_baht }}` 1,250.00 บาท.
 English pages get the Common Era and English units.
 """
@@ -17,6 +18,7 @@ from geoapp.templatetags.thaiformat import (
     cell_text,
     date_text,
     datetime_text,
+    month_text,
     number_text,
     time_text,
 )
@@ -36,6 +38,12 @@ def thai_date(value) -> str:
 def thai_date_long(value) -> str:
     """`16 พฤศจิกายน 2568` in Thai, `16 November 2025` in English."""
     return date_text(value, long=True)
+
+
+@register.filter
+def thai_month(value) -> str:
+    """`ธันวาคม 2569` in Thai (Buddhist era), `December 2026` in English (main's filter too)."""
+    return month_text(value)
 
 
 @register.filter

@@ -73,6 +73,16 @@ def date_text(value: date | datetime | None, *, long: bool = False) -> str:
     return f"{day.day} {months[day.month - 1]} {day.year}"
 
 
+def month_text(value: date | datetime | None) -> str:
+    """`ธันวาคม 2569` in Thai (Buddhist era), `December 2026` in English; "" for none."""
+    if _missing(value) or not isinstance(value, date):
+        return ""
+    day = _local(value)
+    if _thai():
+        return f"{THAI_MONTHS_LONG[day.month - 1]} {day.year + BUDDHIST_ERA_OFFSET}"
+    return f"{ENGLISH_MONTHS_LONG[day.month - 1]} {day.year}"
+
+
 def time_text(value: datetime | None) -> str:
     """`14:05 น.` in Thai, `14:05` in English, in local time; "" for none."""
     if _missing(value) or not isinstance(value, datetime):

@@ -16,6 +16,7 @@ from geoapp.templatetags.thaiformat import (
     cell_text,
     date_text,
     datetime_text,
+    month_text,
     number_text,
     time_text,
 )
@@ -197,3 +198,12 @@ def timezone_year() -> int:
     from django.utils import timezone
 
     return timezone.localdate().year
+
+
+def test_months_name_the_buddhist_year_in_thai():
+    with translation.override("th"):
+        assert month_text(date(2026, 12, 1)) == "ธันวาคม 2569"
+        assert month_text(datetime(2026, 12, 31, 17, 0, tzinfo=UTC)) == "มกราคม 2570"
+    with translation.override("en"):
+        assert month_text(date(2026, 12, 1)) == "December 2026"
+    assert month_text(None) == ""
