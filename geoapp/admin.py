@@ -11,10 +11,13 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.gis import admin as gis_admin
 from django.contrib.gis.forms.widgets import OSMWidget
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.http import Http404
 
 from geoapp.accounts import staff
 from geoapp.models import Membership, ReportRetention, Role
+from geoapp.templatetags.thaiformat import datetime_text
 from layers import models as layer_models
 
 
@@ -60,11 +63,40 @@ def administered_municipality_ids(user) -> set[int]:
     )
 
 
+_DATE_COLUMNS: dict[tuple[type, str], object] = {}
+
+
+def dated_column(model: type[models.Model], name):
+    """A list column of a date field shown in the Buddhist era in Thai (Django's formats can't).
+
+    Other columns are returned as they are; the column sorts by its field as before.
+    """
+    if not isinstance(name, str):
+        return name
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return name
+    if not isinstance(field, models.DateField):  # DateTimeField is a DateField too
+        return name
+    if (model, name) not in _DATE_COLUMNS:
+
+        @admin.display(description=field.verbose_name, ordering=name)
+        def column(obj, _name=name):
+            return datetime_text(getattr(obj, _name)) or "–"
+
+        _DATE_COLUMNS[model, name] = column
+    return _DATE_COLUMNS[model, name]
+
+
 class TenantAdmin(gis_admin.GISModelAdmin):
     """Admin of a municipality-owned model: rows of other municipalities do not exist here."""
 
     gis_widget = LocalOSMWidget
     tenant_field = "municipality"
+
+    def get_list_display(self, request):
+        return [dated_column(self.model, name) for name in super().get_list_display(request)]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

@@ -77,6 +77,8 @@ SLOW_MODULES = {
     # in-process; measured with a load average of 5 (five sessions on 2 cores):
     "tests/analysis/test_larval_cli.py": 128,
     "tests/geoapp/test_relief_pages.py": 50,
+    # Twenty users crawling up to 90 pages each in Thai (measured 2026-12-08, load of 4 or more):
+    "tests/geoapp/test_thai_interface.py": 421,
 }
 
 

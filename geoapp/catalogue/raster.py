@@ -10,7 +10,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from geoapp.web.maps import map_fragments
 from geoapp.web.page_maps import map_assets
@@ -25,6 +27,17 @@ RASTER_FORMAT = "tif"
 def is_raster(dataset: Dataset | None) -> bool:
     """Whether the catalogue handles the dataset here."""
     return dataset is not None and dataset.kind == Dataset.Kind.RASTER
+
+
+#: Cell value types as officers read them (numpy's names otherwise).
+DTYPE_LABELS = {
+    "float32": gettext_lazy("decimal number (32-bit)"),
+    "float64": gettext_lazy("decimal number (64-bit)"),
+    "uint8": gettext_lazy("whole number 0 to 255"),
+    "uint16": gettext_lazy("whole number 0 to 65,535"),
+    "int16": gettext_lazy("whole number (16-bit)"),
+    "int32": gettext_lazy("whole number (32-bit)"),
+}
 
 
 def _value(number: object, digits: int = 3) -> str:
@@ -44,17 +57,26 @@ def raster_rows(dataset: Dataset) -> list[tuple[str, str]]:
     x, y = meta["resolution"]
     west, south, east, north = meta["bounds_wgs84"]
     rows = [
-        (_("Coordinate system"), f"{meta['crs']} ({meta.get('crs_name', '')})"),
+        # The EPSG registry's name of the system is an identifier: quoted as registered.
+        (
+            _("Coordinate system"),
+            format_html(
+                '{} (<span translate="no">{}</span>)', meta["crs"], meta.get("crs_name", "")
+            ),
+        ),
         (_("Size (cells)"), f"{meta['width']:,} x {meta['height']:,}"),
         (_("Cell size"), f"{_value(x, 6)}{unit}" if x == y else f"{_value(x)} x {_value(y)}{unit}"),
         (_("Bands"), str(meta["band_count"])),
-        (_("Data type"), meta["dtype"]),
-        (_("No-data value"), _value(meta["nodata"])),
+        (_("Data type"), str(DTYPE_LABELS.get(meta["dtype"], meta["dtype"]))),
+        (_("Value meaning no data"), _value(meta["nodata"])),
         (
             _("Extent (WGS 84)"),
             f"{_value(west, 5)}, {_value(south, 5)} – {_value(east, 5)}, {_value(north, 5)}",
         ),
-        (_("Overview levels"), ", ".join(str(f) for f in meta.get("overviews", [])) or "–"),
+        (
+            _("Levels of overview images"),
+            ", ".join(str(f) for f in meta.get("overviews", [])) or "–",
+        ),
         (_("File size"), _("%(mb)s MB") % {"mb": _value(meta.get("file_bytes", 0) / 1e6, 2)}),
     ]
     for band in meta["bands"]:
@@ -66,7 +88,8 @@ def raster_rows(dataset: Dataset) -> list[tuple[str, str]]:
             "units": units,
         }
         if band.get("description"):
-            text = f"{band['description']}: {text}"
+            # The file's own words for its band: data, quoted as the file has it.
+            text = format_html('<span translate="no">{}</span>: {}', band["description"], text)
         if band.get("scale", 1) != 1 or band.get("offset", 0) != 0:
             text += " · " + _("scale %(scale)s, offset %(offset)s") % {
                 "scale": _value(band["scale"]),

@@ -23,11 +23,13 @@ from pathlib import Path
 
 import folium
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from geoapp.catalogue.raster import (
@@ -37,6 +39,7 @@ from geoapp.catalogue.raster import (
     raster_export_response,
 )
 from geoapp.history.views import dataset_history_context, deleted_datasets_context
+from geoapp.templatetags.thaiformat import cell_text
 from geoapp.web import permissions
 from geoapp.web.cached_maps import cached_map_fragments
 from geoapp.web.inputs import InputError, choice_input, search_text_input
@@ -52,6 +55,7 @@ from geoapp.web.permissions import Action, dataset_access
 from layers.caching import layer_versions
 from layers.catalogue.exports import ExportFormat, dataset_export
 from layers.catalogue.selectors import (
+    KIND_COLUMNS,
     PUBLIC_ACCESS,
     VECTOR_KINDS,
     CatalogueFilters,
@@ -103,6 +107,25 @@ def _filters(request: HttpRequest) -> CatalogueFilters:
         updated_to=_date_param(params.get("updated_to", "")),
         order="updated" if params.get("order") == "updated" else "title",
     )
+
+
+#: Columns of registered layers that are not fields of their model (a related field's value).
+DERIVED_COLUMN_LABELS = {
+    "subdistrict_code": gettext_lazy("subdistrict code"),
+    "subdistrict_name_th": gettext_lazy("subdistrict"),
+}
+
+
+def _column_label(dataset: Dataset, column: str) -> tuple[str, bool]:
+    """A column's (translated) field name, and whether it is the file's own name (data)."""
+    if column in DERIVED_COLUMN_LABELS and dataset.kind in KIND_COLUMNS:
+        return str(DERIVED_COLUMN_LABELS[column]), False
+    if dataset.kind not in KIND_COLUMNS:
+        return column, True
+    try:
+        return str(KIND_COLUMNS[dataset.kind][0]._meta.get_field(column).verbose_name), False
+    except FieldDoesNotExist:
+        return column, True
 
 
 @login_required
@@ -207,7 +230,8 @@ def _attribute_table(request: HttpRequest, dataset: Dataset) -> dict[str, object
         "page_query": kept.urlencode(),
         "page": page,
         "columns": columns,
-        "rows": [[row.get(c) for c in columns] for row in rows.to_dict("records")],
+        "column_labels": [_column_label(dataset, column) for column in columns],
+        "rows": [[cell_text(row.get(c)) for c in columns] for row in rows.to_dict("records")],
         "row_ids": list(rows["id"]),
         "preview_capped": all_features > PREVIEW_FEATURES,
         **_table_search(dataset),

@@ -14,6 +14,8 @@ from functools import partial
 import geopandas as gpd
 import shapely
 from django.utils import translation
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -164,13 +166,18 @@ def channel_context(channel: DengueChannel, *, municipality: Municipality) -> di
             "province_population": f"{channel.province_population:,}",
             "share": f"{100 * (channel.population_share or 0):.1f}",
         }
-        context["channel_attribution"] = _(
-            "Province series: %(attribution)s. Province population (%(year)s): %(source)s"
-        ) % {
-            "attribution": OPENDENGUE_ATTRIBUTION,
-            "year": _year(channel.province_population_year),
-            "source": channel.province_population_source,
-        }
+        # The sources are references, quoted as published: marked <cite> for readers and the
+        # English-leak crawl, escaped like all data.
+        context["channel_attribution"] = mark_safe(
+            conditional_escape(
+                _("Province series: %(attribution)s. Province population (%(year)s): %(source)s")
+            )
+            % {
+                "attribution": format_html("<cite>{}</cite>", OPENDENGUE_ATTRIBUTION),
+                "year": _year(channel.province_population_year),
+                "source": format_html("<cite>{}</cite>", channel.province_population_source),
+            }
+        )
     context |= _channel_alert_texts(channel)
     return context
 

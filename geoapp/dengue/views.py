@@ -138,7 +138,7 @@ def _map_options(*, as_of: date) -> DengueMapOptions:
         landmark_category_labels=pages.category_labels(),
         as_of=as_of,
         assets=map_assets(),
-        attribution=ATTRIBUTION,
+        attribution=str(ATTRIBUTION),
         basemap_url=settings.MUEANG_BASEMAP_URL,
         basemap_attribution=settings.MUEANG_BASEMAP_ATTRIBUTION,
     )

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from geoapp.flood import relief_forms as forms
 from geoapp.flood import views
 from geoapp.flood.relief_exports import register_file
+from geoapp.templatetags.thaiformat import date_text
 from geoapp.web.inputs import InputError, choice_input, integer_input, query_text
 from geoapp.web.permissions import Action, actions_of, municipality_requiring
 from geoapp.web.photos import CleanPhoto, photo_path
@@ -250,7 +251,7 @@ def export_rows(request: HttpRequest, register: Register, claims: list[ReliefCla
             float(c.surveyed_total),
             float(c.approved_total),
             float(c.paid_total),
-            c.meeting_date.isoformat() if c.meeting_date else "",
+            date_text(c.meeting_date),  # a list for people: the Buddhist era in Thai
             _("yes") if c.is_duplicate else _("no"),
         ]
         for c in claims

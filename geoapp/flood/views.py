@@ -228,8 +228,8 @@ def _level_param(request: HttpRequest, dem: Dataset) -> float:
         low=low - 10,
         high=high + 50,
         message=gettext_lazy(
-            "level must be a water level in metres between %(low)s and %(high)s (the ground "
-            "of %(dem)s lies from %(ground_low)s to %(ground_high)s m), not “%(value)s”."
+            "The water level must be in metres between %(low)s and %(high)s (the ground of "
+            "%(dem)s lies from %(ground_low)s to %(ground_high)s m), not “%(value)s”."
         ),
         args={
             "low": _g(round(low - 10, 1)),
@@ -334,6 +334,10 @@ def _hazard_context(
         "flooded_km2": _fmt(situation.flooded_cells * _cell_area_km2(hazard.dem), 2)
         if situation is not None and situation.flooded_cells is not None
         else "",
+        # Officers count flooded land in ไร่ (thaiarea's rai_ngan_wa writes it).
+        "flooded_m2": situation.flooded_cells * _cell_area_km2(hazard.dem) * 1e6
+        if situation is not None and situation.flooded_cells is not None
+        else None,
         "hazard_query": _query(**hazard.query()),
     }
 
@@ -389,7 +393,7 @@ def _map_options() -> FloodMapOptions:
         hazard_labels=_hazard_labels(),
         landmark_category_labels=_category_labels(),
         road_class_labels={k: str(v) for k, v in Road.RoadClass.choices},
-        attribution=ATTRIBUTION,
+        attribution=str(ATTRIBUTION),
         basemap_url=settings.MUEANG_BASEMAP_URL,
         basemap_attribution=settings.MUEANG_BASEMAP_ATTRIBUTION,
     )

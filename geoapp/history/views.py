@@ -14,12 +14,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from geoapp.history.forms import RestoreForm, RollbackForm
-from geoapp.templatetags.thaidate import thai_date
+from geoapp.templatetags.thaiformat import datetime_text
 from geoapp.web import permissions
 from geoapp.web.permissions import Action, dataset_access
 from layers.catalogue.selectors import dataset_get
@@ -60,9 +60,8 @@ def can_edit(user, municipality: Municipality, dataset: Dataset) -> bool:
 
 
 def when(moment) -> str:
-    """A moment as an officer reads it: `21 พ.ย. 2569 15:38` (Buddhist era in Thai)."""
-    local = timezone.localtime(moment)
-    return f"{thai_date(local.date())} {local:%H:%M}"
+    """A moment as an officer reads it: `21 พ.ย. 2569 15:38 น.` (Buddhist era in Thai)."""
+    return datetime_text(moment)
 
 
 def op_label(op: str) -> str:

@@ -340,7 +340,7 @@ def _city_map_options(municipality: Municipality) -> CityMapOptions:
         road_class_labels={k: str(v) for k, v in Road.RoadClass.choices},
         landmark_category_labels={k: str(v) for k, v in Landmark.Category.choices},
         hazard_labels={k: str(v) for k, v in FloodZone.HazardClass.choices},
-        attribution=ATTRIBUTION,
+        attribution=str(ATTRIBUTION),
         today=timezone.localdate(),
         basemap_url=settings.MUEANG_BASEMAP_URL,
         basemap_attribution=settings.MUEANG_BASEMAP_ATTRIBUTION,

@@ -41,11 +41,41 @@ COUNT_LABELS = [
 ]
 
 
+#: What the wizard says instead of the command line's advice (`--map COLUMN=lat`): the wizard
+#: has its own controls for the same choice. Thai and English, as the issues carry both.
+WIZARD_ADVICE = {
+    "csv_no_coordinates": (
+        "ไม่พบคอลัมน์พิกัด (lat/lon, ละติจูด/ลองจิจูด, x/y) ให้เลือกคอลัมน์ลองจิจูดและละติจูดในช่องด้านล่าง",
+        "no coordinate columns found (lat/lon, ละติจูด/ลองจิจูด, x/y); choose the longitude and "
+        "latitude columns below",
+    ),
+    "required_unmapped": (
+        "ไม่มีคอลัมน์สำหรับช่องที่ต้องกรอก {field} ให้เลือกคอลัมน์ในขั้นจับคู่คอลัมน์",
+        "no column for the required field {field}; choose one in the column step",
+    ),
+}
+
+
 def issue_view(issue: dict) -> dict[str, object]:
     """An issue as the templates show it: both languages, the current one first."""
     current = page_language()
     other = "th" if current == "en" else "en"
-    return {**issue, "text": issue.get(current, ""), "other": issue.get(other, ""), "lang": other}
+    texts = {"th": issue.get("th", ""), "en": issue.get("en", "")}
+    if issue.get("code") in WIZARD_ADVICE:
+        prefix = f"{issue['file']}: " if issue.get("file") else ""
+        field = issue.get("field") or _field_of(issue.get("en", ""))
+        thai, english = WIZARD_ADVICE[issue["code"]]
+        texts = {
+            "th": prefix + thai.format(field=field),
+            "en": prefix + english.format(field=field),
+        }
+    return {**issue, "text": texts[current], "other": texts[other], "lang": other}
+
+
+def _field_of(english: str) -> str:
+    """The field named in a stored English `required_unmapped` text."""
+    marker = "required field "
+    return english.split(marker, 1)[1].split(";", 1)[0] if marker in english else ""
 
 
 def upload_context(upload: ImportUpload, step: int) -> dict:

@@ -22,10 +22,14 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 from branca.element import MacroElement
+from django.utils.translation import gettext_lazy
 from jinja2 import Template
 
-#: Credit for the data on every map (OpenStreetMap and the administrative boundaries).
-ATTRIBUTION = (
+from geoapp.templatetags.thaiformat import cell_text
+
+#: Credit for the data on every map (OpenStreetMap and the administrative boundaries), in the
+#: page's language: `str(ATTRIBUTION)` while a request's language is active.
+ATTRIBUTION = gettext_lazy(
     "© OpenStreetMap contributors, ODbL 1.0 (openstreetmap.org/copyright) · "
     "Administrative boundaries: Royal Thai Survey Department / OCHA (HDX COD-AB), "
     "via mapthai, CC BY 3.0 IGO"
@@ -129,15 +133,14 @@ class Legend(MacroElement):
 
 
 def escaped_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Turn values into display strings escaped for HTML (tooltips insert them as markup)."""
+    """Turn values into display strings escaped for HTML (tooltips insert them as markup).
+
+    Through the one formatter (`geoapp.templatetags.thaiformat.cell_text`): dates in the
+    Buddhist era on Thai pages, NaN and None empty, never "nan".
+    """
     out = pd.DataFrame(index=frame.index)
     for column in columns:
-        out[column] = [
-            ""
-            if value is None or (isinstance(value, float) and pd.isna(value))
-            else html.escape(str(value))
-            for value in frame[column]
-        ]
+        out[column] = [html.escape(cell_text(value)) for value in frame[column]]
     return out
 
 
@@ -200,7 +203,9 @@ def base_map(
     assets: MapAssets, *, basemap_url: str = "", basemap_attribution: str = "", basemap_label: str
 ) -> folium.Map:
     """An empty map that loads only Mueang's own assets, with the configured basemap if any."""
-    fmap = folium.Map(tiles=None, control_scale=True, zoom_start=14, location=(0, 0))
+    fmap = folium.Map(tiles=None, control_scale=False, zoom_start=14, location=(0, 0))
+    # Metric only: Thai officers measure in metres, and Leaflet's default adds miles ("1 mi").
+    MapScript(f"L.control.scale({{imperial: false}}).addTo({fmap.get_name()});").add_to(fmap)
     fmap.default_js = [("leaflet", assets.leaflet_js)]
     fmap.default_css = [("leaflet_css", assets.leaflet_css), ("mueang_map_css", assets.map_css)]
     if basemap_url:

@@ -500,6 +500,63 @@ def quoted(value: object) -> str:
     return f"'{text}'"
 
 
+#: The import's own short phrases that fill messages and the wizard's facts (how a text encoding
+#: or a coordinate system was chosen, how coordinates reach WGS 84), in Thai. Codes and names
+#: (EPSG:1812, Indian 1975, UTF-8) stay as they are written.
+THAI_PHRASES = {
+    "none (already WGS 84)": "ไม่ต้องแปลง (เป็น WGS 84 อยู่แล้ว)",
+    "map projection only (WGS 84 datum)": "แปลงเฉพาะเส้นโครงแผนที่ (พื้นหลักฐาน WGS 84 เดิม)",
+    "EPSG:1812 Indian 1975 to WGS 84 (4), accuracy 3 m": (
+        "EPSG:1812 จาก Indian 1975 เป็น WGS 84 (4) คลาดเคลื่อนไม่เกินประมาณ 3 ม."
+    ),
+    "UTF-8 detected": "ตรวจพบว่าเป็น UTF-8",
+    "TIS-620/CP874 detected: not UTF-8, decodes to Thai letters": (
+        "ตรวจพบว่าเป็น TIS-620/CP874 ไม่ใช่ UTF-8 อ่านออกมาเป็นอักษรไทย"
+    ),
+    "UTF-8 byte order mark": "ไฟล์ขึ้นต้นด้วยเครื่องหมายของ UTF-8",
+    "no .dbf": "ไม่มีไฟล์ .dbf",
+    "--encoding": "ตามที่ผู้นำเข้าเลือก",
+    "--crs": "ตามที่ผู้นำเข้าเลือก",
+    "file": "ตามที่ระบุในไฟล์",
+    "assumed": "สันนิษฐานจากตำแหน่งพิกัด",
+    # why a file is not what its name says (content_mismatch)
+    "it does not start with '{'": "เนื้อไฟล์ไม่ได้ขึ้นต้นด้วย { อย่างไฟล์ GeoJSON",
+    "no SQLite header": "ไม่มีส่วนหัวของไฟล์ SQLite",
+    "no shapefile header": "ไม่มีส่วนหัวของไฟล์ Shapefile",
+    "not UTF-8 text": "ไม่ใช่ข้อความแบบ UTF-8",
+    "no <kml> element": "ไม่มีแท็ก <kml>",
+    "not plain comma-separated text": "ไม่ใช่ข้อความที่คั่นด้วยจุลภาค",
+    "no OSMHeader block": "ไม่มีส่วนหัวของไฟล์ OpenStreetMap",
+    "no <osm> element": "ไม่มีแท็ก <osm>",
+    "no TIFF header": "ไม่มีส่วนหัวของไฟล์ TIFF",
+}
+_THAI_PATTERNS = [
+    (re.compile(r"^\.cpg says (.+)$"), r"ไฟล์ .cpg ระบุว่า \1"),
+    (re.compile(r"^\.dbf language driver (\S+)$"), r"รหัสภาษาในไฟล์ .dbf คือ \1"),
+    (re.compile(r"^(.+) \(accuracy (\S+) m\)$"), r"\1 (คลาดเคลื่อนไม่เกินประมาณ \2 ม.)"),
+    (re.compile(r"\bUTM zone (\d+[NS])\b"), r"UTM โซน \1"),
+    (re.compile(r"^(.+?) to WGS 84\b"), r"จาก \1 เป็น WGS 84"),
+]
+
+
+def thai_phrase(text: object) -> object:
+    """One of the import's phrases (or "value (phrase)") in Thai; anything else unchanged."""
+    if not isinstance(text, str):
+        return text
+    if text in THAI_PHRASES:
+        return THAI_PHRASES[text]
+    inner = re.match(r"^(.+) \(([^()]+)\)$", text)
+    if inner and thai_phrase(inner.group(2)) != inner.group(2):
+        return f"{thai_phrase(inner.group(1))} ({thai_phrase(inner.group(2))})"
+    for pattern, thai in _THAI_PATTERNS:
+        text = pattern.sub(thai, text)
+    return text
+
+
+#: Parameters that carry the phrases above.
+_PHRASE_PARAMS = ("origin", "transformation", "crs", "reason")
+
+
 def _thai(code: str) -> str:
     english, thai = MESSAGES[code]
     with translation.override("th"):
@@ -531,8 +588,13 @@ class Issue:
 
     def text(self, language: str) -> str:
         """The message in one language ("th" or "en"), prefixed with the file name."""
-        template = _thai(self.code) if language == "th" else MESSAGES[self.code][0]
-        body = template.format(**self._values())
+        values = self._values()
+        if language == "th":
+            template = _thai(self.code)
+            values |= {k: thai_phrase(values[k]) for k in _PHRASE_PARAMS if k in values}
+        else:
+            template = MESSAGES[self.code][0]
+        body = template.format(**values)
         return f"{self.file}: {body}" if self.file else body
 
     def __str__(self) -> str:

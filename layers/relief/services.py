@@ -381,9 +381,7 @@ EXAMPLE_RATES = {
     ReliefItem.LIVESTOCK: ("ตัว", Decimal(500), Decimal(10_000)),
     ReliefItem.INCOME: ("ครัวเรือน", Decimal(3_000), Decimal(3_000)),
 }
-EXAMPLE_DOCUMENT = (
-    "ตัวอย่างสำหรับการสาธิตเท่านั้น ไม่ใช่อัตราทางราชการ (example for the demo, not an official rate)"
-)
+EXAMPLE_DOCUMENT = "ตัวอย่างสำหรับการสาธิตเท่านั้น ไม่ใช่อัตราทางราชการ"
 
 
 @transaction.atomic
