@@ -77,6 +77,64 @@ def _property_param(collection: Collection, name: str) -> dict:
     }
 
 
+UNAUTHORISED = {
+    **ERROR,
+    "headers": {
+        "WWW-Authenticate": {"description": "Basic and Bearer", "schema": {"type": "string"}}
+    },
+}
+_LINKS = {"type": "array", "items": {"$ref": "#/components/schemas/link"}}
+TILE_SCHEMAS = {
+    "tileset": {
+        "type": "object",
+        "required": ["dataType", "crs", "links"],
+        "properties": {
+            "title": {"type": "string"},
+            "dataType": {"type": "string", "enum": ["vector"]},
+            "crs": {"type": "string"},
+            "tileMatrixSetURI": {"type": "string"},
+            "minzoom": {"type": "integer"},
+            "maxzoom": {"type": "integer"},
+            "links": _LINKS,
+        },
+    },
+    "tilesets": {
+        "type": "object",
+        "required": ["tilesets"],
+        "properties": {
+            "tilesets": {"type": "array", "items": {"$ref": "#/components/schemas/tileset"}}
+        },
+    },
+}
+
+
+def _tile_paths(collection_id: dict) -> dict:
+    """OGC API - Tiles metadata of a collection: its tilesets (one, in WebMercatorQuad)."""
+
+    def operation(operation_id: str, schema: str, summary: str) -> dict:
+        return {
+            "get": {
+                "operationId": operation_id,
+                "summary": summary,
+                "parameters": [collection_id],
+                "responses": {
+                    "200": _json(schema, summary),
+                    "401": UNAUTHORISED,
+                    "404": ERROR,
+                },
+            }
+        }
+
+    return {
+        "/collections/{collectionId}/tiles": operation(
+            "getTileSetsList", "tilesets", "The collection's vector tilesets"
+        ),
+        "/collections/{collectionId}/tiles/WebMercatorQuad": operation(
+            "getTileSet", "tileset", "The WebMercatorQuad tileset with its tile URL template"
+        ),
+    }
+
+
 def _collection_paths(
     collections: Iterable[tuple[str, Collection]], generic: dict, error: dict
 ) -> dict:
@@ -149,7 +207,9 @@ def openapi_document(*, server: str, collections: Iterable[tuple[str, Collection
             "name": "filter",
             "in": "query",
             "description": "A CQL2 filter on the collection's queryables (see /queryables): "
-            "comparisons, LIKE, IN, BETWEEN, IS NULL, S_INTERSECTS with a BBOX or a geometry",
+            "comparisons, LIKE, IN, BETWEEN, IS NULL, the S_* spatial functions with a BBOX or "
+            "any WKT/GeoJSON geometry, the T_* temporal functions and arithmetic "
+            "(+ - * / % div ^); no array functions",
             "schema": {"type": "string"},
         },
         {
@@ -344,6 +404,8 @@ def openapi_document(*, server: str, collections: Iterable[tuple[str, Collection
             },
         },
     }
+    document["components"]["schemas"].update(TILE_SCHEMAS)
+    document["paths"].update(_tile_paths(collection_id))
     document["paths"].update(_collection_paths(collections, items_operation, ERROR))
     # OGC API - Processes (geoapp/api/openapi_processes.py) joins here, in one place.
     return with_processes(document)

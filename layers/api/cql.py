@@ -61,10 +61,15 @@ _INTERVALS_ONLY = {
     "t_starts",
 }
 _NUMERIC_FIELDS = (models.IntegerField, models.FloatField, models.DecimalField)
+# (function, whether `&&` may stand beside it: true when a match needs overlapping boxes)
 _SPATIAL = {
     ast.GeometryIntersects: ("ST_Intersects", True),
     ast.GeometryWithin: ("ST_Within", True),
     ast.GeometryContains: ("ST_Contains", True),
+    ast.GeometryTouches: ("ST_Touches", True),
+    ast.GeometryCrosses: ("ST_Crosses", True),
+    ast.GeometryOverlaps: ("ST_Overlaps", True),
+    ast.GeometryEquals: ("ST_Equals", True),
     ast.GeometryDisjoint: ("ST_Disjoint", False),
 }
 
@@ -366,6 +371,7 @@ class _Writer:
             ast.In: self.within_list,
             ast.IsNull: self.is_null,
             ast.Function: self.function,
+            bool: lambda n: "TRUE" if n else "FALSE",  # CQL2's TRUE or FALSE as a condition
         }
         handlers.update(dict.fromkeys(_COMPARISONS, self.compare))
         handlers.update(dict.fromkeys(_SPATIAL, self.spatial))

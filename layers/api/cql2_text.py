@@ -9,6 +9,8 @@ so the grammar we own is the few rules below (decision 0024):
   (pygeofilter maps `t_intersects` to its TimeOverlaps; the writer reads the name instead);
 - `INTERVAL(start, end)`, each end a date, a timestamp, `'..'` or a property:
   ast.Function("interval", [start, end]) with None for `'..'`;
+- `TRUE` and `FALSE` as conditions; `''` and backslash escapes in character literals;
+  `POINT Z (...)` and the other WKT types with `Z` (the Z is dropped before parsing);
 - an array `(a, b, ...)` (CQL2 1.0 text) as ast.Function("array", [a, b, ...]);
 - `a % b`, `a div b`, `a ^ b` as ast.Function("%" | "div" | "^", [a, b]) and `-property` as
   `0 - property`.
@@ -16,6 +18,7 @@ so the grammar we own is the few rules below (decision 0024):
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from lark import Lark, v_args
@@ -64,7 +67,32 @@ OPEN_END: "'..'"
 
 %extend atom: "(" expression ("," expression)+ ")" -> array
             | "(" ")" -> array
+
+%extend predicate: BOOLEAN_CONDITION -> boolean_literal
+// A TRUE or FALSE that ends a condition: a separate terminal, so `(TRUE)` is not ambiguous.
+BOOLEAN_CONDITION.3: /(TRUE|FALSE)(?=\s*(\)|$|AND\b|OR\b))/i
+
+%override SINGLE_QUOTED: /'(?:[^'\\]|''|\\.)*'/s
 """
+_ESCAPES = {
+    "''": "'",
+    "\\'": "'",
+    "\\a": "\a",
+    "\\b": "\b",
+    "\\t": "\t",
+    "\\n": "\n",
+    "\\v": "\v",
+    "\\f": "\f",
+    "\\r": "\r",
+}
+_ESCAPE = re.compile("|".join(re.escape(sequence) for sequence in _ESCAPES))
+# `POINT Z (...)`: pygeofilter's WKT has no Z marker; the coordinates say how many axes.
+_WKT_Z = re.compile(
+    r"\b(POINT|LINESTRING|POLYGON|MULTIPOINT|MULTILINESTRING|MULTIPOLYGON|GEOMETRYCOLLECTION)"
+    r"\s+Z\s*\(",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile(r"('(?:[^'\\]|''|\\.)*')", re.DOTALL)
 _FUNCTION_TERMINAL = "CQL2_FUNCTION.3: /({names})(?=\\s*\\()/i\n".format(
     names="|".join(name.upper() for name in (*TEMPORAL_FUNCTIONS, *ARRAY_FUNCTIONS))
 )
@@ -80,6 +108,16 @@ class _Transformer(pygeofilter_text.CQLTransformer):
 
     def OPEN_END(self, _token):
         return None
+
+    def boolean_literal(self, token):
+        return str(token).upper() == "TRUE"
+
+    def SINGLE_QUOTED(self, token):
+        r"""CQL2 1.0 escaping: '' and \\' are a quote, \\a .. \\r control characters.
+
+        Other backslash pairs (\\%, \\_, \\\\) stay as written: LIKE reads them as escapes.
+        """
+        return _ESCAPE.sub(lambda m: _ESCAPES[m.group(0)], token[1:-1])
 
     def array(self, *items):
         return ast.Function("array", list(items))
@@ -111,4 +149,6 @@ _parser = Lark(
 
 def cql2_text_parse(text: str) -> ast.Node:
     """The filter's tree; Lark's errors for text it cannot read."""
+    parts = _QUOTED.split(text)  # odd parts are character literals: left as they are
+    text = "".join(p if i % 2 else _WKT_Z.sub(r"\1(", p) for i, p in enumerate(parts))
     return _parser.parse(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from urllib.parse import parse_qsl
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -33,10 +34,12 @@ def client_for(username: str | None) -> Client:
 
 
 def answer(client: Client, url: str, cql: str | dict) -> tuple[int, dict]:
-    data = {"filter": json.dumps(cql) if isinstance(cql, dict) else cql}
+    path, _, query = url.partition("?")
+    data = dict(parse_qsl(query))  # the test client drops a URL's query when given `data`
+    data["filter"] = json.dumps(cql) if isinstance(cql, dict) else cql
     if isinstance(cql, dict):
         data["filter-lang"] = "cql2-json"
-    response = client.get(url, data=data)
+    response = client.get(path, data=data)
     return response.status_code, json.loads(response.content)
 
 
@@ -327,7 +330,7 @@ def test_conformance_declares_temporal_and_arithmetic_but_not_arrays(db):
         "delete",
         "quote",
         "sleep",
-    ],  # fmt: skip
+    ],
 )
 def test_hostile_text_filters_are_400(db, cql):
     before = sql_ids("layers_floodzone", "true")
@@ -364,3 +367,114 @@ def test_hostile_json_filters_are_400(db):
     # numeric holds 1.5e308 (beyond double precision): a plain answer
     expected = sql_ids("layers_floodzone", "t.depth_min_m * 1e308::numeric > 1e308::numeric")
     assert ids_of(client, ZONES, huge) == expected != []
+
+
+# --- spatial functions (all eight), spatial literals, boolean conditions, escaping -------------
+
+ROADS = f"/api/collections/{NST}.roads/items?limit=10000"
+LANDMARKS = f"/api/collections/{NST}.landmarks/items?limit=10000"
+BOX_WKT = "POLYGON((99.955 8.42, 99.975 8.42, 99.975 8.44, 99.955 8.44, 99.955 8.42))"
+
+
+def _road_line() -> str:
+    """A line through the middle of the town, crossing and touching some roads."""
+    return "LINESTRING(99.955 8.42, 99.975 8.44)"
+
+
+@pytest.mark.parametrize(
+    ("function", "postgis", "shape"),
+    [
+        ("S_INTERSECTS", "ST_Intersects", BOX_WKT),
+        ("S_WITHIN", "ST_Within", BOX_WKT),
+        ("S_CONTAINS", "ST_Contains", "POINT(99.9656 8.4302)"),
+        ("S_DISJOINT", "ST_Disjoint", BOX_WKT),
+        ("S_CROSSES", "ST_Crosses", _road_line()),
+        ("S_OVERLAPS", "ST_Overlaps", "MULTILINESTRING((99.955 8.42, 99.975 8.44))"),
+        ("S_TOUCHES", "ST_Touches", BOX_WKT),
+        ("S_EQUALS", "ST_Equals", BOX_WKT),
+    ],
+)
+def test_every_spatial_function_matches_postgis(db, function, postgis, shape):
+    expected = sql_ids("layers_road", f"{postgis}(t.geom, ST_GeomFromText(%s, 4326))", (shape,))
+    public = sql_ids(
+        "layers_road",
+        f"{postgis}(t.geom, ST_GeomFromText(%s, 4326)) AND t.dataset_id IN "
+        "(SELECT id FROM layers_dataset WHERE visibility = 'public')",
+        (shape,),
+    )
+    client = client_for("nst-planner")
+
+    found = ids_of(client, ROADS, f"{function}(geometry, {shape})")
+
+    assert found == expected[:10_000]  # a page holds at most 10,000 (S_DISJOINT: more match)
+    assert public == expected  # NST's roads are public: the planner reads the same rows
+
+
+def test_the_spatial_functions_table_is_not_vacuous(db):
+    line = "ST_GeomFromText(%s, 4326)"
+    crossing = sql_ids("layers_road", f"ST_Crosses(t.geom, {line})", (_road_line(),))
+    within = sql_ids("layers_road", f"ST_Within(t.geom, {line})", (BOX_WKT,))
+
+    assert crossing
+    assert within
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "POINT Z({x} {y} 12.5)",
+        "MULTIPOINT(({x} {y}), (0 0))",
+        "LINESTRING Z({x} {y} 0, 0 0 0)",
+        "MULTILINESTRING(({x} {y}, 0 0))",
+        "POLYGON Z(({w} {s} 1, {e} {s} 1, {e} {n} 1, {w} {n} 1, {w} {s} 1))",
+        "MULTIPOLYGON((({w} {s}, {e} {s}, {e} {n}, {w} {n}, {w} {s})))",
+        "GEOMETRYCOLLECTION(POINT({x} {y}), LINESTRING(0 0, 1 1))",
+        "BBOX({w}, {s}, 0, {e}, {n}, 100)",
+    ],
+)
+def test_every_spatial_literal_2d_or_3d(db, shape):
+    """basic-spatial-functions-plus: all CQL2 spatial literals, with or without Z, around a
+    point inside NST's first flood zone."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(t.geom) AS p "
+            "FROM layers_floodzone t JOIN layers_municipality m ON m.id = t.municipality_id "
+            "WHERE m.code = %s ORDER BY t.id LIMIT 1) AS first",
+            [NST],
+        )
+        x, y = cursor.fetchone()
+    corners = {"w": x - 0.0005, "s": y - 0.0005, "e": x + 0.0005, "n": y + 0.0005}
+    literal = shape.format(x=x, y=y, **corners)
+    flat = literal.replace(" Z(", "(")
+    if flat.startswith("BBOX"):
+        flat = "POLYGON(({w} {s}, {e} {s}, {e} {n}, {w} {n}, {w} {s}))".format(**corners)
+    expected = sql_ids(
+        "layers_floodzone", "ST_Intersects(t.geom, ST_Force2D(ST_GeomFromText(%s, 4326)))", (flat,)
+    )
+
+    found = ids_of(client_for("nst-planner"), ZONES, f"S_INTERSECTS(geometry, {literal})")
+
+    assert found == expected != []
+
+
+def test_true_and_false_are_conditions(db):
+    client = client_for(None)
+    every = ids_of(client, LANDMARKS, "TRUE")
+
+    assert every == ids_of(client, LANDMARKS, "(TRUE) AND NOT FALSE") != []
+    assert ids_of(client, LANDMARKS, "FALSE") == []
+    assert ids_of(client, LANDMARKS, {"op": "not", "args": [False]}) == every
+
+
+def test_character_literals_take_cql2_escapes(db):
+    from layers.models import Landmark
+
+    landmark = Landmark.objects.filter(municipality__code=NST).order_by("id").first()
+    landmark.name_th = "ศาลเจ้าแม่'s\tshrine"  # rolled back with the test's transaction
+    landmark.save(update_fields=["name_th"])
+    client = client_for(None)
+
+    doubled = ids_of(client, LANDMARKS, "name_th = 'ศาลเจ้าแม่''s\\tshrine'")
+    backslashed = ids_of(client, LANDMARKS, "name_th = 'ศาลเจ้าแม่\\'s\\tshrine'")
+
+    assert doubled == backslashed == [landmark.id]
