@@ -30,7 +30,7 @@ def _json(schema_ref: str, description: str) -> dict:
 def _schema_json(description: str) -> dict:
     return {
         "description": description,
-        "content": {"application/schema+json": {"schema": {"type": "object"}}},
+        "content": {"application/schema+json": {"schema": {"type": "object"}}, "text/html": {}},
     }
 
 
@@ -77,6 +77,13 @@ def _property_param(collection: Collection, name: str) -> dict:
     }
 
 
+#: `f`: the format asked for (also by `Accept`); every Features resource has JSON and HTML.
+FORMAT = {
+    "name": "f",
+    "in": "query",
+    "description": "json (GeoJSON for features) or html",
+    "schema": {"type": "string", "enum": ["json", "html"]},
+}
 UNAUTHORISED = {
     **ERROR,
     "headers": {
@@ -257,6 +264,16 @@ def openapi_document(*, server: str, collections: Iterable[tuple[str, Collection
                     "description": "`Token <key>` from `manage.py create_api_token`",
                 },
                 "session": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
+                "basic": {
+                    "type": "http",
+                    "scheme": "basic",
+                    "description": "The login name and an API token as the password (QGIS, GDAL)",
+                },
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API token: `Authorization: Bearer <key>`",
+                },
             },
             "schemas": {
                 "exception": {
@@ -329,7 +346,7 @@ def openapi_document(*, server: str, collections: Iterable[tuple[str, Collection
                 },
             },
         },
-        "security": [{}, {"token": []}, {"session": []}],
+        "security": [{}, {"token": []}, {"bearer": []}, {"basic": []}, {"session": []}],
         "paths": {
             "/": {
                 "get": {
@@ -404,6 +421,10 @@ def openapi_document(*, server: str, collections: Iterable[tuple[str, Collection
             },
         },
     }
+    for path, item in document["paths"].items():
+        if not path.startswith("/processes") and not path.startswith("/jobs"):
+            operation = item["get"]
+            operation["parameters"] = [*operation.get("parameters", []), FORMAT]
     document["components"]["schemas"].update(TILE_SCHEMAS)
     document["paths"].update(_tile_paths(collection_id))
     document["paths"].update(_collection_paths(collections, items_operation, ERROR))

@@ -152,11 +152,12 @@ def _where(
         )
         for box in query.boxes:
             params.extend(_box_params(box, query.bbox_srid) * 2)
+    # A feature without a date matches any `datetime` (OGC API /req/core/fc-time-response C).
     if collection.temporal and query.date_from:
-        clauses.append(f"t.{collection.temporal} >= %s")
+        clauses.append(f"(t.{collection.temporal} >= %s OR t.{collection.temporal} IS NULL)")
         params.append(query.date_from)
     if collection.temporal and query.date_to:
-        clauses.append(f"t.{collection.temporal} <= %s")
+        clauses.append(f"(t.{collection.temporal} <= %s OR t.{collection.temporal} IS NULL)")
         params.append(query.date_to)
     for name, value in query.filters:
         if name not in collection.filterable:

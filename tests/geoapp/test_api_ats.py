@@ -1,0 +1,164 @@
+"""Requirements of OGC API - Features Part 1 checked here because no other test did (see
+docs/ogcapi-ats.md): unknown query parameters, the service-doc, security schemes in the
+OpenAPI document, `datetime` and features without a date, every link in the HTML pages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from openapi_spec_validator import validate
+
+NST = "nakhon-si-thammarat"
+COLLECTION = f"/api/collections/{NST}.roads"
+OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
+
+
+def client_for(username: str | None) -> Client:
+    client = Client(HTTP_HOST="127.0.0.1")
+    if username:
+        client.force_login(get_user_model().objects.get(username=username))
+    return client
+
+
+def first_road_id() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.id FROM layers_road t JOIN layers_municipality m "
+            "ON m.id = t.municipality_id WHERE m.code = %s ORDER BY t.id LIMIT 1",
+            [NST],
+        )
+        return cursor.fetchone()[0]
+
+
+RESOURCES = [
+    "/api/",
+    "/api/conformance",
+    "/api/collections",
+    COLLECTION,
+    f"{COLLECTION}/queryables",
+    f"{COLLECTION}/schema",
+    "/api/openapi",
+]
+
+
+@pytest.mark.parametrize("url", [*RESOURCES, "item"])
+def test_a_query_parameter_the_resource_does_not_take_is_400(db, url):
+    """/req/core/query-param-unknown; `f` is taken everywhere (declared in the document)."""
+    url = f"{COLLECTION}/items/{first_road_id()}" if url == "item" else url
+    client = client_for(None)
+
+    unknown = client.get(url, {"colour": "red"})
+    known = client.get(url, {"f": "json"})
+
+    assert unknown.status_code == 400
+    assert "colour" in unknown.json()["description"]
+    assert known.status_code == 200
+
+
+def test_the_landing_page_links_the_api_definition_as_json_and_html(db):
+    """/req/oas30/oas-definition-1 and /req/core/api-definition-success."""
+    client = client_for(None)
+    links = {link["rel"]: link for link in client.get("/api/").json()["links"]}
+
+    desc = client.get(links["service-desc"]["href"], HTTP_ACCEPT=links["service-desc"]["type"])
+    doc = client.get(links["service-doc"]["href"], HTTP_ACCEPT_LANGUAGE="th")
+
+    assert links["service-desc"]["type"] == OPENAPI_JSON
+    assert links["service-doc"]["type"] == "text/html"
+    assert desc["Content-Type"] == OPENAPI_JSON
+    document = json.loads(desc.content)
+    validate(document)
+    assert doc["Content-Type"].startswith("text/html")
+    page = doc.content.decode()
+    assert "เส้นทาง URL" in page
+    for path in document["paths"]:
+        assert f"<code>{path}</code>" in unescape(page)
+
+
+def test_the_document_names_every_way_to_authenticate(db):
+    """/req/oas30/security: Token, Bearer, Basic (login name + API token) and the session."""
+    document = json.loads(client_for(None).get("/api/openapi").content)
+    schemes = document["components"]["securitySchemes"]
+
+    assert schemes["basic"] == {**schemes["basic"], "type": "http", "scheme": "basic"}
+    assert schemes["bearer"] == {**schemes["bearer"], "type": "http", "scheme": "bearer"}
+    assert {"token", "session"} <= set(schemes)
+    assert {"basic": []} in document["security"]
+
+
+def test_datetime_keeps_features_without_a_date(db):
+    """/req/core/fc-time-response C: a feature without a temporal geometry matches too."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.id FROM layers_floodzone t JOIN layers_municipality m "
+            "ON m.id = t.municipality_id WHERE m.code = %s AND (t.observed_date IS NULL "
+            "OR t.observed_date BETWEEN %s AND %s) ORDER BY t.id",
+            [NST, "2026-01-01", "2026-12-31"],
+        )
+        expected = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT count(*) FROM layers_floodzone t JOIN layers_municipality m "
+            "ON m.id = t.municipality_id WHERE m.code = %s AND t.observed_date IS NULL",
+            [NST],
+        )
+        undated = cursor.fetchone()[0]
+
+    page = (
+        client_for("nst-planner")
+        .get(f"/api/collections/{NST}.flood_zones/items", {"datetime": "2026-01-01/2026-12-31"})
+        .json()
+    )
+
+    assert [feature["id"] for feature in page["features"]] == expected
+    assert undated > 0  # the demo has zones without an observation date
+
+
+def _json_and_html(client: Client, url: str) -> tuple[dict, str]:
+    body = client.get(url).json()
+    html_url = f"{url}{'&' if '?' in url else '?'}f=html"
+    page = unescape(client.get(html_url).content.decode())
+    return body, page
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/",
+        "/api/conformance",
+        "/api/collections",
+        COLLECTION,
+        f"{COLLECTION}/items?limit=5",
+        "item",
+        f"{COLLECTION}/queryables",
+        f"{COLLECTION}/schema",
+    ],
+)
+def test_every_link_of_a_resource_is_an_anchor_in_its_html(db, url):
+    """/req/html/content (links) and /req/html/definition: JSON and HTML for each resource."""
+    url = f"{COLLECTION}/items/{first_road_id()}" if url == "item" else url
+    client = client_for(None)
+    body, page = _json_and_html(client, url)
+    # A JSON Schema has no links member (its HTML links its JSON); conformance has none.
+    schema = "queryables" in url or "schema" in url
+    links = [{"href": body["$id"]}] if schema else body.get("links", [])
+
+    anchors = set(re.findall(r'<a href="([^"]+)"', page))
+
+    for link in links:
+        # The HTML page's next/prev pages are HTML pages: the same page with f=html.
+        paging = link.get("rel") in ("next", "prev")
+        as_html = _without_f(link["href"]) in {_without_f(a) for a in anchors}
+        assert link["href"] in anchors or (paging and as_html), link
+
+
+def _without_f(href: str) -> tuple[str, tuple]:
+    parts = urlsplit(href)
+    return parts.path, tuple(sorted((k, v) for k, v in parse_qsl(parts.query) if k != "f"))
