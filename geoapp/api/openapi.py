@@ -84,6 +84,7 @@ FORMAT = {
     "description": "json (GeoJSON for features) or html",
     "schema": {"type": "string", "enum": ["json", "html"]},
 }
+UNAVAILABLE = {**ERROR, "description": "The database is unavailable for a moment; try again"}
 UNAUTHORISED = {
     **ERROR,
     "headers": {
@@ -425,6 +426,8 @@ def openapi_document(*, server: str, collections: Iterable[tuple[str, Collection
         if not path.startswith("/processes") and not path.startswith("/jobs"):
             operation = item["get"]
             operation["parameters"] = [*operation.get("parameters", []), FORMAT]
+            # A database restart or failover answers 503 (geoapp/web/errors.py), on any operation.
+            operation["responses"]["503"] = UNAVAILABLE
     document["components"]["schemas"].update(TILE_SCHEMAS)
     document["paths"].update(_tile_paths(collection_id))
     document["paths"].update(_collection_paths(collections, items_operation, ERROR))

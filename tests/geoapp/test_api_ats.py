@@ -162,3 +162,107 @@ def test_every_link_of_a_resource_is_an_anchor_in_its_html(db, url):
 def _without_f(href: str) -> tuple[str, tuple]:
     parts = urlsplit(href)
     return parts.path, tuple(sorted((k, v) for k, v in parse_qsl(parts.query) if k != "f"))
+
+
+@pytest.mark.parametrize("name", ["bbox-crs", "filter-crs", "crs"])
+def test_an_unknown_crs_in_any_crs_parameter_is_400_with_a_message(db, name):
+    """/req/crs/bbox-crs-exception, /req/crs/crs-exception, /req/features-filter/response E."""
+    query = {name: "http://www.opengis.net/def/crs/EPSG/0/2154", "bbox": "99.9,8.4,100,8.5"}
+    if name == "filter-crs":
+        query["filter"] = "S_INTERSECTS(geometry, POINT(99.96 8.43))"
+
+    response = client_for(None).get(f"{COLLECTION}/items", query)
+
+    assert response.status_code == 400
+    assert name in response.json()["description"]
+
+
+def _ids(url: str, **query) -> list[int]:
+    response = client_for("nst-health").get(url, query)
+    assert response.status_code == 200, response.content[:300]
+    return [feature["id"] for feature in response.json()["features"]]
+
+
+def test_filter_bbox_and_datetime_are_joined_by_and(db):
+    """/req/filter/mixing-expressions and /req/features-filter/response B-D."""
+    box = (99.94, 8.40, 99.98, 8.46)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.id FROM layers_denguecase t JOIN layers_municipality m "
+            "ON m.id = t.municipality_id WHERE m.code = %s AND t.diagnosis = %s "
+            "AND ST_Intersects(t.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326)) "
+            "AND t.onset_date BETWEEN %s AND %s ORDER BY t.id",
+            [NST, "DF", *box, "2026-01-01", "2026-08-31"],
+        )
+        expected = [row[0] for row in cursor.fetchall()]
+    url = f"/api/collections/{NST}.dengue_cases/items"
+
+    found = _ids(
+        url,
+        filter="diagnosis = 'DF'",
+        bbox=",".join(map(str, box)),
+        datetime="2026-01-01/2026-08-31",
+    )
+
+    assert found == expected != []
+    assert len(expected) < len(_ids(url, filter="diagnosis = 'DF'"))
+
+
+def test_is_null_and_not_follow_cql2s_truth_tables(db):
+    """/req/basic-cql2/null-predicate: NULL is neither equal nor unequal; NOT NULL stays NULL."""
+    url = f"/api/collections/{NST}.flood_zones/items"
+    every = _ids(url)
+
+    missing = _ids(url, filter="depth_max_m IS NULL")
+    present = _ids(url, filter="depth_max_m IS NOT NULL")
+    compared = _ids(url, filter="depth_max_m > 0 OR NOT (depth_max_m > 0)")
+
+    assert sorted(missing + present) == every
+    assert missing != []
+    assert compared == present  # a NULL depth matches neither the comparison nor its NOT
+
+
+def test_like_takes_percent_underscore_and_backslash(db):
+    """/req/advanced-comparison-operators/like-predicate E-K."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.id FROM layers_road t JOIN layers_municipality m "
+            "ON m.id = t.municipality_id WHERE m.code = %s AND t.road_class LIKE %s ORDER BY t.id",
+            [NST, "_rimary"],
+        )
+        expected = [row[0] for row in cursor.fetchall()]
+
+    found = _ids(f"{COLLECTION}/items", filter="road_class LIKE '_rimary'", limit="10000")
+    escaped = _ids(f"{COLLECTION}/items", filter="road_class LIKE '\\_rimary'")
+
+    assert found == expected != []
+    assert escaped == []  # \_ is an underscore, not any one character
+
+
+def test_a_filter_geometry_in_utm_finds_what_it_finds_in_degrees(db):
+    """/req/filter/filter-crs-param B: the filter's geometries are read in `filter-crs`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_AsText(ST_Transform(ST_MakeEnvelope(99.955, 8.42, 99.975, 8.44, 4326), "
+            "32647)), ST_AsText(ST_MakeEnvelope(99.955, 8.42, 99.975, 8.44, 4326))"
+        )
+        utm, degrees = cursor.fetchone()
+        cursor.execute(
+            "SELECT t.id FROM layers_road t JOIN layers_municipality m "
+            "ON m.id = t.municipality_id WHERE m.code = %s AND ST_Intersects(t.geom, "
+            "ST_Transform(ST_GeomFromText(%s, 32647), 4326)) ORDER BY t.id",
+            [NST, utm],
+        )
+        expected = [row[0] for row in cursor.fetchall()]
+    url = f"{COLLECTION}/items"
+
+    in_utm = _ids(
+        url,
+        filter=f"S_INTERSECTS(geometry, {utm})",
+        **{"filter-crs": "http://www.opengis.net/def/crs/EPSG/0/32647"},
+        limit="10000",
+    )
+    in_degrees = _ids(url, filter=f"S_INTERSECTS(geometry, {degrees})", limit="10000")
+
+    assert in_utm == expected != []
+    assert abs(len(in_utm) - len(in_degrees)) <= 2  # the same box, edges straight in UTM
