@@ -426,6 +426,8 @@ def openapi_document(*, server: str, collections: Iterable[tuple[str, Collection
         if not path.startswith("/processes") and not path.startswith("/jobs"):
             operation = item["get"]
             operation["parameters"] = [*operation.get("parameters", []), FORMAT]
+            # A parameter the resource does not take, or a bad `f`: /req/core/query-param-*.
+            operation["responses"].setdefault("400", ERROR)
             # A database restart or failover answers 503 (geoapp/web/errors.py), on any operation.
             operation["responses"]["503"] = UNAVAILABLE
     document["components"]["schemas"].update(TILE_SCHEMAS)

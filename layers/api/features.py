@@ -178,10 +178,11 @@ def _box_sql(srid: int) -> str:
     """An envelope (four parameters) in the storage CRS."""
     if srid == STORAGE_SRID:
         return f"ST_MakeEnvelope(%s, %s, %s, %s, {STORAGE_SRID})"
-    # Edges densified first: a projected box's straight edges curve in degrees.
+    # Edges densified first: a projected box's straight edges curve in degrees. A box of no
+    # width still gets a positive segment length (ST_Segmentize refuses 0).
     return (
         f"ST_Transform(ST_Segmentize(ST_MakeEnvelope(%s, %s, %s, %s, {int(srid)}), "
-        f"(%s - %s) / 16.0), {STORAGE_SRID})"
+        f"GREATEST((%s - %s) / 16.0, 1.0)), {STORAGE_SRID})"
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 import schemathesis
@@ -115,7 +116,11 @@ def assert_authorised(username: str | None, case, response) -> None:
     allowed = readable(username)
     path = case.operation.path
     if path == "/collections":
-        listed = {c["id"] for c in json.loads(response.content)["collections"]}
+        if response.content.lstrip().startswith(b"<"):  # f=html: the table's links
+            html = response.content.decode()
+            listed = set(re.findall(r'/api/collections/([^/"?]+)/items\?f=html', html))
+        else:
+            listed = {c["id"] for c in json.loads(response.content)["collections"]}
         assert listed <= allowed, f"{username} sees {sorted(listed - allowed)}"
     elif "{collectionId}" in path:
         collection_id = case.path_parameters["collectionId"]
@@ -309,6 +314,12 @@ NUL = "%00"
         (f"/api/collections/{NST}.flood_zones/items?datetime=99999-01-01", 400),
         (f"/api/collections/{NST}.flood_zones/items?datetime=2024-01-01/0000-00-00", 400),
         (f"/api/collections/{NST}.flood_zones/items?datetime=../..", 200),
+        # Found here: a box of no width in a projected bbox-crs made ST_Segmentize fail (500).
+        (
+            f"/api/collections/{NST}.roads/items?bbox=0,0,0,0"
+            "&bbox-crs=http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FEPSG%2F0%2F24047",
+            200,
+        ),
     ],
 )
 def test_api_edge_values(db, url, expected):
