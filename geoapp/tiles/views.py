@@ -239,6 +239,7 @@ def _tileset_json(request: HttpRequest, collection_id: str, layer: str, code: st
             {
                 "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
                 "href": WEB_MERCATOR_QUAD,
+                "type": "application/json",
             },
             {
                 "rel": "item",

@@ -100,6 +100,8 @@ def _as_pygeofilter_reads(node: object) -> object:
         # these go on by name, as the text grammar's additions write them.
         name = op if op in ARITHMETIC_FUNCTIONS else op.lower()
         return {"function": {"name": name, "arguments": _as_pygeofilter_reads(args)}}
+    if node.get("type") == "GeometryCollection" and isinstance(node.get("geometries"), list):
+        return values.Geometry(node)  # pygeofilter 0.4 takes a geometry by its "coordinates"
     if set(node) == {"interval"} and isinstance(node["interval"], list):
         ends = node["interval"]  # ".." stays a string: pygeofilter reads no null argument
         return {"function": {"name": "interval", "arguments": _as_pygeofilter_reads(ends)}}

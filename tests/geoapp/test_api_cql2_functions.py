@@ -404,9 +404,15 @@ def test_every_spatial_function_matches_postgis(db, function, postgis, shape):
     )
     client = client_for("nst-planner")
 
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT ST_AsGeoJSON(ST_GeomFromText(%s, 4326))", [shape])
+        geojson = json.loads(cursor.fetchone()[0])
+    as_json = {"op": function.lower(), "args": [{"property": "geometry"}, geojson]}
+
     found = ids_of(client, ROADS, f"{function}(geometry, {shape})")
 
     assert found == expected[:10_000]  # a page holds at most 10,000 (S_DISJOINT: more match)
+    assert ids_of(client, ROADS, as_json) == found
     assert public == expected  # NST's roads are public: the planner reads the same rows
 
 
@@ -453,8 +459,16 @@ def test_every_spatial_literal_2d_or_3d(db, shape):
     )
 
     found = ids_of(client_for("nst-planner"), ZONES, f"S_INTERSECTS(geometry, {literal})")
+    if literal.startswith("BBOX"):
+        geojson: dict = {"bbox": [corners["w"], corners["s"], 0, corners["e"], corners["n"], 100]}
+    else:
+        with connection.cursor() as cursor:  # the same literal in CQL2 JSON: GeoJSON, 3D kept
+            cursor.execute("SELECT ST_AsGeoJSON(ST_GeomFromText(%s, 4326))", [literal])
+            geojson = json.loads(cursor.fetchone()[0])
+    as_json = {"op": "s_intersects", "args": [{"property": "geometry"}, geojson]}
 
     assert found == expected != []
+    assert ids_of(client_for("nst-planner"), ZONES, as_json) == found
 
 
 def test_true_and_false_are_conditions(db):
