@@ -151,6 +151,8 @@ def test_every_link_of_a_resource_is_an_anchor_in_its_html(db, url):
     links = [{"href": body["$id"]}] if schema else body.get("links", [])
 
     anchors = set(re.findall(r'<a href="([^"]+)"', page))
+    if not schema:  # /req/core/fc-rel-type, /req/core/f-links B: rel and type on every link
+        assert all(link.get("rel") and link.get("type") for link in links), links
 
     for link in links:
         # The HTML page's next/prev pages are HTML pages: the same page with f=html.
