@@ -698,7 +698,12 @@ def item(request: HttpRequest, collection_id: str, item_id: int) -> HttpResponse
         return render(
             request,
             "geoapp/api/item.html",
-            {"feature": feature, "collection_id": collection_id},
+            {
+                "feature": feature,
+                "collection_id": collection_id,
+                # The coordinates too (/req/html/content), as GeoJSON text, escaped by the template.
+                "geometry_json": json.dumps(feature["geometry"]),
+            },
         )
     return _with_content_crs(geojson_response(feature, ensure_ascii=True), crs_srid, lat_lon)
 

@@ -268,3 +268,15 @@ def test_a_filter_geometry_in_utm_finds_what_it_finds_in_degrees(db):
 
     assert in_utm == expected != []
     assert abs(len(in_utm) - len(in_degrees)) <= 2  # the same box, edges straight in UTM
+
+
+def test_an_items_html_page_holds_its_coordinates(db):
+    """/req/html/content: the geometry's coordinates are in the HTML body, not only its type."""
+    url = f"{COLLECTION}/items/{first_road_id()}"
+    client = client_for(None)
+    feature = client.get(url).json()
+
+    page = unescape(client.get(url, {"f": "html"}, HTTP_ACCEPT_LANGUAGE="th").content.decode())
+
+    assert json.dumps(feature["geometry"]["coordinates"]) in page
+    assert "พิกัด" in page
