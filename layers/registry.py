@@ -383,7 +383,7 @@ for _layer in (
         api=Api(
             "Buildings",
             ("name_th", "name_en", "building_type", "levels", "source_id"),
-            ("building_type",),
+            ("building_type", "levels"),
         ),
         flood=FLOOD_EXPOSURE,
         type_field="building_type",
@@ -401,7 +401,7 @@ for _layer in (
         api=Api(
             "Flood zones",
             ("event", "hazard_class", "depth_min_m", "depth_max_m", "observed_date"),
-            ("hazard_class", "event"),
+            ("hazard_class", "event", "depth_min_m", "depth_max_m"),
             temporal="observed_date",
         ),
         flood=FLOOD_HAZARD,

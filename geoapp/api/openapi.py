@@ -30,7 +30,7 @@ def _json(schema_ref: str, description: str) -> dict:
 def _schema_json(description: str) -> dict:
     return {
         "description": description,
-        "content": {"application/schema+json": {"schema": {"type": "object"}}},
+        "content": {"application/schema+json": {"schema": {"type": "object"}}, "text/html": {}},
     }
 
 
@@ -74,6 +74,72 @@ def _property_param(collection: Collection, name: str) -> dict:
         "in": "query",
         "description": f"Features whose {name} equals the value",
         "schema": schema or {"type": "string"},
+    }
+
+
+#: `f`: the format asked for (also by `Accept`); every Features resource has JSON and HTML.
+FORMAT = {
+    "name": "f",
+    "in": "query",
+    "description": "json (GeoJSON for features) or html",
+    "schema": {"type": "string", "enum": ["json", "html"]},
+}
+UNAVAILABLE = {**ERROR, "description": "The database is unavailable for a moment; try again"}
+UNAUTHORISED = {
+    **ERROR,
+    "headers": {
+        "WWW-Authenticate": {"description": "Basic and Bearer", "schema": {"type": "string"}}
+    },
+}
+_LINKS = {"type": "array", "items": {"$ref": "#/components/schemas/link"}}
+TILE_SCHEMAS = {
+    "tileset": {
+        "type": "object",
+        "required": ["dataType", "crs", "links"],
+        "properties": {
+            "title": {"type": "string"},
+            "dataType": {"type": "string", "enum": ["vector"]},
+            "crs": {"type": "string"},
+            "tileMatrixSetURI": {"type": "string"},
+            "minzoom": {"type": "integer"},
+            "maxzoom": {"type": "integer"},
+            "links": _LINKS,
+        },
+    },
+    "tilesets": {
+        "type": "object",
+        "required": ["tilesets"],
+        "properties": {
+            "tilesets": {"type": "array", "items": {"$ref": "#/components/schemas/tileset"}}
+        },
+    },
+}
+
+
+def _tile_paths(collection_id: dict) -> dict:
+    """OGC API - Tiles metadata of a collection: its tilesets (one, in WebMercatorQuad)."""
+
+    def operation(operation_id: str, schema: str, summary: str) -> dict:
+        return {
+            "get": {
+                "operationId": operation_id,
+                "summary": summary,
+                "parameters": [collection_id],
+                "responses": {
+                    "200": _json(schema, summary),
+                    "401": UNAUTHORISED,
+                    "404": ERROR,
+                },
+            }
+        }
+
+    return {
+        "/collections/{collectionId}/tiles": operation(
+            "getTileSetsList", "tilesets", "The collection's vector tilesets"
+        ),
+        "/collections/{collectionId}/tiles/WebMercatorQuad": operation(
+            "getTileSet", "tileset", "The WebMercatorQuad tileset with its tile URL template"
+        ),
     }
 
 
@@ -149,7 +215,9 @@ def openapi_document(*, server: str, collections: Iterable[tuple[str, Collection
             "name": "filter",
             "in": "query",
             "description": "A CQL2 filter on the collection's queryables (see /queryables): "
-            "comparisons, LIKE, IN, BETWEEN, IS NULL, S_INTERSECTS with a BBOX or a geometry",
+            "comparisons, LIKE, IN, BETWEEN, IS NULL, the S_* spatial functions with a BBOX or "
+            "any WKT/GeoJSON geometry, the T_* temporal functions and arithmetic "
+            "(+ - * / % div ^); no array functions",
             "schema": {"type": "string"},
         },
         {
@@ -197,6 +265,16 @@ def openapi_document(*, server: str, collections: Iterable[tuple[str, Collection
                     "description": "`Token <key>` from `manage.py create_api_token`",
                 },
                 "session": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
+                "basic": {
+                    "type": "http",
+                    "scheme": "basic",
+                    "description": "The login name and an API token as the password (QGIS, GDAL)",
+                },
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API token: `Authorization: Bearer <key>`",
+                },
             },
             "schemas": {
                 "exception": {
@@ -269,7 +347,7 @@ def openapi_document(*, server: str, collections: Iterable[tuple[str, Collection
                 },
             },
         },
-        "security": [{}, {"token": []}, {"session": []}],
+        "security": [{}, {"token": []}, {"bearer": []}, {"basic": []}, {"session": []}],
         "paths": {
             "/": {
                 "get": {
@@ -344,6 +422,16 @@ def openapi_document(*, server: str, collections: Iterable[tuple[str, Collection
             },
         },
     }
+    for path, item in document["paths"].items():
+        if not path.startswith("/processes") and not path.startswith("/jobs"):
+            operation = item["get"]
+            operation["parameters"] = [*operation.get("parameters", []), FORMAT]
+            # A parameter the resource does not take, or a bad `f`: /req/core/query-param-*.
+            operation["responses"].setdefault("400", ERROR)
+            # A database restart or failover answers 503 (geoapp/web/errors.py), on any operation.
+            operation["responses"]["503"] = UNAVAILABLE
+    document["components"]["schemas"].update(TILE_SCHEMAS)
+    document["paths"].update(_tile_paths(collection_id))
     document["paths"].update(_collection_paths(collections, items_operation, ERROR))
     # OGC API - Processes (geoapp/api/openapi_processes.py) joins here, in one place.
     return with_processes(document)

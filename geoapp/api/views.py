@@ -14,6 +14,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
+from django.db import DataError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -44,7 +45,7 @@ from layers.api.features import (
 from layers.api.schemas import collection_queryables, collection_schema
 from layers.models import Dataset, Municipality
 from layers.registry import layer_get
-from layers.replica import replica_reads
+from layers.replica import read_connection, replica_reads
 from layers.tenancy import tenant_scope
 
 MAX_LIMIT = 10_000  # a larger limit is served as this many (OGC API allows fewer)
@@ -65,6 +66,10 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
     "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/json",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/job-list",
@@ -88,6 +93,7 @@ HTML = "text/html"
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 SCHEMA_REL = "http://www.opengis.net/def/rel/ogc/1.0/schema"
 SCHEMA_JSON = "application/schema+json"
+OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
 
 
 class ApiError(Exception):
@@ -111,6 +117,18 @@ def _authenticate(request: HttpRequest) -> None:
     if user is not None:
         request.user = user
         tenant_scope_for(user)
+
+
+def _known_params(request: HttpRequest, *allowed: str) -> None:
+    """400 for a query parameter the resource does not take (/req/core/query-param-unknown)."""
+    unknown = sorted(set(request.GET) - {"f", *allowed})
+    if unknown:
+        takes = ", ".join(sorted({"f", *allowed}))
+        raise ApiError(
+            400,
+            "InvalidParameterValue",
+            f"unknown parameter {unknown[0]!r} (this resource takes {takes})",
+        )
 
 
 def _wants_html(request: HttpRequest) -> bool:
@@ -272,6 +290,7 @@ def _collection_json(
 @api_view
 def landing(request: HttpRequest) -> HttpResponse:
     """The API landing page."""
+    _known_params(request)
     body = {
         "title": "Mueang OGC API - Features",
         "description": "Layers of Thai municipalities: roads, landmarks, buildings, flood zones.",
@@ -280,7 +299,12 @@ def landing(request: HttpRequest) -> HttpResponse:
             {
                 "href": _url(request, "ogc-openapi"),
                 "rel": "service-desc",
-                "type": "application/vnd.oai.openapi+json;version=3.0",
+                "type": OPENAPI_JSON,
+            },
+            {
+                "href": _url(request, "ogc-openapi", query={"f": "html"}),
+                "rel": "service-doc",
+                "type": HTML,
             },
             {
                 "href": _url(request, "ogc-conformance"),
@@ -308,6 +332,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 @api_view
 def conformance(request: HttpRequest) -> HttpResponse:
     """The conformance classes implemented."""
+    _known_params(request)
     if _wants_html(request):
         links = _self_links(request, "ogc-conformance", "application/json")
         return render(
@@ -321,6 +346,7 @@ def conformance(request: HttpRequest) -> HttpResponse:
 @api_view
 def collections(request: HttpRequest) -> HttpResponse:
     """Every collection the caller may read."""
+    _known_params(request)
     found = _readable_collections(request)
     body = {
         "links": _self_links(request, "ogc-collections", "application/json"),
@@ -334,6 +360,7 @@ def collections(request: HttpRequest) -> HttpResponse:
 @api_view
 def collection(request: HttpRequest, collection_id: str) -> HttpResponse:
     """One collection's description."""
+    _known_params(request)
     municipality, layer, access = _resolve(request, collection_id)
     body = _collection_json(request, municipality, layer, access)
     if _wants_html(request):
@@ -349,20 +376,43 @@ def collection(request: HttpRequest, collection_id: str) -> HttpResponse:
 @api_view
 def queryables(request: HttpRequest, collection_id: str) -> HttpResponse:
     """What a filter may name, with types (OGC API - Features Part 3)."""
+    _known_params(request)
     _municipality, layer, _access = _resolve(request, collection_id)
     body = collection_queryables(
         collection=layer, collection_id=_url(request, "ogc-queryables", collection_id=collection_id)
     )
-    return JsonResponse(body, content_type=SCHEMA_JSON, json_dumps_params={"ensure_ascii": False})
+    return _schema_response(request, body, "ogc-queryables", collection_id)
 
 
 @api_view
 def schema(request: HttpRequest, collection_id: str) -> HttpResponse:
     """The features' properties as JSON Schema, with types from the columns."""
+    _known_params(request)
     _municipality, layer, _access = _resolve(request, collection_id)
     body = collection_schema(
         collection=layer, collection_id=_url(request, "ogc-schema", collection_id=collection_id)
     )
+    return _schema_response(request, body, "ogc-schema", collection_id)
+
+
+def _schema_response(request: HttpRequest, body: dict, name: str, collection_id: str):
+    """A JSON Schema as application/schema+json, or as an HTML table (`f=html`)."""
+    if _wants_html(request):
+        links = _self_links(request, name, SCHEMA_JSON, collection_id=collection_id)
+        rows = [
+            {
+                "name": key,
+                "type": spec.get("format") or spec.get("type") or "",
+                "values": ", ".join(map(str, spec.get("enum", []))),
+                "role": spec.get("x-ogc-role", ""),
+            }
+            for key, spec in body["properties"].items()
+        ]
+        return render(
+            request,
+            "geoapp/api/schema.html",
+            {"title": body["title"], "schema_id": body["$id"], "rows": rows, "links": links},
+        )
     return JsonResponse(body, content_type=SCHEMA_JSON, json_dumps_params={"ensure_ascii": False})
 
 
@@ -538,7 +588,7 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
         _scoped(municipality, access),
         replica_reads(municipality_ids=[municipality.pk], user_id=user_id),
     ):
-        page = item_page(collection=layer, municipality=municipality, query=query)
+        page = _filtered_page(layer, municipality, query)
     rest: dict = {
         "numberReturned": page.number_returned,
         "links": _page_links(request, collection_id, query, page),
@@ -557,6 +607,23 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
         f'{{"type": "FeatureCollection", "features": [{page.features_json}], {json.dumps(rest)[1:]}'
     )
     return _with_content_crs(geojson_response(text), query.crs_srid, query.lat_lon)
+
+
+def _filtered_page(layer: Collection, municipality: Municipality, query: ItemQuery):
+    """The page; a filter whose arithmetic PostgreSQL cannot compute is a 400.
+
+    A division by zero is no match (layers.api.cql); an overflow (`10 ^ 1000000`) or a
+    negative number to a fractional power raises DataError: inside a savepoint, so the
+    request's transaction goes on.
+    """
+    if not query.filter_sql:
+        return item_page(collection=layer, municipality=municipality, query=query)
+    try:
+        with transaction.atomic(using=read_connection().alias):
+            return item_page(collection=layer, municipality=municipality, query=query)
+    except DataError as error:
+        reason = str(error).splitlines()[0]
+        raise ApiError(400, "InvalidParameterValue", f"filter: {reason}") from None
 
 
 def _with_content_crs(response: HttpResponse, srid: int, lat_lon: bool) -> HttpResponse:
@@ -598,6 +665,7 @@ def _page_links(request, collection_id: str, query: ItemQuery, page) -> list[dic
 @api_view
 def item(request: HttpRequest, collection_id: str, item_id: int) -> HttpResponse:
     """One feature."""
+    _known_params(request, "crs")
     municipality, layer, access = _resolve(request, collection_id)
     crs_srid, lat_lon = _crs(request.GET, "crs")
     with _scoped(municipality, access):
@@ -630,7 +698,12 @@ def item(request: HttpRequest, collection_id: str, item_id: int) -> HttpResponse
         return render(
             request,
             "geoapp/api/item.html",
-            {"feature": feature, "collection_id": collection_id},
+            {
+                "feature": feature,
+                "collection_id": collection_id,
+                # The coordinates too (/req/html/content), as GeoJSON text, escaped by the template.
+                "geometry_json": json.dumps(feature["geometry"]),
+            },
         )
     return _with_content_crs(geojson_response(feature, ensure_ascii=True), crs_srid, lat_lon)
 
@@ -643,6 +716,19 @@ def not_found(request: HttpRequest) -> HttpResponse:
 @api_view
 def openapi(request: HttpRequest) -> HttpResponse:
     """The OpenAPI 3.0 description of this API."""
+    _known_params(request)
     readable = [(f"{m.code}.{c.layer}", c) for m, c, _access in _readable_collections(request)]
     document = openapi_document(server=_url(request, "ogc-landing"), collections=readable)
-    return JsonResponse(document)
+    if _wants_html(request):  # the landing page's service-doc: the same document, to read
+        operations = [
+            {"path": path, "method": method.upper(), **operation}
+            for path, item in document["paths"].items()
+            for method, operation in item.items()
+        ]
+        json_link = _url(request, "ogc-openapi")
+        return render(
+            request,
+            "geoapp/api/openapi.html",
+            {"document": document, "operations": operations, "json_link": json_link},
+        )
+    return JsonResponse(document, content_type=OPENAPI_JSON)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable
+from functools import wraps
 
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
@@ -244,6 +245,7 @@ def _tileset_json(request: HttpRequest, collection_id: str, layer: str, code: st
             {
                 "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
                 "href": WEB_MERCATOR_QUAD,
+                "type": "application/json",
             },
             {
                 "rel": "item",
@@ -282,7 +284,27 @@ def _collection_tileset(
     return _discovered(request, access, shape(tileset, layer))
 
 
-@require_safe
+def _api_errors(view: Callable[[HttpRequest, str], HttpResponse]):
+    """Under /api/, refusals are the API's JSON errors (a 401 keeps its challenge)."""
+
+    @require_safe
+    @wraps(view)
+    def wrapper(request: HttpRequest, collection_id: str) -> HttpResponse:
+        try:
+            response = view(request, collection_id)
+        except Http404 as error:
+            return JsonResponse({"code": "NotFound", "description": str(error)}, status=404)
+        if response.status_code == 401:
+            refusal = response.content.decode()
+            response = JsonResponse({"code": "NotAuthorized", "description": refusal}, status=401)
+            challenged(response)
+            patch_vary_headers(response, ("Cookie", "Authorization"))
+        return response
+
+    return wrapper
+
+
+@_api_errors
 def collection_tilesets(request: HttpRequest, collection_id: str) -> HttpResponse:
     """OGC API - Tiles: the tilesets of a collection (one, in WebMercatorQuad)."""
     return _collection_tileset(
@@ -290,7 +312,7 @@ def collection_tilesets(request: HttpRequest, collection_id: str) -> HttpRespons
     )
 
 
-@require_safe
+@_api_errors
 def collection_tileset(request: HttpRequest, collection_id: str) -> HttpResponse:
     """OGC API - Tiles: the WebMercatorQuad tileset of a collection, with its tile template."""
     return _collection_tileset(

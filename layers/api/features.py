@@ -152,11 +152,12 @@ def _where(
         )
         for box in query.boxes:
             params.extend(_box_params(box, query.bbox_srid) * 2)
+    # A feature without a date matches any `datetime` (OGC API /req/core/fc-time-response C).
     if collection.temporal and query.date_from:
-        clauses.append(f"t.{collection.temporal} >= %s")
+        clauses.append(f"(t.{collection.temporal} >= %s OR t.{collection.temporal} IS NULL)")
         params.append(query.date_from)
     if collection.temporal and query.date_to:
-        clauses.append(f"t.{collection.temporal} <= %s")
+        clauses.append(f"(t.{collection.temporal} <= %s OR t.{collection.temporal} IS NULL)")
         params.append(query.date_to)
     for name, value in query.filters:
         if name not in collection.filterable:
@@ -177,10 +178,11 @@ def _box_sql(srid: int) -> str:
     """An envelope (four parameters) in the storage CRS."""
     if srid == STORAGE_SRID:
         return f"ST_MakeEnvelope(%s, %s, %s, %s, {STORAGE_SRID})"
-    # Edges densified first: a projected box's straight edges curve in degrees.
+    # Edges densified first: a projected box's straight edges curve in degrees. A box of no
+    # width still gets a positive segment length (ST_Segmentize refuses 0).
     return (
         f"ST_Transform(ST_Segmentize(ST_MakeEnvelope(%s, %s, %s, %s, {int(srid)}), "
-        f"(%s - %s) / 16.0), {STORAGE_SRID})"
+        f"GREATEST((%s - %s) / 16.0, 1.0)), {STORAGE_SRID})"
     )
 
 
