@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian 12 / Ubuntu package names; PostGIS follows the distribution's default PostgreSQL.
 SYSTEM_PACKAGES := postgresql postgresql-postgis gdal-bin chromium gettext \
-	python3 python3-venv python3-dev fonts-thai-tlwg ca-certificates
+	python3 python3-venv python3-dev fonts-thai-tlwg ca-certificates poppler-utils
 
 .PHONY: help setup setup-dev db messages demo serve test check lint pytest fuzz bench loadtest backup \
 	restore clean
