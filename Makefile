@@ -13,7 +13,7 @@ PORT ?= 8000
 # provider) is for the tests only (tests/geoapp/test_qgis.py runs a headless QGIS against the
 # API and tiles): 171 packages, 889 MiB installed, 63 s on a bookworm machine with gdal-bin.
 SYSTEM_PACKAGES := postgresql postgresql-postgis gdal-bin chromium gettext \
-	python3 python3-venv python3-dev fonts-thai-tlwg ca-certificates \
+	python3 python3-venv python3-dev fonts-thai-tlwg ca-certificates poppler-utils \
 	python3-qgis qgis-providers
 
 .PHONY: help setup setup-dev db messages demo serve test check lint pytest fuzz bench loadtest backup \

@@ -13,6 +13,7 @@ from geoapp.home import dashboard_views
 from geoapp.home import views as home
 from geoapp.pdpa import views as pdpa
 from geoapp.tiles import views as tiles
+from geoapp.web import printing
 
 urlpatterns = [
     path("", home.landing, name="landing"),
@@ -91,6 +92,7 @@ urlpatterns = [
     path("m/", home.municipality_list, name="municipality-list"),
     path("m/<slug:code>/", home.municipality_home, name="municipality-home"),
     path("m/<slug:code>/map/", home.municipality_map, name="municipality-map"),
+    path("m/<slug:code>/print.css", printing.print_margins, name="print-margins"),
     path("m/<slug:code>/map/edit/", include("geoapp.editing.urls")),
     path(
         "m/<slug:code>/dashboard/settings/",

@@ -307,6 +307,12 @@ class Landmark(NamedFeatureModel):
 class Building(NamedFeatureModel):
     """A building footprint; households carry population and vulnerable members for aid."""
 
+    house_number = models.CharField(
+        _("house number"),
+        max_length=40,
+        blank=True,
+        help_text=_("As in the house registration (ทะเบียนบ้าน), e.g. 12/3; empty when unknown."),
+    )
     building_type = models.CharField(_("building type"), max_length=40, blank=True)
     levels = models.PositiveSmallIntegerField(_("levels"), null=True, blank=True)
     population = models.PositiveIntegerField(_("residents"), null=True, blank=True)

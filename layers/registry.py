@@ -77,6 +77,7 @@ LANDMARK_FIELDS = (
 BUILDING_FIELDS = (
     "name_th",
     "name_en",
+    "house_number",
     "building_type",
     "levels",
     "population",
@@ -379,10 +380,10 @@ for _layer in (
         tracked_as="buildings",
         columns=(*BUILDING_FIELDS, "source_id"),
         imports=Imports(BUILDING_FIELDS),
-        tiles=Tiles(("building_type", "levels"), min_zoom=13),
+        tiles=Tiles(("house_number", "building_type", "levels"), min_zoom=13),
         api=Api(
             "Buildings",
-            ("name_th", "name_en", "building_type", "levels", "source_id"),
+            ("name_th", "name_en", "house_number", "building_type", "levels", "source_id"),
             ("building_type", "levels"),
         ),
         flood=FLOOD_EXPOSURE,

@@ -71,7 +71,14 @@ from analysis.flood.population import (
     population_impact,
 )
 from analysis.flood.priority import PriorityWeights, aid_priority
-from analysis.flood.roads import LineOverlay, RoadExposure, overlay_lines, road_exposure
+from analysis.flood.roads import (
+    IMPASSABLE_COLUMNS,
+    LineOverlay,
+    RoadExposure,
+    impassable_roads_by_name,
+    overlay_lines,
+    road_exposure,
+)
 
 __all__ = [
     "BORROWED_DEFAULTS",
@@ -83,6 +90,7 @@ __all__ = [
     "DEFAULT_IMPASSABLE_M",
     "DEFAULT_MINIMUM_NEEDS",
     "DEFAULT_VALUES_BAHT_PER_M2",
+    "IMPASSABLE_COLUMNS",
     "JRC_ASIA_CURVES",
     "MINIMUM_NEEDS_UNITS",
     "AccessImpact",
@@ -113,6 +121,7 @@ __all__ = [
     "feature_exposure",
     "flood_assessment",
     "hazard_from_file",
+    "impassable_roads_by_name",
     "max_depth_m",
     "minimum_needs",
     "overlay_lines",

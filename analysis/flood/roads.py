@@ -279,3 +279,73 @@ def road_exposure(
     lengths = pd.DataFrame(by_class, columns=list(classes)).groupby(types, sort=True).sum()
     lengths.index.name = type_field or "type"
     return RoadExposure(out, pieces, lengths, scheme, crs)
+
+
+#: Columns of `impassable_roads_by_name`, in order.
+IMPASSABLE_COLUMNS = ("name", "road_class", "impassable_length_m", "class_rank", "hazard_class",
+                      "n_segments")  # fmt: skip
+
+
+def impassable_roads_by_name(
+    roads: pd.DataFrame, *, name_col: str = "name", class_col: str = "road_class"
+) -> pd.DataFrame:
+    """Impassable roads as people name them: one row per road name, longest impassable first.
+
+    Parameters
+    ----------
+    roads : pandas.DataFrame
+        ``RoadExposure.roads`` (``impassable_length_m``, ``class_rank``, ``hazard_class``) with
+        a name column and a road-class column. Segments sharing a name are one road to
+        people (OSM splits a street at every junction); unnamed segments are grouped by road
+        class, with an empty name.
+    name_col : str, default "name"
+    class_col : str, default "road_class"
+        The class of a named road is that of its longest impassable segment.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns `IMPASSABLE_COLUMNS`: ``impassable_length_m`` summed, ``class_rank`` and
+        ``hazard_class`` the highest along the road, ``n_segments`` impassable segments;
+        named roads first, each part by length (descending), then name.
+
+    Examples
+    --------
+    >>> table = impassable_roads_by_name(pd.DataFrame({
+    ...     "name": ["ถนนราชดำเนิน", "ถนนราชดำเนิน", "", "ถนนยมราช"],
+    ...     "road_class": ["primary", "primary", "residential", "tertiary"],
+    ...     "impassable_length_m": [120.0, 80.0, 50.0, 0.0],
+    ...     "class_rank": [2, 3, 1, 0], "hazard_class": ["medium", "high", "low", "dry"]}))
+    >>> table[["name", "impassable_length_m", "hazard_class", "n_segments"]].values.tolist()
+    [['ถนนราชดำเนิน', 200.0, 'high', 2], ['', 50.0, 'low', 1]]
+    """
+    missing = {name_col, class_col, "impassable_length_m", "class_rank", "hazard_class"} - set(
+        roads.columns
+    )
+    if missing:
+        raise ValueError(f"roads lack {sorted(missing)}: pass RoadExposure.roads with names")
+    wet = roads[pd.to_numeric(roads["impassable_length_m"], errors="coerce").fillna(0) > 0]
+    if wet.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in IMPASSABLE_COLUMNS})
+    wet = wet.assign(
+        _name=wet[name_col].fillna("").astype(str).str.strip(),
+        _class=wet[class_col].fillna("").astype(str),
+    )
+    wet = wet.assign(_key=np.where(wet["_name"] != "", wet["_name"], "\0" + wet["_class"]))
+    wet = wet.sort_values("impassable_length_m", ascending=False, kind="stable")
+    top = wet.sort_values("class_rank", ascending=False, kind="stable").groupby("_key").first()
+    grouped = wet.groupby("_key")
+    table = pd.DataFrame(
+        {
+            "name": grouped["_name"].first(),
+            "road_class": grouped["_class"].first(),
+            "impassable_length_m": grouped["impassable_length_m"].sum().astype(float),
+            "class_rank": top["class_rank"],
+            "hazard_class": top["hazard_class"],
+            "n_segments": grouped.size().astype(int),
+        }
+    )
+    table = table.assign(_unnamed=table["name"] == "").sort_values(
+        ["_unnamed", "impassable_length_m", "name"], ascending=[True, False, True]
+    )
+    return table.drop(columns="_unnamed").reset_index(drop=True)[list(IMPASSABLE_COLUMNS)]

@@ -78,7 +78,7 @@ class DengueFrames:
 
 
 BREEDING_SITE_FIELDS = ["site_label", "site_category", "site_status", "site_reported"]
-ZONE_FIELDS = ["zone_key", "n_cases", "first_onset", "last_onset", "closes_on", "n_households",
+ZONE_FIELDS = ["zone_name", "n_cases", "first_onset", "last_onset", "closes_on", "n_households",
                "landmarks_text"]  # fmt: skip
 CLUSTER_FIELDS = ["cluster_label", "n_cases", "first_onset", "last_onset", "landmarks_text"]
 CASE_FIELDS = ["case_label", "onset_label", "report_label", "diagnosis", "weeks", "generated"]

@@ -70,16 +70,22 @@ def dashboard_context(situation, *, as_of: date) -> tuple[dict, Callable[[], Den
     curve = dengue.epi_curve(situation)
     channel = dengue_channel(municipality=situation.municipality, on=situation.on)
     zone_landmarks = dengue.zone_landmarks(situation)
-    frames = partial(_dashboard_frames, situation, clusters, zone_landmarks)
+    names = dengue.zone_names(situation, list(situation.active_zones["zone_id"]))
+    cluster_names = dengue.cluster_names(situation, clusters)
+    frames = partial(_dashboard_frames, situation, clusters, zone_landmarks, names, cluster_names)
     context = {
         "n_cases": len(situation.cases),
         "n_recent": int((situation.cases["onset_date"].dt.date > as_of - timedelta(days=28)).sum()),
         "cluster_rows": [
-            (c, [(name, category_labels().get(cat, cat)) for name, cat in c.landmarks])
+            (
+                c,
+                [(name, category_labels().get(cat, cat)) for name, cat in c.landmarks],
+                str(cluster_names[c.cluster_id]),
+            )
             for c in clusters
         ],
         "active_clusters": [c for c in clusters if c.active],
-        "zones": _zone_rows(situation, zone_landmarks),
+        "zones": _zone_rows(situation, zone_landmarks, names),
         "timers": timers,
         "n_flagged": sum(1 for t in timers if t.flagged),
         "n_investigation_flagged": sum(1 for t in timers if t.investigation.flagged),
@@ -226,10 +232,12 @@ def _channel_missing_text(missing: str) -> str:
     )
 
 
-def _zone_rows(situation, zone_landmarks) -> list[dict]:
-    return [
+def _zone_rows(situation, zone_landmarks, names) -> list[dict]:
+    rows = [
         {
             "key": zone.key,
+            "name": str(names[int(zone.zone_id)]),
+            "number": names[int(zone.zone_id)].number,
             "n_cases": int(zone.n_cases),
             "first_onset": zone.first_onset.date(),
             "last_onset": zone.last_onset.date(),
@@ -239,9 +247,10 @@ def _zone_rows(situation, zone_landmarks) -> list[dict]:
         }
         for zone in situation.active_zones.itertuples()
     ]
+    return sorted(rows, key=lambda row: (row["number"], row["key"]))
 
 
-def _dashboard_frames(situation, clusters, zone_landmarks) -> DengueFrames:
+def _dashboard_frames(situation, clusters, zone_landmarks, names, cluster_names) -> DengueFrames:
     municipality = situation.municipality
     cases = situation.cases.to_crs(WGS84)
     cases["case_label"] = [f"#{pk}" for pk in cases["id"]]
@@ -252,8 +261,8 @@ def _dashboard_frames(situation, clusters, zone_landmarks) -> DengueFrames:
         boundary=selectors.boundary_frame(municipality=municipality),
         roads=_orientation_roads(municipality),
         landmarks=situation.landmarks.to_crs(WGS84),
-        zones=_zone_frame(situation, zone_landmarks),
-        clusters=_cluster_frame(situation, clusters),
+        zones=_zone_frame(situation, zone_landmarks, names),
+        clusters=_cluster_frame(situation, clusters, cluster_names),
         cases=cases,
         breeding_sites=_breeding_site_frame(municipality, situation.on),
     )
@@ -283,12 +292,13 @@ def reported_site_rows(order, *, municipality: Municipality, on: date) -> list[d
     ]
 
 
-def _zone_frame(situation, zone_landmarks) -> gpd.GeoDataFrame:
+def _zone_frame(situation, zone_landmarks, names) -> gpd.GeoDataFrame:
     zones = situation.active_zones.to_crs(WGS84)
     return gpd.GeoDataFrame(
         {
             "id": list(zones["key"]),
             "zone_key": list(zones["key"]),
+            "zone_name": [str(names[int(z)]) for z in zones["zone_id"]],
             "n_cases": list(zones["n_cases"]),
             "first_onset": [thai_date(d.date()) for d in zones["first_onset"]],
             "last_onset": [thai_date(d.date()) for d in zones["last_onset"]],
@@ -303,12 +313,16 @@ def _zone_frame(situation, zone_landmarks) -> gpd.GeoDataFrame:
     )
 
 
-def _cluster_frame(situation, clusters) -> gpd.GeoDataFrame:
+def _cluster_frame(situation, clusters, cluster_names) -> gpd.GeoDataFrame:
     active = [c for c in clusters if c.active]
     return gpd.GeoDataFrame(
         {
             "id": [c.cluster_id for c in active],
-            "cluster_label": [_("Cluster %(n)s") % {"n": c.cluster_id + 1} for c in active],
+            "cluster_label": [
+                _("Cluster %(n)s") % {"n": c.cluster_id + 1}
+                + (f": {cluster_names[c.cluster_id]}" if str(cluster_names[c.cluster_id]) else "")
+                for c in active
+            ],
             "n_cases": [c.n_cases for c in active],
             "first_onset": [thai_date(c.first_onset) for c in active],
             "last_onset": [thai_date(c.last_onset) for c in active],
@@ -335,6 +349,7 @@ def plan_rows(plan) -> list[dict]:
     return [
         {
             "zone_key": e.zone.key,
+            "zone_name": str(e.zone.name),
             "round_number": e.round_number,
             "planned_date": e.planned_date.isoformat(),
             "status": e.status,
@@ -357,8 +372,20 @@ def plan_rows(plan) -> list[dict]:
     ]
 
 
-CSV_COLUMNS = ("zone_key", "round_number", "planned_date", "status", "done_on", "team", "area_m2",
-               "n_households", "streets", "unnamed_streets", "landmarks")  # fmt: skip
+CSV_COLUMNS = (
+    "zone_key",
+    "zone_name",
+    "round_number",
+    "planned_date",
+    "status",
+    "done_on",
+    "team",
+    "area_m2",
+    "n_households",
+    "streets",
+    "unnamed_streets",
+    "landmarks",
+)
 
 
 def plan_csv_rows(plan) -> list[list]:

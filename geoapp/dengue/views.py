@@ -163,7 +163,7 @@ def _map_labels() -> dict[str, str]:
         "name_th": _("Name (Thai)"),
         "name_en": _("Name (English)"),
         "category_label": _("Category"),
-        "zone_key": _("Spray zone"),
+        "zone_name": _("Spray zone"),
         "cluster_label": _("Cluster"),
         "n_cases": _("Cases"),
         "first_onset": _("First onset"),

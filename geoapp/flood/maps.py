@@ -227,6 +227,12 @@ def _buildings_layer(frames: FloodFrames, options: FloodMapOptions) -> folium.Ge
         {
             "hazard_class": buildings["hazard_class"].to_numpy(),
             "residents": buildings["population"].astype(int).to_numpy(),
+            # Raw text: the tooltips set it as a text node (see the module docstring).
+            "house_number": (
+                buildings["house_number"].fillna("").astype(str).to_numpy()
+                if "house_number" in buildings
+                else [""] * len(buildings)
+            ),
         },
         index=buildings.index,
     )
@@ -247,6 +253,7 @@ def _buildings_tooltips(layer: folium.GeoJson, options: FloodMapOptions) -> _Tex
     return _TextTooltips(
         layer,
         [
+            (labels["house_number"], "house_number", ""),
             (labels["hazard"], "hazard_class", "hazard"),
             (labels["residents"], "residents", ""),
         ],

@@ -7,6 +7,7 @@ from geoapp.flood import damage, relief, views
 urlpatterns = [
     path("", views.flood_dashboard, name="flood-dashboard"),
     path("aid/", views.flood_aid_priority, name="flood-aid-priority"),
+    path("roads/", views.flood_impassable_roads, name="flood-impassable-roads"),
     path("needs/", views.flood_needs_profile, name="flood-needs-profile"),
     path("damage/", damage.flood_damage, name="flood-damage"),
     path("relief/", relief.relief_claims, name="flood-relief-claims"),

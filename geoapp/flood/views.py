@@ -29,7 +29,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from analysis.flood import class_table, exposure_summary, summary_by_area
+from analysis.flood import (
+    class_table,
+    exposure_summary,
+    impassable_roads_by_name,
+    summary_by_area,
+)
 from geoapp.flood.forms import NeedsProfileForm
 from geoapp.flood.maps import FloodFrames, FloodMapOptions, flood_map
 from geoapp.models import ReportFeed
@@ -373,6 +378,7 @@ def _map_options() -> FloodMapOptions:
         "length": _("Length in the water (m)"),
         "id": _("Building no."),
         "residents": _("Residents"),
+        "house_number": _("House number"),
         "access": _("Road access"),
         "impassable_yes": _("impassable"),
         "impassable_no": _("flooded, passable with care"),
@@ -481,6 +487,109 @@ def _road_table(situation: flood.FloodSituation) -> Table:
     return Table(
         [_("Road class")] + [hazard.get(c, c) for c in classes] + [_("Impassable")], rows, footer
     )
+
+
+@dataclass(frozen=True)
+class ImpassableRoad:
+    """One road (all its segments of one name) under water too deep to pass."""
+
+    name: str
+    """The Thai name (English on English pages when it has one); "" for unnamed roads."""
+    label: str
+    """What people read: the name, or "unnamed road" with its class."""
+    road_class: str
+    class_label: str
+    length_m: float
+    hazard_class: str
+    hazard: str
+    n_segments: int
+
+
+#: Impassable roads listed on the dashboard itself; the printable list holds them all.
+IMPASSABLE_ON_DASHBOARD = 10
+
+
+def impassable_roads(situation: flood.FloodSituation) -> list[ImpassableRoad]:
+    """The impassable roads by name, longest impassable length first (unnamed ones last)."""
+    roads = situation.assessment.roads.roads
+    if roads.empty:
+        return []
+    thai = roads["name_th"].fillna("").astype(str).str.strip()
+    english = roads["name_en"].fillna("").astype(str).str.strip()
+    prefer_english = translation.get_language() == "en"
+    names = english.where((english != "") & prefer_english, thai).where(lambda n: n != "", english)
+    table = impassable_roads_by_name(roads.assign(name=names))
+    road_labels = {k: str(v) for k, v in Road.RoadClass.choices}
+    hazard = _hazard_labels()
+    out = []
+    for row in table.itertuples():
+        class_label = road_labels.get(row.road_class, row.road_class)
+        out.append(
+            ImpassableRoad(
+                name=row.name,
+                label=row.name or _("Unnamed road (%(class)s)") % {"class": class_label},
+                road_class=row.road_class,
+                class_label=class_label,
+                length_m=float(row.impassable_length_m),
+                hazard_class=str(row.hazard_class),
+                hazard=hazard.get(row.hazard_class, str(row.hazard_class)),
+                n_segments=int(row.n_segments),
+            )
+        )
+    return out
+
+
+def _impassable_csv(roads: list[ImpassableRoad], filename: str) -> HttpResponse:
+    return csv_response(
+        [
+            _("Road"),
+            _("Road class"),
+            _("Impassable length (m)"),
+            _("Hazard class"),
+            _("Segments"),
+        ],
+        [[r.label, r.class_label, round(r.length_m), r.hazard, r.n_segments] for r in roads],
+        f"{filename}.csv",
+        content_type="text/csv",
+    )
+
+
+@login_required
+def flood_impassable_roads(request: HttpRequest, code: str) -> HttpResponse:
+    """Impassable roads by name with their lengths: printable (A4) and as CSV."""
+    municipality = municipality_requiring(request.user, code, Action.VIEW_FLOOD)
+    inputs = _hazard_inputs(municipality)
+    context: dict[str, object] = {
+        "municipality": municipality,
+        "events": inputs.events,
+        "has_hazard": bool(inputs.kinds),
+        **_nav(request, municipality),
+    }
+    if not inputs.kinds:
+        return render(request, "geoapp/flood/impassable_roads.html", context)
+    profile = flood.needs_profile_current(municipality=municipality)
+    try:
+        hazard = _hazard_param(request, inputs)
+        export = _choice_param(request, "format", ("html", "csv"), "html")
+        situation = _situation(municipality, hazard, profile)
+    except InputError as error:
+        return _bad_request(request, municipality, str(error))
+    roads = impassable_roads(situation)
+    if export == "csv":
+        return _impassable_csv(roads, f"flood-impassable-roads-{municipality.code}")
+    query = _query(**hazard.query())
+    context.update(
+        {
+            **_hazard_context(inputs, hazard, situation),
+            "roads": roads,
+            "total_m": _fmt(sum(r.length_m for r in roads)),
+            "printed_on": timezone.localdate(),
+            "impassable_m": _g(situation.scheme.impassable_m),
+            "query": query,
+            "csv_query": _query(**hazard.query(), format="csv"),
+        }
+    )
+    return render(request, "geoapp/flood/impassable_roads.html", context)
 
 
 def _landmark_class_table(situation: flood.FloodSituation) -> Table:
@@ -738,6 +847,7 @@ def _situation_tables(
         return {
             "headline": _headline(situation),
             "road_table": _road_table(situation),
+            "impassable_roads": impassable_roads(situation)[:IMPASSABLE_ON_DASHBOARD],
             "landmark_table": _landmark_class_table(situation),
             "flooded_landmarks": _flooded_landmark_rows(situation),
             "subdistrict_table": _subdistrict_table(situation),
@@ -847,6 +957,10 @@ class AidRow:
 
     rank: int
     building_id: int
+    """The system's id: for links and exports, never shown as the building's number."""
+    house_number: str
+    """บ้านเลขที่ when the buildings layer has it (a registered household), else empty."""
+    building_name: str
     subdistrict_code: str
     subdistrict: str
     hazard_class: str
@@ -870,6 +984,20 @@ class AidRow:
     def reasons(self) -> str:
         """The reasons on one line (CSV and GeoJSON)."""
         return "; ".join(self.reason_list)
+
+    @property
+    def is_household(self) -> bool:
+        """A building with a house number is a registered household (ครัวเรือน)."""
+        return bool(self.house_number)
+
+    @property
+    def label(self) -> str:
+        """How a team finds the building: its house number, else its name, else 'no number'."""
+        if self.house_number:
+            return _("House no. %(number)s") % {"number": self.house_number}
+        if self.building_name:
+            return self.building_name
+        return _("Building without a house number")
 
 
 def aid_rows(
@@ -911,6 +1039,8 @@ def _aid_row(row, *, names, hazard, no_route: tuple[bool, bool], lon_lat) -> Aid
     return AidRow(
         rank=int(row["rank"]),
         building_id=int(row["id"]),
+        house_number=_text_or_empty(row.get("house_number")),
+        building_name=_text_or_empty(row.get("name_th")),
         subdistrict_code=area,
         subdistrict=names.get(area, area),
         hazard_class=str(row["hazard_class"]),
@@ -930,6 +1060,10 @@ def _aid_row(row, *, names, hazard, no_route: tuple[bool, bool], lon_lat) -> Aid
         lat=round(float(lat), 6),
         geometry=row.geometry,
     )
+
+
+def _text_or_empty(value) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
 #: Households per page of the aid list on screen (the downloads hold every matching one).
@@ -956,7 +1090,7 @@ class AidFilters:
 
 
 def _aid_filters(request: HttpRequest) -> AidFilters:
-    """`q` (building number or subdistrict name), `class` and `need`; InputError if unusable."""
+    """`q` (house number, building name or subdistrict), `class` and `need`; InputError if bad."""
     return AidFilters(
         text=search_text_input(request.GET.get("q"), "q", max_chars=AID_SEARCH_CHARS),
         hazard_class=_choice_param(request, "class", list(_hazard_labels()), ""),
@@ -970,7 +1104,12 @@ def aid_rows_matching(rows: list[AidRow], filters: AidFilters) -> list[AidRow]:
     return [
         r
         for r in rows
-        if (not text or text in str(r.building_id) or text in r.subdistrict.casefold())
+        if (
+            not text
+            or text in r.house_number.casefold()
+            or text in r.building_name.casefold()
+            or text in r.subdistrict.casefold()
+        )
         and (not filters.hazard_class or r.hazard_class == filters.hazard_class)
         and (not filters.need or AID_NEEDS[filters.need](r))
     ]
@@ -1001,7 +1140,7 @@ def _aid_csv(rows: list[AidRow], filename: str) -> HttpResponse:
 def _aid_csv_header() -> list[str]:
     return [
         _("Rank"),
-        _("Building no."),
+        _("Building (system id)"),
         _("Subdistrict"),
         _("Hazard class"),
         _("Depth (m)"),
@@ -1016,6 +1155,8 @@ def _aid_csv_header() -> list[str]:
         _("Reasons"),
         _("Latitude"),
         _("Longitude"),
+        _("House number"),
+        _("Building name"),
     ]
 
 
@@ -1037,6 +1178,8 @@ def _aid_csv_row(r: AidRow) -> list[object]:
         r.reasons,
         round(r.lat, 6),
         round(r.lon, 6),
+        r.house_number,
+        r.building_name,
     ]
 
 
@@ -1051,6 +1194,8 @@ def _aid_geojson(
             "properties": {
                 "rank": r.rank,
                 "building_id": r.building_id,
+                "house_number": r.house_number,
+                "building_name": r.building_name,
                 "subdistrict_code": r.subdistrict_code,
                 "subdistrict": r.subdistrict,
                 "hazard_class": r.hazard_class,
@@ -1171,6 +1316,7 @@ def _aid_list_context(
     return {
         "rows": rows,
         "shown": f"{len(rows):,}",
+        "n_households": f"{sum(1 for r in rows if r.is_household):,}",
         "total": f"{len(situation.assessment.priority):,}",
         "subdistricts": [(c, names[c]) for c in (str(c) for c in subdistricts["code"])],
         "subdistrict": subdistrict,

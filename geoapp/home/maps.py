@@ -18,16 +18,20 @@ from datetime import date
 import folium
 import geopandas as gpd
 import pandas as pd
+import shapely
 from jinja2 import Template
 
 from geoapp.web.maps import (
     CASE_WEEK_COLOURS,
     HAZARD_COLOURS,
+    LABEL_MIN_ZOOM,
     LANDMARK_COLOURS,
     ROAD_STYLES,
     Legend,
     MapAssets,
     MapScript,
+    NameLabels,
+    ZoomToData,
     base_map,
     boundary_layer,
     escaped_columns,
@@ -36,6 +40,7 @@ from geoapp.web.maps import (
     flood_zone_layer,
     landmark_layer,
     legend_html,
+    name_labels,
     subdistrict_layer,
     weeks_colour,
 )
@@ -100,6 +105,9 @@ def _case_layer(
     return folium.GeoJson(
         feature_collection(frame, props),
         name=labels[key],
+        # Exact cases matter to health officers; the masked ones are context for planners and
+        # others, off until asked for, so they do not take the taps meant for roads and places.
+        show=key == "cases",
         marker=folium.CircleMarker(radius=5, fill=True, weight=1),
         style_function=lambda f: {
             "fillColor": weeks_colour(f["properties"]["weeks"]),
@@ -116,6 +124,11 @@ def _road_geojson(roads: gpd.GeoDataFrame, options: CityMapOptions) -> folium.Ge
     labels = options.labels
     road_props = escaped_columns(roads, ["name_th", "name_en", "surface", "ref"])
     road_props["road_class"] = roads["road_class"].values
+    road_props["label"] = name_labels(
+        roads["name_th"].where(roads["name_th"].fillna("").str.strip() != "", roads["name_en"]),
+        # In degrees: only to choose the longest piece of each street.
+        lengths=pd.Series(shapely.length(roads.geometry.to_numpy()), index=roads.index),
+    )
     road_props["class_label"] = [
         html.escape(options.road_class_labels.get(value, value)) for value in roads["road_class"]
     ]
@@ -296,6 +309,16 @@ def _case_layers_add(fmap: folium.Map, frames: CityFrames, options: CityMapOptio
     return names
 
 
+def _labels_add(fmap: folium.Map, frames: CityFrames, layer_names: dict[str, str]) -> None:
+    """Road and landmark names written on the map when zoomed in (roads inline only)."""
+    layers = fmap._children  # branca's children by their JS names
+    NameLabels(layers[layer_names["landmarks"]], min_zoom=LABEL_MIN_ZOOM, direction="right").add_to(
+        fmap
+    )
+    if frames.roads is not None:
+        NameLabels(layers[layer_names["roads"]], min_zoom=LABEL_MIN_ZOOM).add_to(fmap)
+
+
 def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
     """Build the municipality map with a layer switcher, a legend and local assets only."""
     labels = options.labels
@@ -309,6 +332,7 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
     layer_names["flood_zones"] = flood.get_name()
     layer_names["roads"], road_classes = _roads_add(fmap, frames.roads, options)
     layer_names["landmarks"] = _landmarks_add(fmap, frames.landmarks, options, radius=7)
+    _labels_add(fmap, frames, layer_names)
     hazards = [(options.hazard_labels.get(n, n), c, "box") for n, c in HAZARD_COLOURS.items()]
     legend = [
         _roads_legend(options, road_classes),
@@ -321,6 +345,7 @@ def city_map(frames: CityFrames, options: CityMapOptions) -> folium.Map:
         legend.append(legend_html(labels["cases_legend"], weeks))
     control = folium.LayerControl(collapsed=False).add_to(fmap)
     Legend("".join(legend)).add_to(fmap)
+    ZoomToData(labels.get("zoom_to_data", "Zoom to the data")).add_to(fmap)
     _map_script(fmap, options, layer_names, compact_on_phones(fmap.get_name(), control.get_name()))
     return fmap
 

@@ -330,6 +330,7 @@ def _city_map_labels() -> dict[str, str]:
         "onset_date": _("Onset date"),
         "diagnosis": _("Diagnosis"),
         "weeks": _("Weeks since onset"),
+        "zoom_to_data": _("Zoom to the data switched on"),
     }
 
 

@@ -22,7 +22,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 from branca.element import MacroElement
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from jinja2 import Template
 
 from geoapp.templatetags.thaiformat import cell_text
@@ -106,7 +106,10 @@ class MapScript(MacroElement):
 
 
 class Legend(MacroElement):
-    """A legend box in the map corner; its HTML is built from escaped strings only."""
+    """A legend box in the map corner that folds (a `<details>`); closed at phone width.
+
+    Its HTML is built from escaped strings only; the title is escaped here.
+    """
 
     _template = Template(
         """
@@ -114,10 +117,12 @@ class Legend(MacroElement):
         (function () {
             var legend = L.control({position: "bottomright"});
             legend.onAdd = function () {
-                var div = L.DomUtil.create("div", "mueang-legend");
-                div.innerHTML = {{ this.html|tojson }};
-                div.tabIndex = 0;  // it may scroll: keyboard users must reach it (WCAG 2.1.1)
+                var div = L.DomUtil.create("details", "mueang-legend");
+                div.innerHTML = {{ this.summary|tojson }} + {{ this.html|tojson }};
+                // Open on a desk, folded on a phone, where it would cover a quarter of the map.
+                div.open = !window.matchMedia("(max-width: 600px)").matches;
                 L.DomEvent.disableScrollPropagation(div);
+                L.DomEvent.disableClickPropagation(div);
                 return div;
             };
             legend.addTo({{ this._parent.get_name() }});
@@ -126,10 +131,130 @@ class Legend(MacroElement):
         """
     )
 
-    def __init__(self, html_text: str):
+    def __init__(self, html_text: str, *, title: str | None = None):
         super().__init__()
         self._name = "MueangLegend"
-        self.html = html_text
+        self.html = f'<div class="mueang-legend-body" tabindex="0">{html_text}</div>'
+        heading = html.escape(title or gettext("Legend"))
+        self.summary = f'<summary class="mueang-legend-title">{heading}</summary>'
+
+
+class MetricScale(MacroElement):
+    """A scale bar in metres and kilometres only (Leaflet's default adds miles and feet)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "MueangScale"
+
+
+class NameLabels(MacroElement):
+    """Names from a layer's `label` property shown on the map from `min_zoom` on.
+
+    The labels are Leaflet tooltips kept open; the property holds server-escaped text (see
+    `escaped_columns`), so it is safe as HTML. Below `min_zoom` the map's container gets
+    the class `mueang-labels-hidden`, which hides them (map.css).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            {{ this.layer_name }}.eachLayer(function (layer) {
+                var text = layer.feature && layer.feature.properties.label;
+                if (!text) { return; }
+                layer.bindTooltip(text, {permanent: true, direction: {{ this.direction|tojson }},
+                    className: "mueang-label", interactive: false, opacity: 1});
+            });
+            function update() {
+                map.getContainer().classList.toggle(
+                    "mueang-labels-hidden", map.getZoom() < {{ this.min_zoom }});
+            }
+            map.on("zoomend", update);
+            update();
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layer: folium.GeoJson, *, min_zoom: int, direction: str = "center"):
+        super().__init__()
+        self._name = "MueangNameLabels"
+        self.layer_name = layer.get_name()
+        self.min_zoom = int(min_zoom)
+        self.direction = direction
+
+
+class ZoomToData(MacroElement):
+    """A button under the zoom buttons that fits the map to the layers switched on."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var control = L.control({position: "topleft"});
+            control.onAdd = function () {
+                var bar = L.DomUtil.create("div", "leaflet-bar mueang-zoom-data");
+                var button = L.DomUtil.create("button", "", bar);
+                button.type = "button";
+                button.textContent = "\u2922";
+                button.title = {{ this.label|tojson }};
+                button.setAttribute("aria-label", {{ this.label|tojson }});
+                L.DomEvent.disableClickPropagation(bar);
+                L.DomEvent.on(button, "click", function () {
+                    var bounds = L.latLngBounds([]);
+                    map.eachLayer(function (layer) {
+                        if (layer.getBounds && !(layer instanceof L.GridLayer)) {
+                            var b = layer.getBounds();
+                            if (b.isValid()) { bounds.extend(b); }
+                        } else if (layer.getLatLng) {
+                            bounds.extend(layer.getLatLng());
+                        }
+                    });
+                    if (bounds.isValid()) { map.fitBounds(bounds, {padding: [16, 16]}); }
+                });
+                return bar;
+            };
+            control.addTo(map);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, label: str):
+        super().__init__()
+        self._name = "MueangZoomToData"
+        self.label = label
+
+
+#: From this zoom on, road and landmark names are written on the map.
+LABEL_MIN_ZOOM = 16
+
+
+def name_labels(names: pd.Series, *, lengths: pd.Series | None = None) -> list[str]:
+    """Escaped labels, one per row: each name once, on its longest row when `lengths` is given.
+
+    A street is many OSM segments; writing its name on each would bury the map.
+    """
+    clean = names.fillna("").astype(str).str.strip()
+    order = clean.index if lengths is None else lengths.sort_values(ascending=False).index
+    seen: set[str] = set()
+    chosen: set = set()
+    for index in order:
+        name = clean[index]
+        if name and name not in seen:
+            seen.add(name)
+            chosen.add(index)
+    return [html.escape(clean[i]) if i in chosen else "" for i in clean.index]
 
 
 def escaped_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -204,8 +329,7 @@ def base_map(
 ) -> folium.Map:
     """An empty map that loads only Mueang's own assets, with the configured basemap if any."""
     fmap = folium.Map(tiles=None, control_scale=False, zoom_start=14, location=(0, 0))
-    # Metric only: Thai officers measure in metres, and Leaflet's default adds miles ("1 mi").
-    MapScript(f"L.control.scale({{imperial: false}}).addTo({fmap.get_name()});").add_to(fmap)
+    MetricScale().add_to(fmap)
     fmap.default_js = [("leaflet", assets.leaflet_js)]
     fmap.default_css = [("leaflet_css", assets.leaflet_css), ("mueang_map_css", assets.map_css)]
     if basemap_url:
@@ -260,6 +384,11 @@ def landmark_layer(
 ) -> folium.GeoJson:
     """Landmarks as dots coloured by category (class `mueang-landmark`), names escaped."""
     props = escaped_columns(landmarks, ["name_th", "name_en"])
+    props["label"] = name_labels(
+        landmarks["name_th"].where(
+            landmarks["name_th"].fillna("").str.strip() != "", landmarks["name_en"]
+        )
+    )
     props["category"] = landmarks["category"].values
     props["category_label"] = [
         html.escape(category_labels.get(value, value)) for value in landmarks["category"]

@@ -24,6 +24,7 @@ import shapely
 from django.conf import settings
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from analysis.dengue import (
     DEFAULT_ROUND_DAYS,
@@ -50,6 +51,12 @@ from analysis.dengue import epi_curve as _epi_curve
 from analysis.dengue.cover import covering_zones
 from analysis.dengue.epiweeks import epi_week_start
 from analysis.dengue.rounds import round_cycle, round_on_plan, round_to_show
+from analysis.placenames import (
+    containing_names,
+    main_road_names,
+    nearest_names,
+    short_road_name,
+)
 from layers.caching import cached_result, layer_versions, result_key
 from layers.frames import frame_from_queryset
 from layers.imports.values import whole_number
@@ -299,14 +306,141 @@ def _situation_frames(
         zones["anchor"] = [
             d.date() for d in cases.groupby("zone_id")["report_date"].max()[zones["zone_id"]]
         ]
+        zones["number"] = _zone_numbers(by_report, zones)
         contents = zone_contents(zones, households=households, landmarks=landmarks)
         zones["n_households"] = contents["n_households"].to_numpy()
     else:
         zones["key"] = pd.Series(dtype=object)
         zones["keys"] = pd.Series(dtype=object)
         zones["anchor"] = pd.Series(dtype=object)
+        zones["number"] = pd.Series(dtype="int64")
         zones["n_households"] = pd.Series(dtype="int64")
     return cases, zones, households, landmarks
+
+
+def _zone_numbers(by_report: pd.DataFrame, zones: gpd.GeoDataFrame) -> list[int]:
+    """Each zone's number within the year of its first report: 1, 2, ... in report order.
+
+    A zone keeps its number while cases join it, and later zones never renumber earlier ones
+    (they are reported later); only a merge of two zones frees a number.
+    """
+    first = by_report.drop_duplicates("zone_id").set_index("zone_id")
+    order = first.loc[list(zones["zone_id"]), ["report_date", "id"]].reset_index()
+    order["year"] = order["report_date"].dt.year
+    order = order.sort_values(["report_date", "id"])
+    order["number"] = order.groupby("year").cumcount() + 1
+    numbers = dict(zip(order["zone_id"], order["number"], strict=True))
+    return [int(numbers[z]) for z in zones["zone_id"]]
+
+
+@dataclass(frozen=True)
+class ZoneName:
+    """How people call a zone: its number in the year, main street and subdistrict."""
+
+    number: int
+    road: str
+    """The named road longest inside the zone (else the nearest), abbreviated (ถ., ซ.)."""
+    subdistrict: str
+    """The subdistrict holding the zone's centre."""
+
+    def __str__(self) -> str:
+        if self.road and self.subdistrict:
+            return _("Zone %(number)s: %(road)s, %(subdistrict)s") % vars(self)
+        if self.road or self.subdistrict:
+            return _("Zone %(number)s: %(place)s") % {
+                "number": self.number,
+                "place": self.road or _("subdistrict %(name)s") % {"name": self.subdistrict},
+            }
+        return _("Zone %(number)s") % {"number": self.number}
+
+
+@dataclass(frozen=True)
+class ClusterName:
+    """How people call a cluster: the nearest named landmark (if close) and the subdistrict."""
+
+    place: str
+    distance_m: float
+    subdistrict: str
+
+    def __str__(self) -> str:
+        if self.place and self.subdistrict:
+            return _("Near %(place)s, %(subdistrict)s") % vars(self)
+        if self.place:
+            return _("Near %(place)s") % vars(self)
+        if self.subdistrict:
+            return _("subdistrict %(name)s") % {"name": self.subdistrict}
+        return ""
+
+
+#: A landmark further than this from a cluster does not name it ("near" would mislead).
+CLUSTER_PLACE_WITHIN_M = 500.0
+
+
+def _names_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """`frame` with one `name` column: its Thai names, or English ones where none is in Thai.
+
+    People name places by their Thai names; an OSM feature named only in English (often a
+    description, "very colourful Chinese temple") names a place only when nothing has a Thai name.
+    """
+    thai = frame["name_th"].fillna("").astype(str).str.strip()
+    if (thai != "").any():
+        return frame.assign(name=thai)
+    return frame.assign(name=frame["name_en"].fillna("").astype(str).str.strip())
+
+
+def zone_names(
+    situation: DengueSituation,
+    zone_ids: Collection[int],
+    *,
+    roads: gpd.GeoDataFrame | None = None,
+    published: gpd.GeoDataFrame | None = None,
+) -> dict[int, ZoneName]:
+    """The names of the given zones of the situation, by zone id.
+
+    Names come from the published outlines (`published_zone_outlines`), never the exact ones:
+    the name is printed and exported, and which street runs longest through the exact circle
+    would point at the case house. `published` passes those outlines when already made.
+    """
+    zones = situation.zones[situation.zones["zone_id"].isin(list(zone_ids))]
+    if zones.empty:
+        return {}
+    if published is None:
+        published = _published_zones(situation, zones)
+    srid = situation.zones.crs
+    if roads is None:
+        roads = road_frame(municipality=situation.municipality).to_crs(srid)
+    subdistricts = subdistrict_frame(municipality=situation.municipality).to_crs(srid)
+    streets = main_road_names(published.geometry, roads=_names_frame(roads), name_col="name")
+    places = containing_names(
+        published.geometry.centroid, areas=_names_frame(subdistricts), name_col="name"
+    )
+    return {
+        int(zone_id): ZoneName(number=int(number), road=short_road_name(road), subdistrict=place)
+        for zone_id, number, road, place in zip(
+            published["zone_id"], published["number"], streets, places, strict=True
+        )
+    }
+
+
+def cluster_names(
+    situation: DengueSituation, clusters: list[ClusterSummary]
+) -> dict[int, ClusterName]:
+    """The names of the given clusters, by cluster id: nearest landmark and subdistrict."""
+    if not clusters:
+        return {}
+    srid = situation.cases.crs
+    areas = gpd.GeoSeries([c.area for c in clusters], crs=srid)
+    subdistricts = subdistrict_frame(municipality=situation.municipality).to_crs(srid)
+    marks = nearest_names(areas, places=_names_frame(situation.landmarks), name_col="name")
+    places = containing_names(areas.centroid, areas=_names_frame(subdistricts), name_col="name")
+    return {
+        c.cluster_id: ClusterName(
+            place=name if distance <= CLUSTER_PLACE_WITHIN_M else "",
+            distance_m=distance,
+            subdistrict=place,
+        )
+        for c, (name, distance), place in zip(clusters, marks, places, strict=True)
+    }
 
 
 # --- Clusters and the epidemic curve -----------------------------------------------------------
@@ -393,6 +527,7 @@ class ZoneVisit:
     """What a spray team covers in a zone: its outline, streets, households and landmarks."""
 
     key: str
+    name: ZoneName
     geometry: object
     """Zone outline in the municipality's metric CRS."""
     area_m2: float
@@ -515,10 +650,11 @@ def zone_visits(
     """Streets, households and landmarks of the given zones (exact, or as published)."""
     if not zone_ids:
         return {}
-    zones = situation.zones[situation.zones["zone_id"].isin(zone_ids)]
-    if published:
-        zones = _published_zones(situation, zones)
+    exact = situation.zones[situation.zones["zone_id"].isin(zone_ids)]
+    outlines = _published_zones(situation, exact)
+    zones = outlines if published else exact
     roads = road_frame(municipality=situation.municipality).to_crs(situation.zones.crs)
+    called = zone_names(situation, zone_ids, roads=roads, published=outlines)
     on_roads = zone_features(zones, roads)
     in_zone = zone_features(zones, situation.landmarks)
     visits = {}
@@ -529,6 +665,7 @@ def zone_visits(
         marks = in_zone[in_zone["zone_id"] == zone.zone_id]
         visits[int(zone.zone_id)] = ZoneVisit(
             key=zone.key,
+            name=called[int(zone.zone_id)],
             geometry=zone.geometry,
             area_m2=float(zone.area_m2),
             n_households=int(zone.n_households),
@@ -595,7 +732,7 @@ def spray_plan(situation: DengueSituation, *, published: bool = False) -> SprayP
         )
         for zone_id, number, planned, status, done, missed, recorded, next_due in entries
     ]
-    rounds.sort(key=lambda r: (order[r.status], r.planned_date, r.zone.key))
+    rounds.sort(key=lambda r: (order[r.status], r.planned_date, r.zone.name.number, r.zone.key))
     return SprayPlan(
         on=on,
         round_days=situation.round_days,

@@ -57,6 +57,7 @@ from layers.registry import FLOOD_EXPOSURE, FLOOD_HAZARD, LayerNames, layer_list
 HOUSEHOLD_FIELDS = (
     "id",
     "name_th",
+    "house_number",
     "building_type",
     "levels",
     "population",

@@ -35,6 +35,8 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
     "ref": ("ref", "route", "route_no", "หมายเลขทางหลวง", "หมายเลขถนน", "รหัสสายทาง"),
     "category": ("category", "หมวดหมู่", "ประเภทสถานที่", "ประเภท", "amenity", "type"),
     "source_kind": ("source_kind", "subtype", "ประเภทย่อย"),
+    "house_number": ("house_number", "addr:housenumber", "housenumber", "house_no", "houseno",
+                     "บ้านเลขที่", "เลขที่บ้าน", "เลขบ้าน"),
     "building_type": ("building_type", "building", "ประเภทอาคาร", "ลักษณะอาคาร", "type",
                       "ประเภท"),
     "levels": ("levels", "building:levels", "floors", "storeys", "จำนวนชั้น", "ชั้น"),

@@ -110,6 +110,8 @@ def spray_plan_outputs(
                 "geometry": json.loads(shapely.to_geojson(outline)),
                 "properties": {
                     "zone_key": visit.key,
+                    "zone_name": str(visit.name),
+                    "zone_number": visit.name.number,
                     "n_cases": int(zone.n_cases),
                     "first_onset": zone.first_onset.date().isoformat(),
                     "last_onset": zone.last_onset.date().isoformat(),

@@ -8,6 +8,7 @@ goes to tests/e2e/screenshots/ (git-ignored) for a look by eye.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,22 @@ def test_no_serious_accessibility_violations(visit, viewport, name, path, logged
 
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{path} at {width} width overflows by {overflow} px"
+
+
+def test_the_open_phone_menu_has_no_serious_violations(visit):
+    """The header's menu at 390 px, opened: a named button that says whether it is open."""
+    page = visit.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    visit.login("nst-planner")
+    visit.goto(f"/m/{NST}/")
+    page.wait_for_function(MAP_READY)
+    button = page.get_by_role("button", name=re.compile("Menu|เมนู"))
+
+    button.click()
+
+    assert button.get_attribute("aria-expanded") == "true"
+    assert page.get_by_role("navigation", name=re.compile("Main menu|เมนูหลัก")).is_visible()
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    violations = page.evaluate(RUN_AXE, EXCLUDE)
+    blocking = [v for v in violations if v["impact"] in BLOCKING]
+    assert not blocking, describe(blocking)

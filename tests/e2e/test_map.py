@@ -16,8 +16,17 @@ ROLES_WITH_CASES = {"health", "admin"}
 
 
 def rendered_counts(page) -> dict[str, int]:
-    """Count the SVG paths Leaflet drew for each layer (one per feature, multi-parts included)."""
+    """Count the SVG paths Leaflet drew for each layer (one per feature, multi-parts included).
+
+    Every layer of the switcher is switched on first: some start off for some roles (the
+    masked cases, for staff outside health, issue 17), and what a role may see is what it can
+    switch on.
+    """
     page.wait_for_function("window.mueangMap !== undefined")
+    page.evaluate(
+        """() => document.querySelectorAll('.leaflet-control-layers-overlays input')
+            .forEach(box => { if (!box.checked) box.click(); })"""
+    )
     return page.evaluate(
         """() => ({
             roads: document.querySelectorAll('path.mueang-road').length,

@@ -294,3 +294,73 @@ def test_the_overflow_check_finds_a_wide_element_but_not_one_in_a_scroll_contain
         assert found["scrollWidth"] > found["width"] + 1
     finally:
         context.close()
+
+
+# --- the header on a phone (issue 17) ----------------------------------------------------------
+
+HEADER_PAGES = ["home", "dengue", "spray-plan", "flood", "flood-aid", "map", "catalogue"]
+
+
+@pytest.mark.parametrize("name", HEADER_PAGES)
+def test_the_header_folds_into_a_menu_button_under_80_px_on_a_phone(browser, app_url, db, name):
+    path, username, has_map = PAGES[name]
+    path = path() if callable(path) else path
+    context, page, errors = new_page(browser, app_url, PHONE, username)
+    try:
+        page.goto(app_url + path)
+        if has_map:
+            page.wait_for_function(MAP_READY)
+        header = page.locator(".site-header")
+        button = page.locator(".menu-toggle")
+
+        assert header.bounding_box()["height"] < 80
+        assert button.is_visible()
+        assert button.get_attribute("aria-expanded") == "false"
+        assert page.locator("#site-menu nav a").first.is_hidden()
+        box = button.bounding_box()
+        assert box["width"] >= 44  # a thumb's target
+        assert box["height"] >= 44
+
+        button.tap()
+        assert button.get_attribute("aria-expanded") == "true"
+        links = page.locator("#site-menu nav a")
+        assert links.first.is_visible()
+        assert links.count() >= 2
+        button.tap()
+        assert button.get_attribute("aria-expanded") == "false"
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_the_menu_opens_and_closes_from_the_keyboard(browser, app_url, db):
+    context, page, errors = new_page(browser, app_url, PHONE, "nst-planner")
+    try:
+        page.goto(app_url + f"/m/{NST}/catalogue/")
+        button = page.locator(".menu-toggle")
+        button.focus()
+
+        page.keyboard.press("Enter")
+        assert button.get_attribute("aria-expanded") == "true"
+        focused = page.evaluate("document.activeElement.closest('#site-menu') !== null")
+        assert focused  # the first item of the menu takes the focus
+        page.keyboard.press("Escape")
+        assert button.get_attribute("aria-expanded") == "false"
+        assert page.evaluate("document.activeElement.classList.contains('menu-toggle')")
+        page.keyboard.press("Space")
+        assert button.get_attribute("aria-expanded") == "true"
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_on_a_desktop_the_header_shows_its_links_without_a_menu_button(browser, app_url, db):
+    context, page, errors = new_page(browser, app_url, DESKTOP, "nst-planner")
+    try:
+        page.goto(app_url + f"/m/{NST}/catalogue/")
+
+        assert page.locator(".menu-toggle").is_hidden()
+        assert page.locator("#site-menu nav a").first.is_visible()
+        assert errors == []
+    finally:
+        context.close()

@@ -264,7 +264,7 @@ def test_csv_and_geojson_exports_parse_and_follow_the_page_ranking(db, nst):
         text = csv_response.content.decode("utf-8-sig")
         table = list(csv.reader(io.StringIO(text)))
         header, body = table[0], table[1:]
-        assert len(header) == 16
+        assert len(header) == 18
         assert [int(r[1]) for r in body] == shown
         assert [int(r[0]) for r in body] == sorted(int(r[0]) for r in body)
         collection = json.loads(geojson_response.content)
