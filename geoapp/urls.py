@@ -101,6 +101,7 @@ urlpatterns = [
     path("m/<slug:code>/staff/", include("geoapp.accounts.staff_urls")),
     path("m/<slug:code>/search/", include("geoapp.search.urls")),
     path("m/<slug:code>/dengue/", include("geoapp.dengue.urls")),
+    path("m/<slug:code>/field/", include("geoapp.field.urls")),
     path("m/<slug:code>/flood/", include("geoapp.flood.urls")),
     path("m/<slug:code>/jobs/", include("geoapp.jobs.urls")),
     path("m/<slug:code>/import/", include("geoapp.imports.urls")),

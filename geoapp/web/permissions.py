@@ -39,6 +39,8 @@ class Action(StrEnum):
     PREPARE_RELIEF = "prepare_relief"
     APPROVE_RELIEF = "approve_relief"
     PAY_RELIEF = "pay_relief"
+    FIELD_RECORD = "field_record"
+    FIELD_SUPERVISE = "field_supervise"
 
 
 # Every staff role sees the layers, flood data and dengue cases moved by donut masking.
@@ -47,11 +49,18 @@ _EVERYONE = {Action.VIEW_LAYERS, Action.VIEW_FLOOD, Action.VIEW_CASES_MASKED}
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     # Village health volunteers (อสม.): layers and flood data, nothing about cases, not even
     # masked points (DESIGN.md 6: "never cases").
-    Role.VOLUNTEER: frozenset({Action.VIEW_LAYERS, Action.VIEW_FLOOD}),
+    Role.VOLUNTEER: frozenset({Action.VIEW_LAYERS, Action.VIEW_FLOOD, Action.FIELD_RECORD}),
     Role.VIEWER: frozenset(_EVERYONE),
     Role.PLANNER: frozenset(_EVERYONE | {Action.EDIT_INFRASTRUCTURE, Action.MANAGE_DATASETS}),
     Role.HEALTH_OFFICER: frozenset(
-        _EVERYONE | {Action.VIEW_CASES_EXACT, Action.VIEW_CASES_PERSONAL, Action.EDIT_CASES}
+        _EVERYONE
+        | {
+            Action.VIEW_CASES_EXACT,
+            Action.VIEW_CASES_PERSONAL,
+            Action.EDIT_CASES,
+            Action.FIELD_RECORD,
+            Action.FIELD_SUPERVISE,
+        }
     ),
     Role.DISASTER_OFFICER: frozenset(
         _EVERYONE | {Action.EDIT_FLOOD, Action.VIEW_RELIEF, Action.PREPARE_RELIEF}
