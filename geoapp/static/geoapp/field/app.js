@@ -551,8 +551,8 @@
       document.querySelector(`[data-index="${name}"]`).textContent = fmt(result[name]);
     }
     document.getElementById("summary-counts").textContent = T.counts
-      .replace("%(h)s", result.houses_surveyed).replace("%(p)s", result.houses_positive)
-      .replace("%(c)s", result.containers).replace("%(cp)s", result.containers_positive);
+      .replace("{h}", result.houses_surveyed).replace("{p}", result.houses_positive)
+      .replace("{cp}", result.containers_positive).replace("{c}", result.containers);
     body.dataset.preview = JSON.stringify(result);
     // Spray zones.
     const zones = document.getElementById("spray-zone");
