@@ -31,7 +31,7 @@ HOUSES_MAX = 3000
 #: A GPS fix less accurate than this asks the volunteer to pick the house on the map.
 GPS_LIMIT_M = 30
 #: The phone app's version; a new one makes the phones' service worker update itself.
-APP_VERSION = "2026.12.08-1"
+APP_VERSION = "2026.12.08-2"
 
 HOUSES_SQL = """
 SELECT a.place_id, b.id, ST_Y(ST_PointOnSurface(b.geom)), ST_X(ST_PointOnSurface(b.geom)),

@@ -20,8 +20,6 @@
   const T = document.getElementById("messages").dataset;
   const BACKOFF_MAX_MS = 5 * 60 * 1000;
   const POLL_MS = 30 * 1000;
-  const PHOTO_SIDE = 1600;
-  const PHOTO_TARGET = 500 * 1024;
 
   const state = {
     db: null,
@@ -241,23 +239,10 @@
     });
   }
 
-  // --- Photos: resized on the phone --------------------------------------------------------------
+  // --- Photos: resized on the phone (photo.js) ------------------------------------------------
 
-  async function resize(file) {
-    const bitmap = await createImageBitmap(file, {imageOrientation: "from-image"});
-    const scale = Math.min(1, PHOTO_SIDE / Math.max(bitmap.width, bitmap.height));
-    const canvas = document.createElement("canvas");
-    canvas.width = Math.round(bitmap.width * scale);
-    canvas.height = Math.round(bitmap.height * scale);
-    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-    bitmap.close();
-    let quality = 0.82;
-    let blob = await new Promise((done) => canvas.toBlob(done, "image/jpeg", quality));
-    while (blob.size > PHOTO_TARGET && quality > 0.4) {
-      quality -= 0.12;
-      blob = await new Promise((done) => canvas.toBlob(done, "image/jpeg", quality));
-    }
-    return blob; // a canvas re-encode: no EXIF, no GPS (the server re-encodes again)
+  function resize(file) {
+    return window.mueangPhoto.resize(file);
   }
 
   // --- Survey form --------------------------------------------------------------------------------

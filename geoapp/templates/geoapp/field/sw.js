@@ -11,6 +11,7 @@ const SHELL = [
   "{% static 'vendor/leaflet/leaflet.css' %}",
   "{% static 'vendor/leaflet/leaflet.js' %}",
   "{% static 'vendor/idb/idb.umd.js' %}",
+  "{% static 'geoapp/field/photo.js' %}",
   "{% static 'geoapp/field/app.js' %}",
   "{% static 'geoapp/field/app.css' %}",
   "{% static 'geoapp/favicon.svg' %}",
