@@ -442,7 +442,8 @@ def _round_report(data: Mapping[str, Any], errors: _Errors) -> dict[str, Any]:
         else:
             if value is not None and not isinstance(value, str):
                 errors.add(name, _("give text."))
-            report[name] = value if isinstance(value, str) else ""
+            # Stored trimmed (spray_round_record does too), so a resend compares equal.
+            report[name] = value.strip() if isinstance(value, str) else ""
     return report
 
 
@@ -721,7 +722,9 @@ def _survey_overwrite(conflict: SyncConflict, chosen: Mapping[str, Any], user) -
     survey = HouseSurvey.objects.select_for_update().get(pk=conflict.survey_id)
     municipality = survey.municipality
     types = {t.number: t for t in LarvalContainerType.objects.filter(municipality=municipality)}
-    scope = FieldScope(municipality.pk, True, frozenset({survey.place_id, int(chosen.get("place_id") or 0)}))
+    scope = FieldScope(
+        municipality.pk, True, frozenset({survey.place_id, int(chosen.get("place_id") or 0)})
+    )
     wanted, errors = survey_input(
         {**chosen, "client_uuid": str(survey.client_uuid), "base_version": survey.version},
         scope=scope,

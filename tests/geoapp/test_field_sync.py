@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -86,8 +87,10 @@ def key() -> str:
 
 
 def test_bootstrap_gives_the_volunteer_the_assigned_houses_and_nothing_about_cases(nst, houses):
+    own = {h.building_id for h in houses}
+    outside = Building.objects.filter(municipality=nst).exclude(pk__in=own).order_by("id").first()
     elsewhere = field_place(nst, "ชุมชนของคนอื่น")
-    elsewhere.geom = elsewhere.geom.__class__(99.0, 8.0, srid=4326)  # far from every house
+    elsewhere.geom = outside.geom.point_on_surface
     elsewhere.save()
     assignment_add(
         municipality=nst,
@@ -100,6 +103,8 @@ def test_bootstrap_gives_the_volunteer_the_assigned_houses_and_nothing_about_cas
 
     assert [p["name"] for p in body["places"]] == ["ชุมชนทดสอบภาคสนาม"]
     assert len(body["houses"]) == len(houses) >= 30
+    assert {h["id"] for h in body["houses"]} == own
+    assert outside.pk not in own
     assert {tuple(sorted(h)) for h in body["houses"]} == {("id", "label", "lat", "lon", "place_id")}
     assert body["gps_limit_m"] == 30
     assert body["csrf_token"]
@@ -290,7 +295,7 @@ def test_a_supervisor_resolves_a_conflict_on_the_page_and_it_is_logged(nst, hous
     assert conflict.resolution == "merged"
     assert conflict.resolved_by.username == "nst-health"
     assert conflict.note == "โทรถามแล้ว"
-    with pytest.raises(Exception, match="already resolved"):
+    with translation.override("en"), pytest.raises(ValidationError, match="already resolved"):
         conflict_resolve(conflict=conflict, user=conflict.resolved_by, resolution="kept_phone")
 
 
@@ -318,7 +323,8 @@ def test_a_merge_with_more_positive_than_containers_is_refused_and_changes_nothi
     )
 
     assert page.status_code == 200
-    assert "more containers with larvae" in page.content.decode()
+    # Thai first: the refusal reads as a municipal officer writes it.
+    assert "จำนวนภาชนะที่พบลูกน้ำมากกว่าจำนวนภาชนะทั้งหมด" in page.content.decode()
     conflict.refresh_from_db()
     assert conflict.resolution == ""
     assert HouseSurvey.objects.get().version == 2
