@@ -36,9 +36,16 @@ PAGES = [
     ("api_collections", "/api/collections?f=html", True, False),
     ("home_planner", f"/m/{NST}/", True, True),
     ("dashboard_settings", f"/m/{NST}/dashboard/settings/", True, False),
+    ("field_app", f"/m/{NST}/field/app/", True, False),
+    ("field_assignments", f"/m/{NST}/field/", True, False),
+    ("field_conflicts", f"/m/{NST}/field/conflicts/", True, False),
 ]
 # Pages checked as another role than nst-health.
-USERS = {"home_planner": "nst-planner", "dashboard_settings": "nst-admin"}
+USERS = {
+    "home_planner": "nst-planner",
+    "dashboard_settings": "nst-admin",
+    "field_app": "nst-volunteer",
+}
 
 # Only markup we do not write is left out: the internals Leaflet (via folium) generates inside
 # the map container. The container itself, our legend and our controls are still checked.
