@@ -313,3 +313,29 @@ def test_two_phones_editing_one_survey_offline_make_a_conflict_the_supervisor_se
     assert list(survey.container_counts.values_list("containers", "positive")) == [(5, 0)]
     for context in (first, second, office):
         context.close()
+
+
+def test_a_poor_gps_fix_asks_for_the_map_and_a_good_one_opens_the_house(
+    field_committed, browser, app_url, db
+):
+    house = field_committed[0]
+    context, page = phone(browser, app_url)
+    context.grant_permissions(["geolocation"])
+    limit = assignments.GPS_LIMIT_M
+
+    context.set_geolocation({"latitude": house.lat, "longitude": house.lon, "accuracy": 80})
+    page.click("#gps")
+    page.wait_for_function("() => document.getElementById('gps-result').textContent !== ''")
+    poor = page.text_content("#gps-result")
+
+    assert "±80" in poor
+    assert "poor" in page.get_attribute("#gps-result", "class")
+    assert page.is_hidden("#view-survey")
+
+    context.set_geolocation({"latitude": house.lat, "longitude": house.lon, "accuracy": limit / 3})
+    page.click("#gps")
+    page.wait_for_selector("#view-survey:not([hidden])")
+
+    assert f"±{round(limit / 3)}" in page.text_content("#gps-result")
+    assert page.text_content("#survey-house") == (house.label or f"#{house.building_id}")
+    context.close()
