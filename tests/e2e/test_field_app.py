@@ -339,3 +339,64 @@ def test_a_poor_gps_fix_asks_for_the_map_and_a_good_one_opens_the_house(
     assert f"±{round(limit / 3)}" in page.text_content("#gps-result")
     assert page.text_content("#survey-house") == (house.label or f"#{house.building_id}")
     context.close()
+
+
+ZONE = "z0123456789"
+
+
+@pytest.fixture
+def zone_committed(field_committed, django_db_blocker) -> Iterator[str]:
+    """The volunteer also assigned a spray zone with a round planned today (committed)."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from django.utils import timezone
+
+    from layers.models import SprayRound
+
+    with django_db_blocker.unblock(), transaction.atomic(), all_tenants_scope():
+        nst = Municipality.objects.get(code=NST)
+        assignments.assignment_add(
+            municipality=nst,
+            by=None,
+            volunteer_id=get_user_model().objects.get(username="nst-volunteer").pk,
+            place=field_place(nst),
+            zone_key=ZONE,
+            planned_date=timezone.localdate(),
+        )
+    yield ZONE
+    with django_db_blocker.unblock(), transaction.atomic(), all_tenants_scope():
+        SprayRound.objects.filter(municipality__code=NST, zone_key=ZONE).delete()
+
+
+def test_a_spray_round_entered_offline_is_recorded_once_with_the_paper_report_fields(
+    zone_committed, browser, app_url, db
+):
+    from django.utils import timezone
+
+    from layers.models import SprayRound
+
+    today = timezone.localdate()
+    context, page = phone(browser, app_url)
+    context.set_offline(True)
+    page.click(".tabs button[data-view=spray]")
+    page.select_option("#spray-zone", zone_committed)
+    page.fill("#spray-form input[name=done_on]", today.isoformat())
+    page.fill("#spray-form input[name=done_at]", "07:30")
+    page.fill("#spray-form input[name=team]", "ทีม อสม. หมู่ 3")
+    page.fill("#spray-form input[name=chemical]", "เดลทาเมทริน")
+    for name, value in (("targeted", 40), ("sprayed", 35), ("refused", 2), ("closed", 3)):
+        page.fill(f"#spray-form input[name=households_{name}]", str(value))
+    page.click("#spray-form button[type=submit]")
+    assert unsent(page) == 1
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_unsent(page, 0, 60)
+
+    stored = SprayRound.objects.get(municipality__code=NST, zone_key=zone_committed)
+    assert stored.client_uuid is not None
+    assert (stored.team, stored.households_sprayed, stored.done_at.isoformat()) == (
+        "ทีม อสม. หมู่ 3",
+        35,
+        "07:30:00",
+    )
+    context.close()
