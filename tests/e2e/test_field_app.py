@@ -387,6 +387,9 @@ def test_a_spray_round_entered_offline_is_recorded_once_with_the_paper_report_fi
     for name, value in (("targeted", 40), ("sprayed", 35), ("refused", 2), ("closed", 3)):
         page.fill(f"#spray-form input[name=households_{name}]", str(value))
     page.click("#spray-form button[type=submit]")
+    page.wait_for_function(
+        "() => document.querySelector('#outbox-count [data-count]').textContent === '1'"
+    )
     assert unsent(page) == 1
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
