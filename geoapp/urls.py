@@ -104,6 +104,7 @@ urlpatterns = [
     path("m/<slug:code>/reports/keys/", include("geoapp.reports.keys_urls")),
     path("m/<slug:code>/search/", include("geoapp.search.urls")),
     path("m/<slug:code>/dengue/", include("geoapp.dengue.urls")),
+    path("m/<slug:code>/field/", include("geoapp.field.urls")),
     path("m/<slug:code>/flood/", include("geoapp.flood.urls")),
     path("m/<slug:code>/jobs/", include("geoapp.jobs.urls")),
     path("m/<slug:code>/reports/", include("geoapp.reports.staff_urls")),

@@ -573,6 +573,10 @@ class SprayRound(TenantModel):
         verbose_name=_("recorded by"),
     )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    # Set when a phone recorded the round (issue 18): a round sent twice is stored once, and an
+    # edit made from an older version becomes a conflict (layers.field.models.SyncConflict).
+    client_uuid = models.UUIDField(_("client id"), null=True, blank=True, unique=True)
+    version = models.PositiveIntegerField(_("version"), default=1, db_default=1)
 
     class Meta:
         verbose_name = _("spray round")
@@ -1355,6 +1359,189 @@ class LarvalPlaceRound(models.Model):
         db_table = "layers_larvalplaceround"
         verbose_name = _("larval indices per place and round")
         verbose_name_plural = _("larval indices per place and round")
+
+
+# --- The phones' side of the field surveys (issue 18): assignments, sync receipts, conflicts,
+# photos. Every table is under forced row-level security (migration 0023_field_sync).
+
+
+class FieldAssignment(TenantModel):
+    """A volunteer sent to a survey place, optionally inside one spray zone.
+
+    The zone's outline is kept as published when it was assigned (decision 0001: it covers the
+    rule, not the case house), so the volunteer's phone never needs the cases to draw it.
+    """
+
+    volunteer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("volunteer"),
+    )
+    place = models.ForeignKey(
+        SurveyPlace, on_delete=models.CASCADE, related_name="+", verbose_name=_("place")
+    )
+    zone_key = models.CharField(_("spray zone"), max_length=40, blank=True)
+    zone_outline = models.MultiPolygonField(_("zone outline"), srid=WGS84, null=True, blank=True)
+    round_number = models.PositiveSmallIntegerField(_("round"), default=1)
+    planned_date = models.DateField(_("planned for"), null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned by"),
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("field assignment")
+        verbose_name_plural = _("field assignments")
+        ordering = ["place__name", "zone_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "volunteer", "place", "zone_key"],
+                name="fieldassignment_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.volunteer_id} -> {self.place_id} {self.zone_key}"
+
+
+class SyncReceipt(TenantModel):
+    """The answer given to one request of a phone, kept under its `Idempotency-Key`.
+
+    A replay of the same key and body gets this answer again and changes nothing.
+    """
+
+    user_ref = models.BigIntegerField(_("user number"))
+    key = models.CharField(_("idempotency key"), max_length=100)
+    endpoint = models.CharField(_("endpoint"), max_length=60)
+    body_digest = models.CharField(_("body digest"), max_length=64)
+    status = models.PositiveSmallIntegerField(_("status"))
+    response = models.JSONField(_("response"))
+    created_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sync receipt")
+        verbose_name_plural = _("sync receipts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "user_ref", "key"], name="syncreceipt_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_ref} {self.key} -> {self.status}"
+
+
+class SyncConflict(TenantModel):
+    """A phone's edit made from a version the server has moved on from: kept, never applied.
+
+    A supervisor resolves it (`layers.field.services.conflict_resolve`): keep the server's,
+    keep the phone's, or a merge edited by hand; the resolution is logged here.
+    """
+
+    class Kind(models.TextChoices):
+        SURVEY = "survey", _("house survey")
+        SPRAY_ROUND = "spray_round", _("spray round")
+
+    class Resolution(models.TextChoices):
+        KEPT_SERVER = "kept_server", _("kept the version on the server")
+        KEPT_PHONE = "kept_phone", _("kept the phone's version")
+        MERGED = "merged", _("merged by hand")
+
+    kind = models.CharField(_("record"), max_length=20, choices=Kind.choices)
+    client_uuid = models.UUIDField(_("client id of the edit"))
+    survey = models.ForeignKey(
+        HouseSurvey,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("house survey"),
+    )
+    spray_round = models.ForeignKey(
+        SprayRound,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("spray round"),
+    )
+    base_version = models.PositiveIntegerField(_("edited from version"))
+    server_version = models.PositiveIntegerField(_("version on the server"))
+    server_record = models.JSONField(_("on the server"))
+    phone_record = models.JSONField(_("from the phone"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
+    submitted_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    resolution = models.CharField(
+        _("resolution"), max_length=20, choices=Resolution.choices, blank=True
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("sync conflict")
+        verbose_name_plural = _("sync conflicts")
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            # One conflict per phone edit: the same edit sent again finds it.
+            models.UniqueConstraint(
+                fields=["municipality", "client_uuid", "base_version", "kind"],
+                name="syncconflict_unique_edit",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.client_uuid} v{self.base_version}/{self.server_version}"
+
+
+class SurveyPhoto(TenantModel):
+    """A photo of a house survey, sent by a phone and stored re-encoded without metadata."""
+
+    client_uuid = models.UUIDField(_("client id"), unique=True)
+    survey = models.ForeignKey(
+        HouseSurvey, on_delete=models.CASCADE, related_name="photos", verbose_name=_("survey")
+    )
+    stored_name = models.CharField(max_length=200, unique=True)  # relative to MEDIA_ROOT
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size_bytes = models.PositiveIntegerField(_("bytes stored"))
+    received_bytes = models.PositiveIntegerField(_("bytes received"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("survey photo")
+        verbose_name_plural = _("survey photos")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"photo {self.client_uuid} of survey {self.survey_id}"
 
 
 # The compensation register (issue 21) lives in its own module; importing it here registers

@@ -46,6 +46,8 @@ class Action(StrEnum):
     WORK_REPORTS = "work_reports"
     SUPERVISE_REPORTS = "supervise_reports"
     MANAGE_OPEN311_KEYS = "manage_open311_keys"
+    FIELD_RECORD = "field_record"
+    FIELD_SUPERVISE = "field_supervise"
 
 
 # Every staff role sees the layers, flood data and dengue cases moved by donut masking, and the
@@ -57,7 +59,7 @@ _REPORT_WORKERS = {Action.VIEW_REPORTS, Action.WORK_REPORTS}
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     # Village health volunteers (อสม.): layers and flood data, nothing about cases, not even
     # masked points (DESIGN.md 6: "never cases").
-    Role.VOLUNTEER: frozenset({Action.VIEW_LAYERS, Action.VIEW_FLOOD}),
+    Role.VOLUNTEER: frozenset({Action.VIEW_LAYERS, Action.VIEW_FLOOD, Action.FIELD_RECORD}),
     Role.VIEWER: frozenset(_EVERYONE),
     Role.PLANNER: frozenset(
         _EVERYONE | _REPORT_WORKERS | {Action.EDIT_INFRASTRUCTURE, Action.MANAGE_DATASETS}
@@ -65,7 +67,13 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.HEALTH_OFFICER: frozenset(
         _EVERYONE
         | _REPORT_WORKERS
-        | {Action.VIEW_CASES_EXACT, Action.VIEW_CASES_PERSONAL, Action.EDIT_CASES}
+        | {
+            Action.VIEW_CASES_EXACT,
+            Action.VIEW_CASES_PERSONAL,
+            Action.EDIT_CASES,
+            Action.FIELD_RECORD,
+            Action.FIELD_SUPERVISE,
+        }
     ),
     Role.DISASTER_OFFICER: frozenset(
         _EVERYONE | _REPORT_WORKERS | {Action.EDIT_FLOOD, Action.VIEW_RELIEF, Action.PREPARE_RELIEF}

@@ -96,7 +96,7 @@ SELECT i.place_id::bigint * 100000 + i.round_number AS id, i.municipality_id, i.
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('layers', '0022_relief'),
+        ('layers', '0023_field_sync'),
     ]
 
     operations = [

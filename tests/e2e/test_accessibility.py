@@ -42,12 +42,16 @@ PAGES = [
     ("reports_queue", f"/m/{NST}/reports/", True, True),
     ("reports_report", lambda: f"/m/{NST}/reports/{_first_report_id()}/", True, False),
     ("reports_summary", f"/m/{NST}/reports/summary/", True, False),
+    ("field_app", f"/m/{NST}/field/app/", True, False),
+    ("field_assignments", f"/m/{NST}/field/", True, False),
+    ("field_conflicts", f"/m/{NST}/field/conflicts/", True, False),
 ]
 # Pages checked as another role than nst-health.
 USERS = {
     "home_planner": "nst-planner",
     "dashboard_settings": "nst-admin",
     "reports_report": "nst-admin",  # every form of the page: assign, status, done, override
+    "field_app": "nst-volunteer",
 }
 
 

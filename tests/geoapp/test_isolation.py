@@ -141,7 +141,42 @@ _FILLERS = {
     "report_id": lambda code, kwargs: _resident_report(code)[0],
     "report_photo_id": lambda code, kwargs: _resident_report(code)[1],
     "key_id": lambda code, kwargs: _open311_key(code),
+    "conflict_id": lambda code, kwargs: _field_conflict(code).pk,
+    "photo_uuid": lambda code, kwargs: "7e57ab1e-0000-4000-8000-000000000018",
 }
+
+
+def _field_conflict(code: str):
+    """A phone's edit kept as a conflict in the municipality (the demo has none)."""
+    import uuid
+
+    from django.utils import timezone
+
+    from layers.models import HouseSurvey, SurveyPlace, SyncConflict
+
+    municipality = Municipality.objects.get(code=code)
+    place, _created = SurveyPlace.objects.get_or_create(
+        municipality=municipality, kind="community", name="ชุมชนตรวจการแยกข้อมูล"
+    )
+    survey = HouseSurvey.objects.create(
+        municipality=municipality,
+        client_uuid=uuid.uuid4(),
+        place=place,
+        house_number="99/1",
+        surveyed_at=timezone.now(),
+        version=2,
+    )
+    record = {"status": "surveyed", "house_number": "วัดพระมหาธาตุ", "containers": []}
+    return SyncConflict.objects.create(
+        municipality=municipality,
+        kind="survey",
+        client_uuid=survey.client_uuid,
+        survey=survey,
+        base_version=1,
+        server_version=2,
+        server_record=record,
+        phone_record={**record, "status": "closed"},
+    )
 
 
 _PREFIXES = {"nakhon-si-thammarat": "nst", "chon-buri": "chon"}

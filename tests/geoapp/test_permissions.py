@@ -42,7 +42,8 @@ def test_volunteers_may_take_no_action_about_cases(nst):
     Membership.objects.create(user=user, municipality=nst, role=Role.VOLUNTEER)
 
     allowed = actions_of(user, nst)
-    assert allowed == {Action.VIEW_LAYERS, Action.VIEW_FLOOD}
+    # Layers, flood data and recording their field surveys (issue 18): nothing about cases.
+    assert allowed == {Action.VIEW_LAYERS, Action.VIEW_FLOOD, Action.FIELD_RECORD}
     assert not {a for a in Action if "case" in a.value} & allowed
 
 

@@ -130,7 +130,15 @@ def _swap_code(url: str, code: str) -> str | None:
         return None
 
 
-OBJECT_ARGUMENTS = ("case_id", "feature_id", "import_id", "job_id", "upload_id", "zone_key")
+OBJECT_ARGUMENTS = (
+    "case_id",
+    "conflict_id",
+    "feature_id",
+    "import_id",
+    "job_id",
+    "upload_id",
+    "zone_key",
+)
 
 
 def idor_urls() -> list[str]:

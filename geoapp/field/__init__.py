@@ -1,0 +1,1 @@
+"""The field side of issue 18: volunteers' phone app, its sync API and the supervisors' pages."""

@@ -1,0 +1,117 @@
+"""Forms of the supervisors' field pages: an assignment, and a conflict's merge."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from layers.dengue.services import ROUND_REPORT_FIELDS
+from layers.models import LarvalContainerType, SyncConflict
+
+
+class AssignmentForm(forms.Form):
+    volunteer = forms.TypedChoiceField(label=_("Volunteer"), coerce=int)
+    place = forms.TypedChoiceField(label=_("Survey place"), coerce=int)
+    zone_key = forms.ChoiceField(label=_("Spray zone (optional)"), required=False)
+    round_number = forms.IntegerField(label=_("Round"), min_value=1, max_value=99, initial=1)
+
+    def __init__(self, *args, volunteers, places, zones, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["volunteer"].choices = volunteers
+        self.fields["place"].choices = places
+        self.fields["zone_key"].choices = [
+            ("", _("No zone: houses around the place")),
+            *[(key, key) for key in zones],
+        ]
+
+
+def _number(value: str) -> int | str:
+    """A typed count as a number, or the text itself for the service to refuse (never 0)."""
+    value = value.strip()
+    return int(value) if value.isdigit() and len(value) < 10 else value
+
+
+def whole(value: str) -> int:
+    """A whole number from a form field; 0 when it is not one (matches nothing)."""
+    return int(value) if value.isdigit() and len(value) < 19 else 0
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    server: Any
+    phone: Any
+    name: str = ""
+    """The merge input's name (empty: not editable)."""
+
+    @property
+    def differs(self) -> bool:
+        """Whether the two versions differ on this row."""
+        return self.server != self.phone
+
+
+def _counts(record: Mapping[str, Any]) -> dict[tuple[int, str], tuple[int, int]]:
+    return {
+        (row["type"], row["location"]): (row["containers"], row["positive"])
+        for row in record.get("containers", [])
+    }
+
+
+def side_by_side(conflict: SyncConflict) -> list[Row]:
+    """The fields of both versions, one row each; container rows as containers/positive."""
+    server, phone = conflict.server_record, conflict.phone_record
+    if conflict.kind == SyncConflict.Kind.SPRAY_ROUND:
+        return [Row(name, server.get(name), phone.get(name), name) for name in ROUND_REPORT_FIELDS]
+    names = dict(
+        LarvalContainerType.objects.filter(municipality=conflict.municipality).values_list(
+            "number", "name_th"
+        )
+    )
+    rows = [
+        Row(str(_("status")), server.get("status"), phone.get("status"), "status"),
+        Row(str(_("surveyed at")), server.get("surveyed_at"), phone.get("surveyed_at")),
+        Row(str(_("house number")), server.get("house_number"), phone.get("house_number")),
+    ]
+    ours, theirs = _counts(server), _counts(phone)
+    for kind, location in sorted(set(ours) | set(theirs)):
+        label = (
+            f"{names.get(kind, kind)} ({_('indoors') if location == 'indoor' else _('outdoors')})"
+        )
+        rows.append(
+            Row(
+                label,
+                "{}/{}".format(*ours.get((kind, location), (0, 0))),
+                "{}/{}".format(*theirs.get((kind, location), (0, 0))),
+                f"count_{kind}_{location}",
+            )
+        )
+    return rows
+
+
+def merged_record(post: Mapping[str, str], conflict: SyncConflict) -> dict[str, Any]:
+    """The record a supervisor merged by editing the phone's version (checked by the service)."""
+    if conflict.kind == SyncConflict.Kind.SPRAY_ROUND:
+        merged: dict[str, Any] = {}
+        for name in ROUND_REPORT_FIELDS:
+            value = post.get(name, "")
+            merged[name] = _number(value) if name.startswith("households_") else value
+        return merged
+    rows = []
+    for key, value in post.items():
+        if not key.startswith("count_"):
+            continue
+        _prefix, kind, location = key.split("_", 2)
+        containers, _slash, positive = value.partition("/")
+        rows.append(
+            {
+                "type": whole(kind),
+                "location": location,
+                "containers": _number(containers),
+                "positive": _number(positive),
+            }
+        )
+    return {"status": post.get("status", ""), "containers": rows}
