@@ -33,7 +33,7 @@ ALLOWED = {
     "m", "km", "mm", "cm", "kg", "ha",
     # file formats and standards people pick by these names
     "CSV", "XLSX", "PDF", "GeoJSON", "GeoPackage", "GPKG", "Shapefile", "KML", "GeoTIFF", "JSON",
-    "EPSG", "UTM", "WGS", "CRS", "WMS", "WFS", "OGC", "API", "URL", "Open", "QR",
+    "EPSG", "UTM", "WGS", "CRS", "WMS", "WFS", "OGC", "API", "URL", "Open", "QR", "Open311",
     # codes used as they are: diagnoses, larval indices, laws, ids
     "DF", "DHF", "DSS", "HI", "CI", "BI", "PDPA", "ID", "N", "E", "TOTP", "OTOP",
     # coordinates and statistics as Thai textbooks write them: x/y columns, the p-value
