@@ -141,6 +141,7 @@ def english_words(text: str, allowed: set[str]) -> set[str]:
 
 def data_names() -> set[str]:
     """Words of names the municipalities' officers typed (English names of places, logins, ...)."""
+    from geoapp.models import Open311Key
     from layers.models import Dataset, Landmark, Municipality, Road, Subdistrict
 
     texts: list[str] = []
@@ -151,6 +152,7 @@ def data_names() -> set[str]:
         texts += model.objects.values_list("name_en", flat=True).distinct()
     texts += Dataset.objects.values_list("title", flat=True)
     texts += get_user_model().objects.values_list("username", flat=True)
+    texts += Open311Key.objects.values_list("name", flat=True)  # an administrator names each key
     return {word for text in texts if text for word in WORD.findall(text)}
 
 
