@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from layers.dengue.services import ROUND_REPORT_FIELDS
-from layers.models import LarvalContainerType, SyncConflict
+from layers.models import HouseSurvey, LarvalContainerType, SprayRound, SyncConflict
 
 
 class AssignmentForm(forms.Form):
@@ -47,6 +47,17 @@ class Row:
     phone: Any
     name: str = ""
     """The merge input's name (empty: not editable)."""
+    server_text: Any = None
+    phone_text: Any = None
+    """What people read for each side where it differs from the stored value (a status label)."""
+
+    @property
+    def server_shown(self) -> Any:
+        return self.server if self.server_text is None else self.server_text
+
+    @property
+    def phone_shown(self) -> Any:
+        return self.phone if self.phone_text is None else self.phone_text
 
     @property
     def differs(self) -> bool:
@@ -65,14 +76,26 @@ def side_by_side(conflict: SyncConflict) -> list[Row]:
     """The fields of both versions, one row each; container rows as containers/positive."""
     server, phone = conflict.server_record, conflict.phone_record
     if conflict.kind == SyncConflict.Kind.SPRAY_ROUND:
-        return [Row(name, server.get(name), phone.get(name), name) for name in ROUND_REPORT_FIELDS]
+        return [
+            Row(str(SprayRound._meta.get_field(name).verbose_name), server.get(name),
+                phone.get(name), name)
+            for name in ROUND_REPORT_FIELDS
+        ]  # fmt: skip
+    statuses = dict(HouseSurvey.Status.choices)
     names = dict(
         LarvalContainerType.objects.filter(municipality=conflict.municipality).values_list(
             "number", "name_th"
         )
     )
     rows = [
-        Row(str(_("status")), server.get("status"), phone.get("status"), "status"),
+        Row(
+            str(_("status")),
+            server.get("status"),
+            phone.get("status"),
+            "status",
+            server_text=statuses.get(server.get("status"), server.get("status")),
+            phone_text=statuses.get(phone.get("status"), phone.get("status")),
+        ),
         Row(str(_("surveyed at")), server.get("surveyed_at"), phone.get("surveyed_at")),
         Row(str(_("house number")), server.get("house_number"), phone.get("house_number")),
     ]

@@ -46,7 +46,7 @@ ALLOWED = {
     # the language switch names its language in that language; key names printed on keys
     "English", "Enter", "Escape",
     # formats and apps named as the officer sees them on their own computer and phone
-    "KMZ", "JPEG", "PNG", "WebP", "UTF", "TIS", "Excel", "Windows", "GPS", "A4", "MB", "zip",
+    "KMZ", "JPEG", "PNG", "WebP", "UTF", "TIS", "Excel", "Windows", "GPS", "A4", "MB", "KB", "zip",
     "COG", "Cloud", "Optimised", "DEM", "ASCII", "BOM",
     "Google", "Microsoft", "Authenticator", "FreeOTP",
     # ULV: ultra-low-volume fogging, the term on the sprayers and in DDC's guidelines
