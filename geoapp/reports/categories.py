@@ -86,7 +86,7 @@ def category_rows(*, municipality: Municipality) -> list[CategoryRow]:
 
 
 def category_in_use(*, category: ServiceCategory) -> bool:
-    """Whether any report uses the category (then its code, in tracking links and Open311, stays)."""
+    """Whether any report uses the category (then its code, in links and Open311, stays)."""
     return category.pk is not None and category.reports.exists()
 
 
@@ -105,9 +105,7 @@ def category_save(
             if fields.get("code", category.code) != category.code and category_in_use(
                 category=category
             ):
-                raise ValidationError(
-                    {"code": _("Reports use this code: it cannot be changed.")}
-                )
+                raise ValidationError({"code": _("Reports use this code: it cannot be changed.")})
         category.municipality = municipality
         for name, value in fields.items():
             setattr(category, name, value)

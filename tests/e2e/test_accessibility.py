@@ -43,7 +43,12 @@ PAGES = [
     ("reports_report", lambda: f"/m/{NST}/reports/{_first_report_id()}/", True, False),
     ("reports_summary", f"/m/{NST}/reports/summary/", True, False),
     ("reports_categories", f"/m/{NST}/reports/categories/", True, False),
-    ("reports_category", lambda: f"/m/{NST}/reports/categories/{_first_category_id()}/", True, False),
+    (
+        "reports_category",
+        lambda: f"/m/{NST}/reports/categories/{_first_category_id()}/",
+        True,
+        False,
+    ),
     ("field_app", f"/m/{NST}/field/app/", True, False),
     ("field_assignments", f"/m/{NST}/field/", True, False),
     ("field_conflicts", f"/m/{NST}/field/conflicts/", True, False),
