@@ -256,12 +256,14 @@ def _public_everywhere(anonymous: Client, report) -> dict[str, bool]:
     path = f"/reports/{NST}/{report.pk}/"
     requests_json = anonymous.get(OPEN311 + f"requests.json?jurisdiction_id={NST}").json()
     one = anonymous.get(OPEN311 + f"requests/{report.pk}.json?jurisdiction_id={NST}")
+    requests_xml = anonymous.get(OPEN311 + f"requests.xml?jurisdiction_id={NST}").content.decode()
     services = anonymous.get(OPEN311 + f"services.json?jurisdiction_id={NST}").content.decode()
     return {
         "list": report.description in anonymous.get(url("open-report-list")).content.decode(),
         "map": path in anonymous.get(url("open-report-map")).content.decode(),
         "page": anonymous.get(url("open-report", pk=report.pk)).status_code == 200,
         "requests.json": str(report.pk) in {str(r["service_request_id"]) for r in requests_json},
+        "requests.xml": f"<service_request_id>{report.pk}</service_request_id>" in requests_xml,
         "requests/<id>.json": one.status_code == 200 and bool(one.json()),
         "services.json": report.description in services,
     }
