@@ -42,6 +42,13 @@ PAGES = [
     ("reports_queue", f"/m/{NST}/reports/", True, True),
     ("reports_report", lambda: f"/m/{NST}/reports/{_first_report_id()}/", True, False),
     ("reports_summary", f"/m/{NST}/reports/summary/", True, False),
+    ("reports_categories", f"/m/{NST}/reports/categories/", True, False),
+    (
+        "reports_category",
+        lambda: f"/m/{NST}/reports/categories/{_first_category_id()}/",
+        True,
+        False,
+    ),
     ("field_app", f"/m/{NST}/field/app/", True, False),
     ("field_assignments", f"/m/{NST}/field/", True, False),
     ("field_conflicts", f"/m/{NST}/field/conflicts/", True, False),
@@ -51,6 +58,8 @@ USERS = {
     "home_planner": "nst-planner",
     "dashboard_settings": "nst-admin",
     "reports_report": "nst-admin",  # every form of the page: assign, status, done, override
+    "reports_categories": "nst-admin",
+    "reports_category": "nst-admin",
     "field_app": "nst-volunteer",
 }
 
@@ -59,6 +68,12 @@ def _first_report_id() -> int:
     from geoapp.models import Report
 
     return Report.objects.filter(municipality__code=NST).order_by("id").first().pk
+
+
+def _first_category_id() -> int:
+    from geoapp.models import ServiceCategory
+
+    return ServiceCategory.objects.filter(municipality__code=NST).order_by("id").first().pk
 
 
 # Only markup we do not write is left out: the internals Leaflet (via folium) generates inside

@@ -42,6 +42,12 @@ def _first_report_id() -> int:
     return Report.objects.filter(municipality__code=NST).order_by("id").first().pk
 
 
+def _first_category_id() -> int:
+    from geoapp.models import ServiceCategory
+
+    return ServiceCategory.objects.filter(municipality__code=NST).order_by("id").first().pk
+
+
 def _zone_key() -> str:
     first = DengueCase.objects.filter(municipality__code=NST).order_by("report_date", "id")[0]
     return zone_key_for_case(municipality_id=first.municipality_id, case_id=first.pk)
@@ -84,6 +90,12 @@ PAGES: dict[str, tuple] = {
     "reports-report": (lambda: f"/m/{NST}/reports/{_first_report_id()}/", "nst-admin", False),
     "reports-summary": (f"/m/{NST}/reports/summary/", "nst-viewer", False),
     "reports-settings": (f"/m/{NST}/reports/settings/", "nst-admin", False),
+    "reports-categories": (f"/m/{NST}/reports/categories/", "nst-admin", False),
+    "reports-category": (
+        lambda: f"/m/{NST}/reports/categories/{_first_category_id()}/",
+        "nst-admin",
+        False,
+    ),
     "open-datasets": (f"/open/{NST}/datasets/", None, False),
     "open-dengue": (f"/open/{NST}/dengue/", None, False),
 }

@@ -141,6 +141,7 @@ _FILLERS = {
     "report_id": lambda code, kwargs: _resident_report(code)[0],
     "report_photo_id": lambda code, kwargs: _resident_report(code)[1],
     "key_id": lambda code, kwargs: _open311_key(code),
+    "category_id": lambda code, kwargs: _resident_report_category(code),
     "conflict_id": lambda code, kwargs: _field_conflict(code).pk,
     "photo_uuid": lambda code, kwargs: "7e57ab1e-0000-4000-8000-000000000018",
 }
@@ -283,6 +284,13 @@ def _resident_report(code: str) -> tuple[int, int]:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.new("RGB", (1, 1)).save(path, format="JPEG")
     return report.pk, photo.pk
+
+
+def _resident_report_category(code: str) -> int:
+    """A report category of the municipality that a demo report uses."""
+    from geoapp.models import Report
+
+    return Report.objects.filter(municipality__code=code).order_by("id").first().category_id
 
 
 def _open311_key(code: str) -> int:
