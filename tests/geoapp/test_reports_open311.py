@@ -185,6 +185,33 @@ def test_a_key_of_another_municipality_cannot_post_here(anonymous, nst, chon):
     assert response.status_code == 403
 
 
+def test_a_posts_jurisdiction_may_be_in_the_query_string_and_the_form_wins(anonymous, nst, chon):
+    """The npm `open311` client sends it in the query string (decision 0026); the key decides."""
+    category_make(nst)
+    nst_key = key_issue()
+    fields = {
+        "api_key": nst_key,
+        "service_code": "street-light",
+        "lat": NST_POINT[1],
+        "long": NST_POINT[0],
+        "description": "ไฟดับ แจ้งผ่านแอป",
+    }
+
+    in_query = anonymous.post(BASE + f"requests.json?jurisdiction_id={NST}", fields)
+    form_wins = anonymous.post(
+        BASE + f"requests.json?jurisdiction_id={NST}", fields | {"jurisdiction_id": "chon-buri"}
+    )
+    none = anonymous.post(BASE + "requests.json", fields)
+
+    assert in_query.status_code == 200, in_query.content
+    [created] = in_query.json()
+    with tenant_scope(municipality_ids=[nst.pk, chon.pk]):
+        stored = Report.objects.get(pk=int(created["service_request_id"]))
+    assert stored.municipality_id == nst.pk
+    assert form_wins.status_code == 403  # the NST key is not Chon Buri's
+    assert none.status_code == 400
+
+
 @pytest.mark.parametrize(
     ("path", "status"),
     [
