@@ -14,6 +14,7 @@ import json
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -143,6 +144,10 @@ def test_the_npm_library_posts_with_an_api_key_and_reads_the_request_back(open_d
     assert back["service_code"] == "o311js-tree"
     assert back["description"] == "ต้นไม้ล้มขวางถนน รถผ่านไม่ได้"
     assert back["status"] == "open"
+    # The library turns the dates into JavaScript Dates; one it cannot read comes out as null.
+    requested = datetime.fromisoformat(back["requested_datetime"])
+    assert abs(requested - report.created_at) < timedelta(seconds=1)
+    assert back["updated_datetime"] is not None
     assert (float(back["long"]), float(back["lat"])) == pytest.approx(NST_POINT)
     assert filtered["ok"], filtered
     assert [r["service_request_id"] for r in filtered["result"]] == [request_id]

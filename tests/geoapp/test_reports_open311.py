@@ -3,7 +3,8 @@
 The client is `georeport` (PyPI, pinned in requirements-dev.txt); it lists services, reads a
 service definition, requests (JSON and XML) and one request. It cannot post (its README says
 so, and the older `three` and `open311` packages are Python 2 only), so the POST goes over plain
-HTTP with `requests`, as its form fields are in the spec, against the same live server.
+HTTP with `requests`, as its form fields are in the spec, against the same live server. The npm
+`open311` client posts: tests/geoapp/test_open311_client_js.py (decision 0026).
 """
 
 from __future__ import annotations
