@@ -21,6 +21,16 @@ settings.load_profile(os.environ.get("MUEANG_HYPOTHESIS", "repeatable"))
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the demo data once per session, committed, so a live server thread sees it too."""
+    from django.db import connection
+
+    # pytest-django 4.14 creates the test database only when a selected test asks for one (a
+    # `db` fixture or `django_db` mark); a run of live-server tests alone (app_url) would
+    # otherwise load the demo into the database named in .env.
+    if not connection.settings_dict["NAME"].startswith("test"):
+        pytest.fail(
+            f"no test database was set up (connected to {connection.settings_dict['NAME']}): "
+            "give one of the selected tests the `db` fixture or `pytest.mark.django_db`"
+        )
     with django_db_blocker.unblock():
         call_command("load_demo", stdout=io.StringIO())
 

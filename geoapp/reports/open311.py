@@ -81,8 +81,10 @@ def open311_view(view):
 
 
 def _jurisdiction(request: HttpRequest) -> Municipality:
-    params = request.POST if request.method == "POST" else request.GET
-    code = params.get("jurisdiction_id", "")
+    # A POST names it in its form or, as the npm `open311` client does, in the query string.
+    code = request.GET.get("jurisdiction_id", "")
+    if request.method == "POST":
+        code = request.POST.get("jurisdiction_id", "") or code
     if not code:
         raise Open311Error(400, "jurisdiction_id is required: the municipality's code")
     try:

@@ -3,7 +3,8 @@
 The client is `georeport` (PyPI, pinned in requirements-dev.txt); it lists services, reads a
 service definition, requests (JSON and XML) and one request. It cannot post (its README says
 so, and the older `three` and `open311` packages are Python 2 only), so the POST goes over plain
-HTTP with `requests`, as its form fields are in the spec, against the same live server.
+HTTP with `requests`, as its form fields are in the spec, against the same live server. The npm
+`open311` client posts: tests/geoapp/test_open311_client_js.py (decision 0026).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from django.core.management import call_command
 from django.test import Client
 from georeport import GeoReport
 
-from geoapp.models import Open311Key, Report, ReportContact, ReportStatus
-from geoapp.reports.services import Contact, report_status_set
+from geoapp.models import Open311Key, Report, ReportContact, ReportStatus, ReportSubmission
+from geoapp.reports.services import Contact, contact_digest, report_status_set
 from layers.models import Municipality
 from layers.tenancy import tenant_scope
 from tests.geoapp.test_reports_models import NST_POINT, category_make, report_make
@@ -38,10 +39,19 @@ def key_issue(code: str = NST, name: str = "LINE bot") -> str:
 # --- with a real client library against the live server (committed data) ---------------------
 
 
+def submissions_forget() -> None:
+    """The live POST below counts toward its phone's 5 submissions an hour (committed rows):
+    dropped before and after, so reruns within the hour are not refused (429)."""
+    ReportSubmission.objects.filter(
+        contact_digest=contact_digest(Contact(phone="0823334444"))
+    ).delete()
+
+
 @pytest.fixture(scope="module")
 def live(django_db_blocker, app_url) -> Iterator[dict]:
     """Committed categories, a report and an API key of NST; removed afterwards."""
     with django_db_blocker.unblock():
+        submissions_forget()
         nst = Municipality.objects.get(code=NST)
         with tenant_scope(municipality_ids=[nst.pk]):
             light = category_make(nst, code="o311-light", division="กองช่าง", target_days=3)
@@ -56,6 +66,7 @@ def live(django_db_blocker, app_url) -> Iterator[dict]:
         from geoapp.models import ServiceCategory
 
         ServiceCategory.objects.filter(code__startswith="o311-").delete()
+        submissions_forget()
 
 
 @pytest.fixture
@@ -183,6 +194,33 @@ def test_a_key_of_another_municipality_cannot_post_here(anonymous, nst, chon):
     )  # fmt: skip
 
     assert response.status_code == 403
+
+
+def test_a_posts_jurisdiction_may_be_in_the_query_string_and_the_form_wins(anonymous, nst, chon):
+    """The npm `open311` client sends it in the query string (decision 0026); the key decides."""
+    category_make(nst)
+    nst_key = key_issue()
+    fields = {
+        "api_key": nst_key,
+        "service_code": "street-light",
+        "lat": NST_POINT[1],
+        "long": NST_POINT[0],
+        "description": "ไฟดับ แจ้งผ่านแอป",
+    }
+
+    in_query = anonymous.post(BASE + f"requests.json?jurisdiction_id={NST}", fields)
+    form_wins = anonymous.post(
+        BASE + f"requests.json?jurisdiction_id={NST}", fields | {"jurisdiction_id": "chon-buri"}
+    )
+    none = anonymous.post(BASE + "requests.json", fields)
+
+    assert in_query.status_code == 200, in_query.content
+    [created] = in_query.json()
+    with tenant_scope(municipality_ids=[nst.pk, chon.pk]):
+        stored = Report.objects.get(pk=int(created["service_request_id"]))
+    assert stored.municipality_id == nst.pk
+    assert form_wins.status_code == 403  # the NST key is not Chon Buri's
+    assert none.status_code == 400
 
 
 @pytest.mark.parametrize(
