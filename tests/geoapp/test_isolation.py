@@ -142,6 +142,7 @@ _FILLERS = {
     "report_photo_id": lambda code, kwargs: _resident_report(code)[1],
     "key_id": lambda code, kwargs: _open311_key(code),
     "conflict_id": lambda code, kwargs: _field_conflict(code).pk,
+    "survey_id": lambda code, kwargs: _field_conflict(code).survey_id,
     "photo_uuid": lambda code, kwargs: "7e57ab1e-0000-4000-8000-000000000018",
 }
 
