@@ -144,3 +144,15 @@ def correction_form(survey: HouseSurvey, post: Mapping[str, str] | None) -> list
             value = post.get(key, "") if post is not None else held.get((number, location), "")
             rows.append(Row(f"{name} ({where})", held.get((number, location), ""), value, key))
     return rows
+
+
+def record_text(record: Mapping[str, Any], names: Mapping[int, str]) -> str:
+    """A logged survey record as an officer reads it: status, then type (place) n/positive."""
+    status = dict(HouseSurvey.Status.choices).get(record.get("status", ""), "")
+    rows = [
+        f"{names.get(r['type'], r['type'])} "
+        f"({_('indoors') if r['location'] == 'indoor' else _('outdoors')}) "
+        f"{r['containers']}/{r['positive']}"
+        for r in record.get("containers", [])
+    ]
+    return "; ".join([str(status), *rows])

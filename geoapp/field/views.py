@@ -24,6 +24,7 @@ from layers.field import review, sync
 from layers.models import (
     FieldAssignment,
     HouseSurvey,
+    LarvalContainerType,
     Municipality,
     SurveyChange,
     SurveyPlace,
@@ -230,6 +231,11 @@ def field_record(request: HttpRequest, code: str, survey_id: int) -> HttpRespons
             errors = [str(m) for m in problem.messages]
         else:
             return redirect("field-record", code=code, survey_id=survey.pk)
+    names = dict(
+        LarvalContainerType.objects.filter(municipality=municipality).values_list(
+            "number", "name_th"
+        )
+    )
     return render(
         request,
         "geoapp/field/record.html",
@@ -242,9 +248,12 @@ def field_record(request: HttpRequest, code: str, survey_id: int) -> HttpRespons
             "reason": post.get("reason", "") if post is not None else "",
             "errors": errors,
             "photo_count": survey.photos.count(),
-            "changes": SurveyChange.objects.filter(
-                municipality=municipality, survey=survey
-            ).select_related("changed_by"),
+            "changes": [
+                (c, forms.record_text(c.old_record, names), forms.record_text(c.new_record, names))
+                for c in SurveyChange.objects.filter(
+                    municipality=municipality, survey=survey
+                ).select_related("changed_by")
+            ],
             "corrected": SurveyChange.objects.filter(
                 municipality=municipality, survey=survey, kind=SurveyChange.Kind.CORRECTED
             ).exists(),

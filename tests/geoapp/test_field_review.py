@@ -18,7 +18,7 @@ from layers.field import review
 from layers.field.assignments import field_scope
 from layers.field.office import ZoneOutline, larval_indices_by_zone, larval_indices_by_zone_sql
 from layers.field.sync import survey_approve, survey_correct, survey_sync
-from layers.models import HouseSurvey, SurveyChange, SyncConflict
+from layers.models import HouseSurvey, LarvalContainerType, SurveyChange, SyncConflict
 from layers.tenancy import all_tenants_scope
 from tests.field_setup import field_assign, field_place
 
@@ -258,6 +258,12 @@ def test_a_correction_bumps_the_version_and_an_old_phone_edit_becomes_a_conflict
         "containers": 3,
         "positive": 2,
     }
+
+    page = client_for("nst-health").get(record_url(survey)).content.decode()
+    fifth = LarvalContainerType.objects.get(municipality=nst, number=5).name_th
+    assert "นับซ้ำ" in page
+    assert f"{fifth} ({thai('outdoors', {})}) 3/2" in page
+    assert thai("Corrected", {}) in page
 
     # The volunteer's phone still holds version 1 and edits it offline: kept as a conflict.
     stale = {**data, "base_version": 1, "status": "refused", "containers": []}
