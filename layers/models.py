@@ -1179,6 +1179,22 @@ class HouseSurvey(TenantModel):
     )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    approved_version = models.PositiveIntegerField(_("approved version"), null=True, blank=True)
+    """The version a supervisor approved: a later edit from a phone needs approving again."""
+
+    @property
+    def approved(self) -> bool:
+        """Whether a supervisor approved this very version."""
+        return self.approved_version is not None and self.approved_version == self.version
 
     class Meta:
         verbose_name = _("house survey")
@@ -1512,6 +1528,40 @@ class SyncConflict(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.client_uuid} v{self.base_version}/{self.server_version}"
+
+
+class SurveyChange(TenantModel):
+    """A supervisor's approval or correction of a house survey: who, when, before, after, why."""
+
+    class Kind(models.TextChoices):
+        APPROVED = "approved", _("approved")
+        CORRECTED = "corrected", _("corrected")
+
+    survey = models.ForeignKey(
+        HouseSurvey, on_delete=models.CASCADE, related_name="changes", verbose_name=_("survey")
+    )
+    kind = models.CharField(_("change"), max_length=10, choices=Kind.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+    version_from = models.PositiveIntegerField(_("from version"))
+    version_to = models.PositiveIntegerField(_("to version"))
+    old_record = models.JSONField(_("before"))
+    new_record = models.JSONField(_("after"))
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("survey change")
+        verbose_name_plural = _("survey changes")
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} survey {self.survey_id} v{self.version_from}->v{self.version_to}"
 
 
 class SurveyPhoto(TenantModel):

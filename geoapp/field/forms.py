@@ -1,4 +1,4 @@
-"""Forms of the supervisors' field pages: an assignment, and a conflict's merge."""
+"""Forms of the supervisors' field pages: an assignment, a conflict's merge, a correction."""
 
 from __future__ import annotations
 
@@ -123,18 +123,59 @@ def merged_record(post: Mapping[str, str], conflict: SyncConflict) -> dict[str, 
             value = post.get(name, "")
             merged[name] = _number(value) if name.startswith("households_") else value
         return merged
+    return {"status": post.get("status", ""), "containers": container_rows(post)}
+
+
+def container_rows(post: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The `count_<type>_<location>` inputs ("containers/positive") as the phones send rows.
+
+    Nothing is checked here: the sync's own checks (`layers.field.sync.survey_input`) refuse
+    what is not a whole number, a known type or a place in or out.
+    """
     rows = []
     for key, value in post.items():
-        if not key.startswith("count_"):
+        if not key.startswith("count_") or key.count("_") < 2:
             continue
         _prefix, kind, location = key.split("_", 2)
         containers, _slash, positive = value.partition("/")
+        if not containers.strip() and not positive.strip():
+            continue
         rows.append(
             {
-                "type": whole(kind),
+                "type": _number(kind),
                 "location": location,
-                "containers": _number(containers),
-                "positive": _number(positive),
+                "containers": _number(containers or "0"),
+                "positive": _number(positive or "0"),
             }
         )
-    return {"status": post.get("status", ""), "containers": rows}
+    return rows
+
+
+def correction_form(survey: HouseSurvey, post: Mapping[str, str] | None) -> list[Row]:
+    """One editable row per container type, indoors and outdoors: the survey's counts."""
+    names = LarvalContainerType.objects.filter(municipality=survey.municipality).values_list(
+        "number", "name_th"
+    )
+    held = {
+        (c.container_type.number, c.location): f"{c.containers}/{c.positive}"
+        for c in survey.container_counts.select_related("container_type")
+    }
+    rows = []
+    for number, name in sorted(names):
+        for location, where in (("indoor", _("indoors")), ("outdoor", _("outdoors"))):
+            key = f"count_{number}_{location}"
+            value = post.get(key, "") if post is not None else held.get((number, location), "")
+            rows.append(Row(f"{name} ({where})", held.get((number, location), ""), value, key))
+    return rows
+
+
+def record_text(record: Mapping[str, Any], names: Mapping[int, str]) -> str:
+    """A logged survey record as an officer reads it: status, then type (place) n/positive."""
+    status = dict(HouseSurvey.Status.choices).get(record.get("status", ""), "")
+    rows = [
+        f"{names.get(r['type'], r['type'])} "
+        f"({_('indoors') if r['location'] == 'indoor' else _('outdoors')}) "
+        f"{r['containers']}/{r['positive']}"
+        for r in record.get("containers", [])
+    ]
+    return "; ".join([str(status), *rows])

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,8 +20,16 @@ from geoapp.models import Membership, Role
 from geoapp.web.permissions import Action, municipality_requiring
 from layers.dengue import selectors as dengue
 from layers.field import assignments as field
-from layers.field import sync
-from layers.models import HouseSurvey, Municipality, SurveyPlace, SyncConflict
+from layers.field import review, sync
+from layers.models import (
+    FieldAssignment,
+    HouseSurvey,
+    LarvalContainerType,
+    Municipality,
+    SurveyChange,
+    SurveyPlace,
+    SyncConflict,
+)
 
 
 def _volunteers(municipality: Municipality) -> list[tuple[int, str]]:
@@ -96,6 +105,158 @@ def field_assignments(request: HttpRequest, code: str) -> HttpResponse:
             "form": form,
             "progress": progress,
             "open_conflicts": len(sync.conflict_list(municipality=municipality)),
+        },
+    )
+
+
+RECORDS_PER_PAGE = 50
+
+
+def _round(params, municipality: Municipality) -> int:
+    number = forms.whole(params.get("round", ""))
+    return number if 1 <= number <= 99 else review.current_round(municipality=municipality)
+
+
+@login_required
+def field_records(request: HttpRequest, code: str) -> HttpResponse:
+    """The round's house surveys for a supervisor to approve or correct, with progress."""
+    municipality = municipality_requiring(request.user, code, Action.FIELD_SUPERVISE)
+    params = request.GET
+    round_number = _round(params, municipality)
+    volunteers = _volunteers(municipality)
+    places = list(SurveyPlace.objects.filter(municipality=municipality).order_by("name"))
+    zone_keys = sorted(
+        set(
+            FieldAssignment.objects.filter(municipality=municipality)
+            .exclude(zone_key="")
+            .values_list("zone_key", flat=True)
+        )
+    )
+    chosen = {
+        "volunteer": forms.whole(params.get("volunteer", "")),
+        "place": forms.whole(params.get("place", "")),
+        "zone": params.get("zone", "") if params.get("zone", "") in zone_keys else "",
+        "status": params.get("status", "")
+        if params.get("status", "") in HouseSurvey.Status.values
+        else "",
+        "approval": params.get("approval", "")
+        if params.get("approval", "") in review.APPROVAL_STATES
+        else "",
+    }
+    records = review.survey_records(
+        municipality=municipality,
+        round_number=round_number,
+        volunteer_id=chosen["volunteer"] or None,
+        place_id=chosen["place"] or None,
+        zone_key=str(chosen["zone"]),
+        status=str(chosen["status"]),
+        approval=str(chosen["approval"]),
+    )
+    page = Paginator(records, RECORDS_PER_PAGE).get_page(params.get("page"))
+    by_volunteer = review.survey_progress(
+        municipality=municipality, round_number=round_number, by="volunteer"
+    )
+    by_place = review.survey_progress(
+        municipality=municipality, round_number=round_number, by="place"
+    )
+    names = dict(volunteers)
+    query = params.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "geoapp/field/records.html",
+        {
+            "municipality": municipality,
+            "round_number": round_number,
+            "page": page,
+            "query": query.urlencode(),
+            "chosen": chosen,
+            "volunteers": volunteers,
+            "places": places,
+            "zone_keys": zone_keys,
+            "statuses": HouseSurvey.Status.choices,
+            "volunteer_progress": [
+                (names.get(key, "–"), p) for key, p in sorted(by_volunteer.items())
+            ],
+            "place_progress": [
+                (p.name, _place_zones(municipality, p.pk), by_place[p.pk])
+                for p in places
+                if p.pk in by_place
+            ],
+        },
+    )
+
+
+def _place_zones(municipality: Municipality, place_id: int) -> str:
+    keys = FieldAssignment.objects.filter(municipality=municipality, place_id=place_id).values_list(
+        "zone_key", flat=True
+    )
+    return ", ".join(sorted({k for k in keys if k}))
+
+
+@login_required
+def field_record(request: HttpRequest, code: str, survey_id: int) -> HttpResponse:
+    """One house survey: approve it, or correct its status and containers with a reason."""
+    municipality = municipality_requiring(request.user, code, Action.FIELD_SUPERVISE)
+    survey = (
+        HouseSurvey.objects.filter(municipality=municipality, pk=survey_id)
+        .select_related("surveyor", "place", "building", "approved_by")
+        .first()
+    )
+    if survey is None:
+        raise Http404("No such survey")
+    errors: list[str] = []
+    post = request.POST if request.method == "POST" else None
+    if post is not None:
+        seen = forms.whole(post.get("version", ""))
+        try:
+            if post.get("action") == "approve":
+                sync.survey_approve(
+                    survey=survey, user=request.user, seen_version=seen, note=post.get("reason", "")
+                )
+                messages.success(request, _("The record was approved."))
+            else:
+                sync.survey_correct(
+                    survey=survey,
+                    user=request.user,
+                    seen_version=seen,
+                    changes={
+                        "status": post.get("status", ""),
+                        "containers": forms.container_rows(post),
+                    },
+                    reason=post.get("reason", ""),
+                )
+                messages.success(request, _("The record was corrected."))
+        except ValidationError as problem:
+            errors = [str(m) for m in problem.messages]
+        else:
+            return redirect("field-record", code=code, survey_id=survey.pk)
+    names = dict(
+        LarvalContainerType.objects.filter(municipality=municipality).values_list(
+            "number", "name_th"
+        )
+    )
+    return render(
+        request,
+        "geoapp/field/record.html",
+        {
+            "municipality": municipality,
+            "survey": survey,
+            "rows": forms.correction_form(survey, post),
+            "statuses": HouseSurvey.Status.choices,
+            "status": post.get("status", survey.status) if post is not None else survey.status,
+            "reason": post.get("reason", "") if post is not None else "",
+            "errors": errors,
+            "photo_count": survey.photos.count(),
+            "changes": [
+                (c, forms.record_text(c.old_record, names), forms.record_text(c.new_record, names))
+                for c in SurveyChange.objects.filter(
+                    municipality=municipality, survey=survey
+                ).select_related("changed_by")
+            ],
+            "corrected": SurveyChange.objects.filter(
+                municipality=municipality, survey=survey, kind=SurveyChange.Kind.CORRECTED
+            ).exists(),
         },
     )
 

@@ -33,11 +33,8 @@ GPS_LIMIT_M = 30
 #: The phone app's version; a new one makes the phones' service worker update itself.
 APP_VERSION = "2026.12.08-2"
 
-HOUSES_SQL = """
-SELECT a.place_id, b.id, ST_Y(ST_PointOnSurface(b.geom)), ST_X(ST_PointOnSurface(b.geom)),
-       b.name_th
-  FROM layers_fieldassignment a
-  JOIN layers_surveyplace p ON p.id = a.place_id
+#: The houses of an assignment `a` of place `p`: inside its zone, or around the place.
+ASSIGNED_HOUSES_JOIN = """
   JOIN LATERAL (
        SELECT b.id, b.geom, b.name_th FROM layers_building b
         WHERE b.municipality_id = a.municipality_id
@@ -48,6 +45,14 @@ SELECT a.place_id, b.id, ST_Y(ST_PointOnSurface(b.geom)), ST_X(ST_PointOnSurface
                         AND ST_DWithin(b.geom::geography, p.geom::geography, %(radius)s)
               END
         ORDER BY b.id LIMIT %(limit)s) b ON true
+"""
+
+HOUSES_SQL = f"""
+SELECT a.place_id, b.id, ST_Y(ST_PointOnSurface(b.geom)), ST_X(ST_PointOnSurface(b.geom)),
+       b.name_th
+  FROM layers_fieldassignment a
+  JOIN layers_surveyplace p ON p.id = a.place_id
+  {ASSIGNED_HOUSES_JOIN}
  WHERE a.municipality_id = %(municipality)s AND a.volunteer_id = %(user)s
  ORDER BY a.place_id, b.id
 """

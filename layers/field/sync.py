@@ -43,6 +43,7 @@ from layers.models import (
     LarvalContainerType,
     Municipality,
     SprayRound,
+    SurveyChange,
     SurveyPhoto,
     SyncConflict,
     SyncReceipt,
@@ -750,3 +751,100 @@ def _round_overwrite(conflict: SyncConflict, chosen: Mapping[str, Any], user) ->
     )
     corrected.version = spray_round.version + 1
     corrected.save(update_fields=["version"])
+
+
+# --- Supervisors' approvals and corrections ------------------------------------------------------
+
+
+def survey_record(survey: HouseSurvey) -> dict[str, Any]:
+    """A house survey as JSON, as the phones send it and the change log keeps it."""
+    return _survey_record(survey)
+
+
+@transaction.atomic
+def survey_correct(
+    *,
+    survey: HouseSurvey,
+    user,
+    seen_version: int,
+    changes: Mapping[str, Any],
+    reason: str,
+) -> HouseSurvey:
+    """A supervisor's correction of a survey's status and container rows, with a reason.
+
+    The corrected record passes the phones' own checks (`survey_input`), becomes a new version
+    (so a phone still holding the old one gets a conflict, not an overwrite), counts as
+    approved by the supervisor, and is logged with the record before and after. Raises
+    `ValidationError` when the record is invalid, the reason is missing, or the survey changed
+    since the supervisor opened it (`seen_version`).
+    """
+    survey = HouseSurvey.objects.select_for_update().get(pk=survey.pk)
+    if survey.version != seen_version:
+        raise ValidationError(
+            _("Someone changed this record while you were reading it: open it again.")
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("say why the record is corrected.")]})
+    municipality = survey.municipality
+    types = {t.number: t for t in LarvalContainerType.objects.filter(municipality=municipality)}
+    before = _survey_record(survey)
+    chosen = {
+        **before,
+        "status": changes.get("status"),
+        "containers": changes.get("containers"),
+        "base_version": survey.version,
+    }
+    scope = FieldScope(municipality.pk, True, frozenset({survey.place_id}))
+    wanted, errors = survey_input(chosen, scope=scope, type_numbers=set(types))
+    if wanted is None:
+        raise ValidationError(errors)
+    if _same_survey(before, wanted):
+        raise ValidationError(_("Nothing was changed: approve the record instead."))
+    version_from = survey.version
+    survey.version += 1
+    survey.approved_by = user
+    survey.approved_at = timezone.now()
+    survey.approved_version = survey.version
+    _survey_write(survey, wanted, types)
+    SurveyChange.objects.create(
+        municipality=municipality,
+        survey=survey,
+        kind=SurveyChange.Kind.CORRECTED,
+        changed_by=user,
+        version_from=version_from,
+        version_to=survey.version,
+        old_record=before,
+        new_record=_survey_record(survey),
+        reason=reason[:300],
+    )
+    return survey
+
+
+@transaction.atomic
+def survey_approve(*, survey: HouseSurvey, user, seen_version: int, note: str = "") -> HouseSurvey:
+    """A supervisor approves the version they read (logged); a later phone edit needs it again."""
+    survey = HouseSurvey.objects.select_for_update().get(pk=survey.pk)
+    if survey.version != seen_version:
+        raise ValidationError(
+            _("Someone changed this record while you were reading it: open it again.")
+        )
+    if survey.approved:
+        raise ValidationError(_("This version is already approved."))
+    survey.approved_by = user
+    survey.approved_at = timezone.now()
+    survey.approved_version = survey.version
+    survey.save(update_fields=["approved_by", "approved_at", "approved_version", "updated_at"])
+    record = _survey_record(survey)
+    SurveyChange.objects.create(
+        municipality=survey.municipality,
+        survey=survey,
+        kind=SurveyChange.Kind.APPROVED,
+        changed_by=user,
+        version_from=survey.version,
+        version_to=survey.version,
+        old_record=record,
+        new_record=record,
+        reason=(note or "").strip()[:300],
+    )
+    return survey

@@ -143,6 +143,7 @@ _FILLERS = {
     "key_id": lambda code, kwargs: _open311_key(code),
     "category_id": lambda code, kwargs: _resident_report_category(code),
     "conflict_id": lambda code, kwargs: _field_conflict(code).pk,
+    "survey_id": lambda code, kwargs: _field_conflict(code).survey_id,
     "photo_uuid": lambda code, kwargs: "7e57ab1e-0000-4000-8000-000000000018",
 }
 
