@@ -10,13 +10,15 @@ from layers.models import Landmark, Road
 from layers.tenancy import tenant_scope, tenant_scope_set
 
 
-def tenant_tables() -> list[str]:
-    """Every table in the schema with a municipality_id column (found, not listed by hand)."""
+def tenant_tables(kind: str = "BASE TABLE") -> list[str]:
+    """Every table (or view) in the schema with a municipality_id column (found, not listed)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT table_name FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND column_name = 'municipality_id' "
-            "ORDER BY table_name"
+            "SELECT c.table_name FROM information_schema.columns c "
+            "JOIN information_schema.tables t USING (table_schema, table_name) "
+            "WHERE c.table_schema = current_schema() AND c.column_name = 'municipality_id' "
+            "AND t.table_type = %s ORDER BY c.table_name",
+            [kind],
         )
         return [row[0] for row in cursor.fetchall()]
 
@@ -47,12 +49,27 @@ def test_every_tenant_table_forces_row_level_security(db):
     assert flags == dict.fromkeys(tables, (True, True))
 
 
+def test_every_tenant_view_reads_as_its_caller_so_the_tables_policies_apply(db):
+    """A view cannot force row-level security; one that runs as its owner would bypass it."""
+    views = tenant_tables("VIEW")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, coalesce(reloptions, '{}') FROM pg_class WHERE relname = ANY(%s)",
+            [views],
+        )
+        options = dict(cursor.fetchall())
+
+    assert {"layers_larvalhousevisit", "layers_larvalplaceround"} <= set(views)
+    assert {v: "security_invoker=true" in options[v] for v in views} == dict.fromkeys(views, True)
+
+
 def test_with_no_tenant_set_no_tenant_row_is_visible(db):
     assert all(count(table) > 0 for table in ("layers_road", "layers_landmark"))
 
     tenant_scope_set(municipality_ids=[])
 
-    counts = {table: count(table) for table in tenant_tables() if table != "layers_dataset"}
+    relations = tenant_tables() + tenant_tables("VIEW")  # views read through the policies
+    counts = {table: count(table) for table in relations if table != "layers_dataset"}
     assert counts == dict.fromkeys(counts, 0)
     # Only public catalogue entries stay readable without a tenant (open data).
     with connection.cursor() as cursor:
