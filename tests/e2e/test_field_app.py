@@ -285,6 +285,8 @@ def test_two_phones_editing_one_survey_offline_make_a_conflict_the_supervisor_se
     page_b.evaluate("window.dispatchEvent(new Event('online'))")
     wait_unsent(page_b, 0, 60)
     page_b.click(".tabs button[data-view=outbox]")
+    # The outbox list is drawn after the tab opens (slower on a loaded machine): wait for it.
+    page_b.locator("#outbox li[data-state=conflict]").first.wait_for(timeout=15_000)
 
     assert page_b.locator("#outbox li[data-state=conflict]").count() == 1
     survey = HouseSurvey.objects.get(place_id=house.place_id)

@@ -144,7 +144,7 @@ def test_the_map_scale_is_metric_only():
     fmap = base_map(MapAssets("leaflet.js", "leaflet.css", "map.css"), basemap_label="")
 
     script = map_fragments(fmap)["script"]
-    assert "L.control.scale({imperial: false})" in script
+    assert "L.control.scale({metric: true, imperial: false})" in script
     assert "control.scale()" not in script.replace(" ", "")
 
 
